@@ -5,6 +5,7 @@
 //! Every request it makes goes through [`transport::Transport`].
 
 pub mod auth;
+pub mod base64;
 pub mod error;
 pub mod transport;
 
