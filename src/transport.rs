@@ -33,3 +33,15 @@ impl ClientHooks<Transport> for crate::raw::Client {
         self.client().execute(request).await
     }
 }
+
+// The test-tools client shares the same single request path.
+#[cfg(feature = "test-tools")]
+impl ClientHooks<Transport> for crate::raw_test_tools::Client {
+    async fn exec(&self, mut request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        if let Some(auth) = &self.inner().authenticator {
+            // TODO(transport issue): carry the typed error out of the hook.
+            let _ = auth.authorize(&mut request).await;
+        }
+        self.client().execute(request).await
+    }
+}

@@ -8,3 +8,9 @@ use kontur_extern::transport::Transport;
 pub fn raw_client(base_url: &str) -> raw::Client {
     raw::Client::new(base_url, Transport::unauthenticated())
 }
+
+/// A raw test-tools client pointed at a mock server, without credentials.
+#[cfg(feature = "test-tools")]
+pub fn raw_test_tools_client(base_url: &str) -> kontur_extern::raw_test_tools::Client {
+    kontur_extern::raw_test_tools::Client::new(base_url, Transport::unauthenticated())
+}
