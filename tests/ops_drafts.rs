@@ -169,7 +169,7 @@ fn assert_document(document: &types::DraftDocument) {
     assert_eq!(description.properties.get("period"), Some(&None));
     assert_eq!(document.contents[0].content_id, Some(id(CONTENT)));
     assert_eq!(document.contents[0].encrypted, Some(false));
-    assert_eq!(document.signatures[0].id, Some(id(SIGNATURE)));
+    assert_eq!(document.signatures[0].id, id(SIGNATURE));
     assert_eq!(document.signatures[0].signer_type.as_deref(), Some("organization-representative"));
     assert_eq!(document.data_to_sign_content_id, Some(id("0d6a3c2b-1e4f-4a5b-8c7d-9e0f1a2b3c4d")));
 }
@@ -1035,7 +1035,7 @@ async fn op_create_draft_document_signature() {
         .expect("signature")
         .into_inner();
     mock.assert_async().await;
-    assert_eq!(signature.id, Some(id(SIGNATURE)));
+    assert_eq!(signature.id, id(SIGNATURE));
     assert_eq!(signature.title.as_deref(), Some("Марков Георгий Эльдарович"));
     assert_eq!(signature.content_link.as_ref().and_then(|l| l.rel.as_deref()), Some("content"));
 }
@@ -1067,7 +1067,7 @@ async fn op_update_draft_document_signature() {
         .expect("signature")
         .into_inner();
     mock.assert_async().await;
-    assert_eq!(signature.id, Some(id(SIGNATURE)));
+    assert_eq!(signature.id, id(SIGNATURE));
     assert_eq!(signature.signature_certificate_thumbprint.as_deref(), Some("0A1B2C3D4E5F60718293A4B5C6D7E8F901234567"));
 }
 

@@ -263,7 +263,7 @@ async fn op_cloud_sign_reply() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(started.request_id.as_deref(), Some("e1d2c3b4-a5f6-4789-8a0b-1c2d3e4f5a6b"));
-    assert_eq!(started.confirm_type.as_deref(), Some("sms"));
+    assert_eq!(started.confirm_type.as_deref().map(String::as_str), Some("sms"));
     assert_eq!(started.task_id, Some(id(TASK)));
     assert_eq!(started.documents_to_sign.len(), 1);
 }
@@ -321,8 +321,8 @@ async fn op_get_reply_task() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(task.id, id(TASK));
-    assert_eq!(task.task_state.as_deref(), Some("succeed"));
-    assert_eq!(task.task_type.as_deref(), Some("urn:task-type:initReplySignOperation"));
+    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("succeed"));
+    assert_eq!(task.task_type.as_deref().map(String::as_str), Some("urn:task-type:initReplySignOperation"));
 }
 
 fn pfr_reply_json() -> Value {
@@ -553,7 +553,7 @@ async fn op_get_pfr_reply_task() {
         .expect("task")
         .into_inner();
     mock.assert_async().await;
-    assert_eq!(task.task_state.as_deref(), Some("running"));
+    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("running"));
     assert_eq!(task.progress, Some(json!("AwaitingForConfirmation")));
 }
 
