@@ -219,7 +219,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 pub struct CountingAuthenticator {
     pub authorize_calls: AtomicUsize,
     pub reauthorize_calls: AtomicUsize,
-    generation: AtomicUsize,
+    pub generation: AtomicUsize,
     /// What `reauthorize` answers.
     pub refresh_succeeds: bool,
     /// Make `authorize` fail.
