@@ -89,3 +89,39 @@ async fn a_retry_pause_does_not_hold_a_slot() {
     assert!(order[0].ends_with("/docflows") && order[2].ends_with("/docflows"), "{order:?}");
     assert!(order[1].ends_with(DOCFLOW), "the get ran while the search paused: {order:?}");
 }
+
+/// A download's slot stays taken while its body is unread (the server still works on it)
+/// and is freed when the body is read to the end or dropped.
+#[tokio::test]
+async fn an_unread_download_keeps_its_slot_until_read_or_dropped() {
+    let server = LoopbackServer::start(|_, seen| {
+        if seen.path.contains("/contents/") {
+            Reply::raw(200, "file bytes").header("Content-Type", "application/octet-stream")
+        } else {
+            Reply::json(200, json!({ "id": DOCFLOW }))
+        }
+    })
+    .await;
+    let client = Transport::unauthenticated().max_in_flight(1).into_client(&server.base_url).unwrap();
+    let download = || client.download_content().account_id(uuid(ACCOUNT)).content_id(uuid(DOCFLOW)).send().checked();
+
+    // Read to the end: the slot is free at once.
+    let mut stream = download().await.expect("download").into_inner().into_inner();
+    let mut content = Vec::new();
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        content.extend_from_slice(&chunk.expect("a chunk"));
+    }
+    assert_eq!(content, b"file bytes");
+    client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked().await.expect("get");
+
+    // Left unread: the next call waits until the body is dropped.
+    let unread = download().await.expect("download");
+    let mut get =
+        Box::pin(client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked().into_future());
+    let early = tokio::time::timeout(Duration::from_millis(200), &mut get).await;
+    assert!(early.is_err(), "the get waits for the slot of the unread download");
+    assert_eq!(server.hits(), 3);
+    drop(unread);
+    get.await.expect("the get runs once the download is dropped");
+    assert_eq!(server.hits(), 4);
+}
