@@ -18,20 +18,16 @@ pub(crate) fn path_template(url: &reqwest::Url) -> String {
     template
 }
 
-/// Path words of the API are lowercase letters with dashes (`docflows`, `cloud-sign-confirm`)
-/// or version tags (`v1`); everything else (uuids, numbers, codes like `00-87`, percent-encoded
-/// values, event cursors like `ae1_143`) is a value the caller supplied.
+/// Path words of the API are lowercase letters, digits and dashes starting with a letter
+/// (`docflows`, `cloud-sign-confirm`, `generate-fuf-3ndfl`, `v1`); everything else (uuids,
+/// numbers, codes like `00-87` or `SEDO-TEST`, percent-encoded values, long hex strings)
+/// is a value the caller supplied.
 fn is_id_like(segment: &str) -> bool {
-    let is_version = segment.len() <= 3
-        && segment.starts_with('v')
-        && segment.len() > 1
-        && segment[1..].bytes().all(|b| b.is_ascii_digit());
-    if is_version {
-        return false;
-    }
-    let is_word = segment.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
-        && segment.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
-    !is_word || uuid::Uuid::try_parse(segment).is_ok()
+    let bytes = segment.as_bytes();
+    let word_shaped = bytes.first().is_some_and(u8::is_ascii_lowercase)
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+    let hex_shaped = bytes.len() >= 16 && bytes.iter().all(|b| b.is_ascii_hexdigit() || *b == b'-');
+    !word_shaped || hex_shaped
 }
 
 #[cfg(test)]
@@ -52,6 +48,30 @@ mod tests {
         assert_eq!(template("http://h/v1/handbooks/control-units/00-87"), "/v1/handbooks/control-units/{id}");
         assert_eq!(template("http://h/v1/1a2b/drafts/x%20y/cloud-sign-confirm"), "/v1/{id}/drafts/{id}/cloud-sign-confirm");
         assert_eq!(template("http://h/v1"), "/v1");
+        assert_eq!(template("http://h/v1/abcdef12-3456-4789-8abc-def012345678/generate-fuf-3ndfl"), "/v1/{id}/generate-fuf-3ndfl");
+        assert_eq!(template("http://h/v1/handbooks/fns-forms"), "/v1/handbooks/fns-forms");
+        assert_eq!(template("http://h/v1/x/SEDO-TEST/deadbeefdeadbeefdeadbeef"), "/v1/x/{id}/{id}");
         assert_eq!(template("http://h/"), "/");
+    }
+
+    /// Every path of the spec, with ids filled in, comes back as the spec's path with `{id}`s.
+    #[test]
+    fn every_spec_path_loses_its_ids() {
+        let spec_file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/openapi.json");
+        let spec: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(spec_file).unwrap()).unwrap();
+        let paths = spec["paths"].as_object().expect("paths");
+        assert!(!paths.is_empty());
+        for path in paths.keys() {
+            let mut filled = String::new();
+            let mut expected = String::new();
+            for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+                let is_parameter = segment.starts_with('{');
+                filled.push('/');
+                filled.push_str(if is_parameter { "0c7e1b3a-2d4f-4a6b-8c9d-1e2f3a4b5c6d" } else { segment });
+                expected.push('/');
+                expected.push_str(if is_parameter { "{id}" } else { segment });
+            }
+            assert_eq!(template(&format!("https://extern-api.example{filled}?skip=0")), expected, "{path}");
+        }
     }
 }
