@@ -175,3 +175,15 @@ async fn a_refused_connection_is_a_connect_error_naming_operation_and_host() {
     let message = error.to_string();
     assert!(message.contains("get_docflow") && message.contains("127.0.0.1"), "{message}");
 }
+
+#[tokio::test]
+async fn errors_and_checked_calls_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<Error>();
+
+    let server = LoopbackServer::always(Reply::json(404, json!({ "status-code": 404 }))).await;
+    let client = client(&server.base_url);
+    let spawned = tokio::spawn(async move { get_docflow(&client).await });
+    let error = spawned.await.expect("the task ends").expect_err("404");
+    assert_eq!(error.status(), Some(reqwest::StatusCode::NOT_FOUND));
+}
