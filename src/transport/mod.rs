@@ -156,7 +156,6 @@ impl Transport {
             path: path::path_template(request.url()),
         };
         let started = Instant::now();
-        let mut request = request;
         let mut attempts = 0u32;
         let mut reauthorized = false;
 
