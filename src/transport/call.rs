@@ -1,0 +1,214 @@
+//! Per-call options and facts, passed between the caller and the transport hook.
+//!
+//! The generated `send()` hands the hook only the request and the operation name, and the hook
+//! may only return a `reqwest::Result<Response>`. So [`SendExt::checked`] runs `send()` inside
+//! a task-local [`CallContext`]: the hook reads the caller's options from it and writes back what
+//! it learnt (status, trace id, attempts, an authentication failure), from which the wrapper
+//! builds a [`crate::Error`] that says everything.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use progenitor_client::ResponseValue;
+use serde::Serialize;
+use tokio::task::futures::TaskLocalFuture;
+
+use super::retry::RetryPolicy;
+use crate::auth::AuthError;
+use crate::error::{CallFacts, Error, UnexpectedStatus, excerpt, trace_id_of};
+
+tokio::task_local! {
+    static CURRENT_CALL: Option<Arc<CallContext>>;
+}
+
+/// What the caller asked for one call.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CallOptions {
+    pub timeout: Option<Duration>,
+    pub retry_policy: Option<RetryPolicy>,
+    pub retry_safe: bool,
+}
+
+/// Shared by the wrapper and the hook for the duration of one call.
+#[derive(Debug, Default)]
+pub(crate) struct CallContext {
+    pub options: CallOptions,
+    record: Mutex<CallRecord>,
+}
+
+#[derive(Debug, Default)]
+struct CallRecord {
+    facts: CallFacts,
+    auth_error: Option<AuthError>,
+}
+
+impl CallContext {
+    fn record(&self) -> MutexGuard<'_, CallRecord> {
+        // A panic elsewhere while holding the lock leaves plain data behind: keep using it.
+        self.record.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn note_operation(&self, operation: &'static str) {
+        self.record().facts.operation = Some(operation);
+    }
+
+    pub(crate) fn note_answer(&self, attempts: u32, status: Option<reqwest::StatusCode>, trace_id: Option<String>) {
+        let mut record = self.record();
+        record.facts.attempts = attempts;
+        record.facts.status = status;
+        record.facts.trace_id = trace_id;
+    }
+
+    pub(crate) fn note_auth_error(&self, error: AuthError) {
+        self.record().auth_error = Some(error);
+    }
+}
+
+/// The context of the call being executed on this task, if it runs under [`SendExt::checked`].
+pub(crate) fn current_call() -> Option<Arc<CallContext>> {
+    CURRENT_CALL.try_with(|call| call.clone()).ok().flatten()
+}
+
+/// Runs `future` outside any call context, so requests it makes (an authenticator fetching a
+/// token, say) neither read nor overwrite the facts of the call that waits for it.
+pub(crate) fn outside_call<F: Future>(future: F) -> TaskLocalFuture<Option<Arc<CallContext>>, F> {
+    CURRENT_CALL.scope(None, future)
+}
+
+/// Adds [`checked`](SendExt::checked) to the futures returned by the generated `send()`.
+///
+/// ```no_run
+/// # async fn demo(client: &kontur_extern::raw::Client, account: uuid::Uuid, docflow: uuid::Uuid)
+/// # -> Result<(), kontur_extern::Error> {
+/// use kontur_extern::transport::SendExt;
+/// let docflow = client.get_docflow().account_id(account).docflow_id(docflow).send().checked().await?;
+/// # Ok(()) }
+/// ```
+pub trait SendExt<T, E>: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Sized {
+    /// Runs the call so that a failure becomes a [`crate::Error`] naming the operation, the
+    /// status and the trace id, and so that per-call options can be set on the returned value.
+    fn checked(self) -> CheckedCall<Self> {
+        CheckedCall { send: self, options: CallOptions::default() }
+    }
+}
+
+impl<F, T, E> SendExt<T, E> for F where F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> {}
+
+/// A generated call with per-call options; `.await` it.
+#[must_use = "a call does nothing until awaited"]
+pub struct CheckedCall<F> {
+    send: F,
+    options: CallOptions,
+}
+
+impl<F> CheckedCall<F> {
+    /// The time limit of each attempt of this call, instead of the transport's default.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.options.timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy of this call, instead of the transport's.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry_policy = Some(policy);
+        self
+    }
+
+    /// Declares that sending this POST or PATCH twice does no harm, so it may be retried
+    /// like an idempotent request.
+    pub fn retry_safe(mut self) -> Self {
+        self.options.retry_safe = true;
+        self
+    }
+}
+
+impl<F, T, E> IntoFuture for CheckedCall<F>
+where
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    E: Serialize,
+{
+    type Output = Result<ResponseValue<T>, Error>;
+    type IntoFuture = CheckedFuture<F>;
+
+    fn into_future(self) -> CheckedFuture<F> {
+        let context = Arc::new(CallContext { options: self.options, record: Mutex::default() });
+        CheckedFuture {
+            state: State::Sending(Box::pin(CURRENT_CALL.scope(Some(context.clone()), self.send))),
+            context,
+        }
+    }
+}
+
+/// The future of a [`CheckedCall`].
+#[must_use = "a call does nothing until awaited"]
+pub struct CheckedFuture<F> {
+    state: State<F>,
+    context: Arc<CallContext>,
+}
+
+enum State<F> {
+    Sending(Pin<Box<TaskLocalFuture<Option<Arc<CallContext>>, F>>>),
+    /// Reading the start of an undocumented answer's body for the error message.
+    ReadingExcerpt(BoxFuture<'static, Error>),
+    Done,
+}
+
+impl<F, T, E> Future for CheckedFuture<F>
+where
+    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    E: Serialize,
+{
+    type Output = Result<ResponseValue<T>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        loop {
+            match &mut this.state {
+                State::Sending(send) => {
+                    let result = match send.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(result) => result,
+                    };
+                    this.state = State::Done;
+                    let raw_error = match result {
+                        Ok(value) => return Poll::Ready(Ok(value)),
+                        Err(error) => error,
+                    };
+                    let (facts, auth_error) = {
+                        let mut record = this.context.record();
+                        (record.facts.clone(), record.auth_error.take())
+                    };
+                    if let Some(source) = auth_error {
+                        return Poll::Ready(Err(Error::Auth { operation: facts.operation, source }));
+                    }
+                    match raw_error {
+                        progenitor_client::Error::UnexpectedResponse(response) => {
+                            this.state = State::ReadingExcerpt(Box::pin(describe_unexpected(response, facts.operation)));
+                        }
+                        other => return Poll::Ready(Err(Error::from_raw(other, &facts))),
+                    }
+                }
+                State::ReadingExcerpt(reading) => {
+                    let error = match reading.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(error) => error,
+                    };
+                    this.state = State::Done;
+                    return Poll::Ready(Err(error));
+                }
+                State::Done => panic!("CheckedFuture polled after completion"),
+            }
+        }
+    }
+}
+
+async fn describe_unexpected(response: reqwest::Response, operation: Option<&'static str>) -> Error {
+    let status = response.status();
+    let trace_id = trace_id_of(response.headers());
+    let excerpt = response.bytes().await.map(|body| excerpt(&body)).unwrap_or_default();
+    Error::UnexpectedStatus(Box::new(UnexpectedStatus { operation, status, trace_id, excerpt }))
+}
