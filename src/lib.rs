@@ -5,9 +5,11 @@
 //! Every request it makes goes through [`transport::Transport`].
 
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod transport;
 
+pub use client::{Client, ClientBuilder, Environment};
 pub use error::Error;
 
 pub mod raw {
