@@ -298,6 +298,12 @@ impl Client {
         &self.environment
     }
 
+    /// The authenticator of this client, for requests made outside [`raw`](Self::raw)
+    /// (it attaches credentials only to requests bound for the API host).
+    pub fn authenticator(&self) -> &TokenAuthenticator {
+        &self.authenticator
+    }
+
     /// Logs in now rather than on the first call, so bad credentials surface at start-up.
     pub async fn authenticate(&self) -> Result<(), AuthError> {
         self.authenticator.access_token().await.map(drop)
