@@ -304,10 +304,16 @@ async fn identity_errors_become_errors_that_say_what_to_do() {
     assert!(error.to_string().contains("password"), "{error}");
 
     let error = login_error(400, json!({ "error": "invalid_scope", "unknown-field": [1] })).await;
-    assert!(matches!(&error, AuthError::Identity { status: 400, error, .. } if error == "invalid_scope"), "{error:?}");
+    assert!(matches!(&error, AuthError::Identity { status: Some(400), error, .. } if error == "invalid_scope"), "{error:?}");
 
     let error = login_error(503, json!("service unavailable")).await;
     assert!(matches!(&error, AuthError::UnexpectedAnswer { status: 503, .. }), "{error:?}");
+    assert!(error.to_string().contains("service unavailable"), "an error page is quoted: {error}");
+
+    // A malformed success may hold tokens: the error says where it broke, not what it held.
+    let error = login_error(200, json!({ "access_token": 12345, "refresh_token": "leaky-refresh-token" })).await;
+    assert!(matches!(&error, AuthError::UnexpectedAnswer { status: 200, .. }), "{error:?}");
+    assert!(!format!("{error} {error:?}").contains("leaky-refresh-token"), "{error:?}");
 }
 
 #[tokio::test]

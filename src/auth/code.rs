@@ -101,7 +101,7 @@ impl AuthorizationCodeLogin {
         if let Some(error) = error {
             return Err(match error.as_str() {
                 "access_denied" => AuthError::AccessDenied { description },
-                _ => AuthError::Identity { status: 302, error, description, trace_id: None },
+                _ => AuthError::Identity { status: None, error, description, trace_id: None },
             });
         }
         match code {

@@ -36,8 +36,9 @@ pub enum AuthError {
     DeviceCodeExpired,
 
     /// The identity host answered with an OAuth error this crate gives no special meaning.
-    #[error("identity host refused ({error}, HTTP {status}){}", describe(.description))]
-    Identity { status: u16, error: String, description: Option<String>, trace_id: Option<String> },
+    /// `status` is the HTTP status; `None` when the error came back on the redirect of a browser login.
+    #[error("identity host refused ({error}){}", describe(.description))]
+    Identity { status: Option<u16>, error: String, description: Option<String>, trace_id: Option<String> },
 
     /// The identity host answered something that is not an OAuth answer.
     #[error("identity host answered HTTP {status} with an unexpected body: {excerpt}")]

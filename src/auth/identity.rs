@@ -177,7 +177,7 @@ impl From<Refusal> for AuthError {
             "invalid_grant" => AuthError::InvalidGrant { description, trace_id },
             "access_denied" => AuthError::AccessDenied { description },
             "expired_token" => AuthError::DeviceCodeExpired,
-            _ => AuthError::Identity { status, error: body.error, description, trace_id },
+            _ => AuthError::Identity { status: Some(status), error: body.error, description, trace_id },
         }
     }
 }
@@ -254,8 +254,10 @@ impl IdentityClient {
             .map(str::to_owned);
         let body = response.bytes().await.map_err(|e| Refusal::Failed(AuthError::Network(e.without_url())))?;
         if (200..300).contains(&status) {
-            return serde_json::from_slice(&body).map_err(|_| {
-                Refusal::Failed(AuthError::UnexpectedAnswer { status, excerpt: excerpt(&body), trace_id: trace_id.clone() })
+            // A successful answer may hold tokens: describe where it broke, never what it held.
+            return serde_json::from_slice(&body).map_err(|e| {
+                let excerpt = format!("not the expected JSON (line {}, column {})", e.line(), e.column());
+                Refusal::Failed(AuthError::UnexpectedAnswer { status, excerpt, trace_id: trace_id.clone() })
             });
         }
         match serde_json::from_slice::<OAuthError>(&body) {

@@ -16,7 +16,7 @@ use super::clock::Clock;
 use super::code::AuthorizationCode;
 use super::device::{DevicePromptHandler, HandlerDebug, device_login};
 use super::error::AuthError;
-use super::identity::{Form, IdentityClient, TokenAnswer};
+use super::identity::{Form, IdentityClient, Refusal, TokenAnswer};
 use super::trusted::TrustedLogin;
 
 /// The legacy header that carries the api-key to the API.
@@ -179,25 +179,29 @@ impl TokenAuthenticator {
                 identity.token("password", form).await?
             }
             Grant::Certificate(login) => login.obtain(identity).await?,
-            Grant::TrustedJwt(jwt) => {
-                let jwt = jwt
-                    .take()
+            Grant::TrustedJwt(slot) => {
+                let jwt = slot
+                    .clone()
                     .ok_or(AuthError::LoginRequired { reason: "the supplied trusted JWT is single use and was used" })?;
-                identity.token("trusted", Form::default().field("token", &jwt)).await?
+                let answer = identity.token("trusted", Form::default().field("token", &jwt)).await;
+                spend_if_answered(slot, &answer);
+                answer?
             }
             Grant::TrustedSigned(login) => {
                 let claims = login.claims(&identity.credentials().client_id, self.clock.as_ref());
                 let jwt = login.sign(&claims).await?;
                 identity.token("trusted", Form::default().field("token", &jwt)).await?
             }
-            Grant::AuthorizationCode(code) => {
-                let code = code.take().ok_or(AuthError::LoginRequired {
+            Grant::AuthorizationCode(slot) => {
+                let code = slot.clone().ok_or(AuthError::LoginRequired {
                     reason: "the authorization code was already exchanged and no refresh token is left",
                 })?;
                 let form = Form::default()
                     .field("code", &code.code)
                     .field("redirect_uri", code.redirect_uri.as_str());
-                let answer = identity.token("authorization_code", form).await?;
+                let answer = identity.token("authorization_code", form).await;
+                spend_if_answered(slot, &answer);
+                let answer = answer?;
                 code.check_nonce(answer.id_token.as_ref())?;
                 answer
             }
@@ -301,6 +305,14 @@ fn origin(url: &Url) -> String {
     match url.port_or_known_default() {
         Some(port) => format!("{}://{}:{port}", url.scheme(), url.host_str().unwrap_or("")),
         None => format!("{}://{}", url.scheme(), url.host_str().unwrap_or("")),
+    }
+}
+
+/// A single-use credential is spent once the identity host has answered about it; after a
+/// network failure it may never have arrived, so it is kept for another try.
+fn spend_if_answered<T>(slot: &mut Option<T>, answer: &Result<TokenAnswer, Refusal>) {
+    if !matches!(answer, Err(Refusal::Failed(AuthError::Network(_)))) {
+        *slot = None;
     }
 }
 
