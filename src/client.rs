@@ -8,9 +8,9 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::{
-    API_SCOPE, AuthError, AuthorizationCode, CODE_FLOW_SCOPE, CertificateLogin, ClientCredentials, Clock,
-    DevicePrompt, DevicePromptHandler, Grant, IdentityClient, SystemClock, TokenAuthenticator, TokenSettings,
-    TrustedLogin,
+    API_SCOPE, AuthError, AuthorizationCode, CODE_FLOW_SCOPE, CertificateLogin, ClientCredentials,
+    Clock, DevicePrompt, DevicePromptHandler, Grant, IdentityClient, SystemClock,
+    TokenAuthenticator, TokenSettings, TrustedLogin,
 };
 use crate::raw;
 use crate::transport::Transport;
@@ -31,17 +31,26 @@ pub struct Environment {
 impl Environment {
     /// The production stand.
     pub fn production() -> Self {
-        Self::fixed("https://extern-api.kontur.ru/", "https://identity.kontur.ru/")
+        Self::fixed(
+            "https://extern-api.kontur.ru/",
+            "https://identity.kontur.ru/",
+        )
     }
 
     /// The test stand (test robots, test tools).
     pub fn test() -> Self {
-        Self::fixed("https://extern-api.testkontur.ru/", "https://identity.testkontur.ru/")
+        Self::fixed(
+            "https://extern-api.testkontur.ru/",
+            "https://identity.testkontur.ru/",
+        )
     }
 
     /// Explicit addresses, e.g. a proxy or a local mock.
     pub fn new(api_url: &str, identity_url: &str) -> Result<Self, AuthError> {
-        Ok(Self { api_url: parse_base(api_url)?, identity_url: parse_base(identity_url)? })
+        Ok(Self {
+            api_url: parse_base(api_url)?,
+            identity_url: parse_base(identity_url)?,
+        })
     }
 
     fn fixed(api_url: &str, identity_url: &str) -> Self {
@@ -61,9 +70,12 @@ impl Environment {
 
 /// A base URL that `Url::join` extends rather than replaces: its path ends with `/`.
 fn parse_base(text: &str) -> Result<Url, AuthError> {
-    let mut url = Url::parse(text).map_err(|e| AuthError::Config(format!("{text:?} is not a URL: {e}")))?;
+    let mut url =
+        Url::parse(text).map_err(|e| AuthError::Config(format!("{text:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(AuthError::Config(format!("{text:?} is not an http(s) URL with a host")));
+        return Err(AuthError::Config(format!(
+            "{text:?} is not an http(s) URL with a host"
+        )));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -114,13 +126,20 @@ impl ClientBuilder {
 
     /// The integrator's service name (`client_id`) and api-key (sent as `client_secret`).
     pub fn client(mut self, client_id: impl Into<String>, api_key: SecretString) -> Self {
-        self.credentials = Some(ClientCredentials { client_id: client_id.into(), api_key });
+        self.credentials = Some(ClientCredentials {
+            client_id: client_id.into(),
+            api_key,
+        });
         self
     }
 
     /// Log in with the user's login and password.
     pub fn password(self, username: impl Into<String>, password: SecretString) -> Self {
-        self.login(Grant::Password { username: username.into(), password, partial_factor_token: None })
+        self.login(Grant::Password {
+            username: username.into(),
+            password,
+            partial_factor_token: None,
+        })
     }
 
     /// Log in with login and password as the second step of a login that answered
@@ -210,8 +229,9 @@ impl ClientBuilder {
 
     /// The ready client. Makes no request: the first API call logs in.
     pub fn build(self) -> Result<Client, AuthError> {
-        let environment =
-            self.environment.ok_or_else(|| AuthError::Config("choose an environment (production, test or URLs)".to_owned()))?;
+        let environment = self.environment.ok_or_else(|| {
+            AuthError::Config("choose an environment (production, test or URLs)".to_owned())
+        })?;
         let login = self.login.ok_or_else(|| {
             AuthError::Config("choose a login: password, certificate, trusted, authorization code, device or access token".to_owned())
         })?;
@@ -232,13 +252,24 @@ impl ClientBuilder {
         }
         let needs_credentials = !matches!(grant, Grant::Fixed);
         if needs_credentials && self.credentials.is_none() {
-            return Err(AuthError::Config("this login needs the client_id and api-key: call .client(...)".to_owned()));
+            return Err(AuthError::Config(
+                "this login needs the client_id and api-key: call .client(...)".to_owned(),
+            ));
         }
-        let default_scope = if matches!(grant, Grant::AuthorizationCode(_)) { CODE_FLOW_SCOPE } else { API_SCOPE };
+        let default_scope = if matches!(grant, Grant::AuthorizationCode(_)) {
+            CODE_FLOW_SCOPE
+        } else {
+            API_SCOPE
+        };
         let scope = self.scope.unwrap_or_else(|| default_scope.to_owned());
-        let identity = self
-            .credentials
-            .map(|credentials| IdentityClient::new(http.clone(), environment.identity_url.clone(), credentials, scope));
+        let identity = self.credentials.map(|credentials| {
+            IdentityClient::new(
+                http.clone(),
+                environment.identity_url.clone(),
+                credentials,
+                scope,
+            )
+        });
         let authenticator = TokenAuthenticator::new(TokenSettings {
             api_url: environment.api_url.clone(),
             identity,
@@ -251,8 +282,16 @@ impl ClientBuilder {
         let authenticator = Arc::new(authenticator);
         // progenitor appends `/v1/...` to the base URL itself.
         let base = environment.api_url.as_str().trim_end_matches('/');
-        let raw = raw::Client::new_with_client(base, http, Transport::with_authenticator(authenticator.clone()));
-        Ok(Client { raw, authenticator, environment })
+        let raw = raw::Client::new_with_client(
+            base,
+            http,
+            Transport::with_authenticator(authenticator.clone()),
+        );
+        Ok(Client {
+            raw,
+            authenticator,
+            environment,
+        })
     }
 }
 

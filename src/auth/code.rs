@@ -29,8 +29,18 @@ pub struct AuthorizationCodeLogin {
 impl AuthorizationCodeLogin {
     /// A new attempt with fresh random `state` and `nonce`.
     /// `identity_url` is the identity host (see [`crate::Environment::identity_url`]).
-    pub fn new(identity_url: &Url, client_id: impl Into<String>, redirect_uri: impl Into<String>) -> Self {
-        Self::resume(identity_url, client_id, redirect_uri, random_token(), random_token())
+    pub fn new(
+        identity_url: &Url,
+        client_id: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
+        Self::resume(
+            identity_url,
+            client_id,
+            redirect_uri,
+            random_token(),
+            random_token(),
+        )
     }
 
     /// The attempt recreated from the `state` and `nonce` kept in the user's session.
@@ -69,7 +79,10 @@ impl AuthorizationCodeLogin {
 
     /// Where to send the user's browser: `GET /connect/authorize?...`.
     pub fn authorize_url(&self) -> Url {
-        let mut url = self.identity_url.join("connect/authorize").unwrap_or_else(|_| self.identity_url.clone());
+        let mut url = self
+            .identity_url
+            .join("connect/authorize")
+            .unwrap_or_else(|_| self.identity_url.clone());
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.client_id)
@@ -101,7 +114,12 @@ impl AuthorizationCodeLogin {
         if let Some(error) = error {
             return Err(match error.as_str() {
                 "access_denied" => AuthError::AccessDenied { description },
-                _ => AuthError::Identity { status: None, error, description, trace_id: None },
+                _ => AuthError::Identity {
+                    status: None,
+                    error,
+                    description,
+                    trace_id: None,
+                },
             });
         }
         match code {
@@ -111,11 +129,19 @@ impl AuthorizationCodeLogin {
     }
 
     /// Takes a code the application extracted itself, with the `state` that came with it.
-    pub fn accept_code(&self, code: SecretString, returned_state: &str) -> Result<AuthorizationCode, AuthError> {
+    pub fn accept_code(
+        &self,
+        code: SecretString,
+        returned_state: &str,
+    ) -> Result<AuthorizationCode, AuthError> {
         if returned_state != self.state {
             return Err(AuthError::StateMismatch);
         }
-        Ok(AuthorizationCode { code, redirect_uri: self.redirect_uri.clone(), nonce: Some(self.nonce.clone()) })
+        Ok(AuthorizationCode {
+            code,
+            redirect_uri: self.redirect_uri.clone(),
+            nonce: Some(self.nonce.clone()),
+        })
     }
 }
 
@@ -142,7 +168,11 @@ impl AuthorizationCode {
     /// A code obtained without [`AuthorizationCodeLogin`] (the caller checked `state` itself);
     /// the ID token's nonce is then not checked.
     pub fn new(code: SecretString, redirect_uri: impl Into<String>) -> Self {
-        Self { code, redirect_uri: redirect_uri.into(), nonce: None }
+        Self {
+            code,
+            redirect_uri: redirect_uri.into(),
+            nonce: None,
+        }
     }
 
     /// Checks that the ID token returned with the tokens carries the login's nonce.
@@ -157,8 +187,15 @@ impl AuthorizationCode {
             .nth(1)
             .and_then(|payload| BASE64URL.decode(payload.trim_end_matches('=')).ok())
             .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok());
-        let nonce = claims.as_ref().and_then(|c| c.get("nonce")).and_then(|n| n.as_str());
-        if nonce == Some(expected.as_str()) { Ok(()) } else { Err(AuthError::NonceMismatch) }
+        let nonce = claims
+            .as_ref()
+            .and_then(|c| c.get("nonce"))
+            .and_then(|n| n.as_str());
+        if nonce == Some(expected.as_str()) {
+            Ok(())
+        } else {
+            Err(AuthError::NonceMismatch)
+        }
     }
 }
 

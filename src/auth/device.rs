@@ -42,9 +42,16 @@ pub(crate) async fn device_login(
     clock: &dyn Clock,
 ) -> Result<TokenAnswer, AuthError> {
     let started = identity.device_authorization().await?;
-    let lifetime = started.expires_in.or(started.expires).map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME);
+    let lifetime = started
+        .expires_in
+        .or(started.expires)
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_LIFETIME);
     let deadline = clock.now() + lifetime;
-    let mut interval = started.interval.map(Duration::from_secs).unwrap_or(DEFAULT_INTERVAL);
+    let mut interval = started
+        .interval
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_INTERVAL);
     on_prompt(&DevicePrompt {
         user_code: started.user_code.clone(),
         verification_uri: started.verification_uri.clone(),
@@ -57,8 +64,12 @@ pub(crate) async fn device_login(
             tracing::info!("device code expired before the user confirmed");
             return Err(AuthError::DeviceCodeExpired);
         }
-        let polled =
-            identity.token(DEVICE_CODE_GRANT, Form::default().field("device_code", &started.device_code)).await;
+        let polled = identity
+            .token(
+                DEVICE_CODE_GRANT,
+                Form::default().field("device_code", &started.device_code),
+            )
+            .await;
         match polled {
             Ok(answer) => return Ok(answer),
             Err(refusal) => match refusal.code() {
@@ -67,7 +78,10 @@ pub(crate) async fn device_login(
                 }
                 Some("slow_down") => {
                     interval += SLOW_DOWN_STEP;
-                    tracing::debug!(interval_s = interval.as_secs(), "identity host asked to poll more slowly");
+                    tracing::debug!(
+                        interval_s = interval.as_secs(),
+                        "identity host asked to poll more slowly"
+                    );
                 }
                 _ => return Err(refusal.into()),
             },

@@ -26,7 +26,11 @@ pub const API_KEY_HEADER: &str = "x-kontur-apikey";
 pub(crate) enum Grant {
     /// A token handed in by the caller: nothing to renew it with.
     Fixed,
-    Password { username: String, password: SecretString, partial_factor_token: Option<SecretString> },
+    Password {
+        username: String,
+        password: SecretString,
+        partial_factor_token: Option<SecretString>,
+    },
     Certificate(CertificateLogin),
     /// A caller-made JWT; single use, so it is taken out on first use.
     TrustedJwt(Option<SecretString>),
@@ -53,7 +57,11 @@ impl fmt::Debug for Grant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Grant::Fixed => f.write_str("Fixed"),
-            Grant::Password { username, password, partial_factor_token } => f
+            Grant::Password {
+                username,
+                password,
+                partial_factor_token,
+            } => f
                 .debug_struct("Password")
                 .field("username", username)
                 .field("password", password)
@@ -62,7 +70,9 @@ impl fmt::Debug for Grant {
             Grant::Certificate(login) => f.debug_tuple("Certificate").field(login).finish(),
             Grant::TrustedJwt(jwt) => f.debug_tuple("TrustedJwt").field(jwt).finish(),
             Grant::TrustedSigned(login) => f.debug_tuple("TrustedSigned").field(login).finish(),
-            Grant::AuthorizationCode(code) => f.debug_tuple("AuthorizationCode").field(code).finish(),
+            Grant::AuthorizationCode(code) => {
+                f.debug_tuple("AuthorizationCode").field(code).finish()
+            }
             Grant::Device(_) => f.debug_tuple("Device").field(&HandlerDebug).finish(),
         }
     }
@@ -109,24 +119,35 @@ impl TokenAuthenticator {
     pub(crate) fn new(settings: TokenSettings) -> Result<Self, AuthError> {
         let api_key_header = match (&settings.identity, settings.send_api_key_header) {
             (Some(identity), true) => {
-                let mut value = HeaderValue::from_str(identity.credentials().api_key.expose_secret())
-                    .map_err(|_| AuthError::Config("the api-key is not a valid header value".to_owned()))?;
+                let mut value =
+                    HeaderValue::from_str(identity.credentials().api_key.expose_secret()).map_err(
+                        |_| AuthError::Config("the api-key is not a valid header value".to_owned()),
+                    )?;
                 value.set_sensitive(true);
                 Some(value)
             }
             (None, true) => {
-                return Err(AuthError::Config("the api-key header needs the client credentials".to_owned()));
+                return Err(AuthError::Config(
+                    "the api-key header needs the client credentials".to_owned(),
+                ));
             }
             (_, false) => None,
         };
-        let issued = settings.initial_token.map(|access| Issued { access, renew_at: None, refresh: None });
+        let issued = settings.initial_token.map(|access| Issued {
+            access,
+            renew_at: None,
+            refresh: None,
+        });
         Ok(Self {
             api_url: settings.api_url,
             identity: settings.identity,
             api_key_header,
             expiry_margin: settings.expiry_margin,
             clock: settings.clock,
-            state: tokio::sync::Mutex::new(TokenState { issued, grant: settings.grant }),
+            state: tokio::sync::Mutex::new(TokenState {
+                issued,
+                grant: settings.grant,
+            }),
         })
     }
 
@@ -143,15 +164,27 @@ impl TokenAuthenticator {
 
     /// Renews the token: refresh token first, else a new grant. Called with the state locked.
     async fn renew(&self, state: &mut TokenState) -> Result<SecretString, AuthError> {
-        let refresh = state.issued.as_ref().and_then(|issued| issued.refresh.clone());
+        let refresh = state
+            .issued
+            .as_ref()
+            .and_then(|issued| issued.refresh.clone());
         if let Some(refresh) = refresh {
             let identity = self.identity()?;
             tracing::debug!("refreshing the access token");
-            match identity.token("refresh_token", Form::default().field("refresh_token", &refresh)).await {
+            match identity
+                .token(
+                    "refresh_token",
+                    Form::default().field("refresh_token", &refresh),
+                )
+                .await
+            {
                 Ok(answer) => return Ok(self.store(state, answer, Some(refresh))),
                 Err(refusal) if refusal.code().is_some() => {
                     // The refresh token is spent or revoked: fall back to a new grant.
-                    tracing::info!(error = refusal.code(), "refresh token refused; logging in again");
+                    tracing::info!(
+                        error = refusal.code(),
+                        "refresh token refused; logging in again"
+                    );
                     if let Some(issued) = &mut state.issued {
                         issued.refresh = None;
                     }
@@ -171,7 +204,11 @@ impl TokenAuthenticator {
         let identity = self.identity()?;
         let answer = match grant {
             Grant::Fixed => return Err(fixed_token_error()),
-            Grant::Password { username, password, partial_factor_token } => {
+            Grant::Password {
+                username,
+                password,
+                partial_factor_token,
+            } => {
                 let form = Form::default()
                     .field("username", username.as_str())
                     .field("password", &*password)
@@ -180,17 +217,21 @@ impl TokenAuthenticator {
             }
             Grant::Certificate(login) => login.obtain(identity).await?,
             Grant::TrustedJwt(slot) => {
-                let jwt = slot
-                    .clone()
-                    .ok_or(AuthError::LoginRequired { reason: "the supplied trusted JWT is single use and was used" })?;
-                let answer = identity.token("trusted", Form::default().field("token", &jwt)).await;
+                let jwt = slot.clone().ok_or(AuthError::LoginRequired {
+                    reason: "the supplied trusted JWT is single use and was used",
+                })?;
+                let answer = identity
+                    .token("trusted", Form::default().field("token", &jwt))
+                    .await;
                 spend_if_answered(slot, &answer);
                 answer?
             }
             Grant::TrustedSigned(login) => {
                 let claims = login.claims(&identity.credentials().client_id, self.clock.as_ref());
                 let jwt = login.sign(&claims).await?;
-                identity.token("trusted", Form::default().field("token", &jwt)).await?
+                identity
+                    .token("trusted", Form::default().field("token", &jwt))
+                    .await?
             }
             Grant::AuthorizationCode(slot) => {
                 let code = slot.clone().ok_or(AuthError::LoginRequired {
@@ -205,17 +246,31 @@ impl TokenAuthenticator {
                 code.check_nonce(answer.id_token.as_ref())?;
                 answer
             }
-            Grant::Device(on_prompt) => device_login(identity, on_prompt, self.clock.as_ref()).await?,
+            Grant::Device(on_prompt) => {
+                device_login(identity, on_prompt, self.clock.as_ref()).await?
+            }
         };
         Ok(answer)
     }
 
-    fn store(&self, state: &mut TokenState, answer: TokenAnswer, previous_refresh: Option<SecretString>) -> SecretString {
+    fn store(
+        &self,
+        state: &mut TokenState,
+        answer: TokenAnswer,
+        previous_refresh: Option<SecretString>,
+    ) -> SecretString {
         let lifetime = answer.lifetime().map(Duration::from_secs);
         // Never let the margin eat more than half of a short-lived token.
-        let renew_at = lifetime
-            .and_then(|lifetime| self.clock.now().checked_add(lifetime - self.expiry_margin.min(lifetime / 2)));
-        tracing::info!(expires_in_s = lifetime.map(|l| l.as_secs()), refreshable = answer.refresh_token.is_some() || previous_refresh.is_some(), "access token obtained");
+        let renew_at = lifetime.and_then(|lifetime| {
+            self.clock
+                .now()
+                .checked_add(lifetime - self.expiry_margin.min(lifetime / 2))
+        });
+        tracing::info!(
+            expires_in_s = lifetime.map(|l| l.as_secs()),
+            refreshable = answer.refresh_token.is_some() || previous_refresh.is_some(),
+            "access token obtained"
+        );
         let access = answer.access_token;
         state.issued = Some(Issued {
             access: access.clone(),
@@ -226,7 +281,9 @@ impl TokenAuthenticator {
     }
 
     fn identity(&self) -> Result<&IdentityClient, AuthError> {
-        self.identity.as_ref().ok_or_else(|| AuthError::Config("no client credentials for the identity host".to_owned()))
+        self.identity.as_ref().ok_or_else(|| {
+            AuthError::Config("no client credentials for the identity host".to_owned())
+        })
     }
 
     /// Refuses requests that leave the API host: credentials go nowhere else.
@@ -237,12 +294,18 @@ impl TokenAuthenticator {
         if same {
             return Ok(());
         }
-        Err(AuthError::ForeignHost { target: origin(url), api: origin(&self.api_url) })
+        Err(AuthError::ForeignHost {
+            target: origin(url),
+            api: origin(&self.api_url),
+        })
     }
 }
 
 impl Authenticator for TokenAuthenticator {
-    fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), AuthError>> {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
             self.check_destination(request.url())?;
             let token = self.access_token().await?;
@@ -255,13 +318,18 @@ impl Authenticator for TokenAuthenticator {
             value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
             if let Some(api_key) = &self.api_key_header {
-                request.headers_mut().insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
+                request
+                    .headers_mut()
+                    .insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
             }
             Ok(())
         })
     }
 
-    fn reauthorize<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<bool, AuthError>> {
+    fn reauthorize<'a>(
+        &'a self,
+        rejected: &'a reqwest::Request,
+    ) -> BoxFuture<'a, Result<bool, AuthError>> {
         Box::pin(async move {
             let presented = rejected
                 .headers()
@@ -279,7 +347,9 @@ impl Authenticator for TokenAuthenticator {
                 return Ok(true);
             }
             if let Grant::Fixed = state.grant {
-                tracing::info!("the API rejected the supplied access token; nothing to renew it with");
+                tracing::info!(
+                    "the API rejected the supplied access token; nothing to renew it with"
+                );
                 return Ok(false);
             }
             tracing::info!("the API rejected the access token; renewing it once");
@@ -294,7 +364,10 @@ impl fmt::Debug for TokenAuthenticator {
         f.debug_struct("TokenAuthenticator")
             .field("api_url", &self.api_url.as_str())
             .field("identity", &self.identity)
-            .field("api_key_header", &self.api_key_header.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "api_key_header",
+                &self.api_key_header.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("expiry_margin", &self.expiry_margin)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
@@ -317,5 +390,7 @@ fn spend_if_answered<T>(slot: &mut Option<T>, answer: &Result<TokenAnswer, Refus
 }
 
 fn fixed_token_error() -> AuthError {
-    AuthError::LoginRequired { reason: "the access token was supplied by the caller" }
+    AuthError::LoginRequired {
+        reason: "the access token was supplied by the caller",
+    }
 }
