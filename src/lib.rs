@@ -6,9 +6,11 @@
 
 pub mod auth;
 pub mod base64;
+pub mod client;
 pub mod error;
 pub mod transport;
 
+pub use client::{Client, ClientBuilder, Environment};
 pub use error::Error;
 
 pub mod raw {

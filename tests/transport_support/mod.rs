@@ -245,7 +245,7 @@ impl Authenticator for CountingAuthenticator {
         Box::pin(async move {
             self.authorize_calls.fetch_add(1, Ordering::SeqCst);
             if self.authorize_fails {
-                return Err(AuthError { message: "the identity host refused the api key".into() });
+                return Err(AuthError::InvalidClient { description: Some("the identity host refused the api key".into()), trace_id: None });
             }
             let token = format!("Bearer token-{}", self.generation.load(Ordering::SeqCst));
             request.headers_mut().insert(reqwest::header::AUTHORIZATION, token.parse().unwrap());

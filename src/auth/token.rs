@@ -1,0 +1,396 @@
+//! The token-based [`Authenticator`]: caches the access token, renews it once for all waiting
+//! requests, and attaches it only to requests bound for the API host.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::Authenticator;
+use super::certificate::CertificateLogin;
+use super::clock::Clock;
+use super::code::AuthorizationCode;
+use super::device::{DevicePromptHandler, HandlerDebug, device_login};
+use super::error::AuthError;
+use super::identity::{Form, IdentityClient, Refusal, TokenAnswer};
+use super::trusted::TrustedLogin;
+
+/// The legacy header that carries the api-key to the API.
+pub const API_KEY_HEADER: &str = "x-kontur-apikey";
+
+/// How new tokens are obtained when there is no usable refresh token.
+pub(crate) enum Grant {
+    /// A token handed in by the caller: nothing to renew it with.
+    Fixed,
+    Password {
+        username: String,
+        password: SecretString,
+        partial_factor_token: Option<SecretString>,
+    },
+    Certificate(CertificateLogin),
+    /// A caller-made JWT; single use, so it is taken out on first use.
+    TrustedJwt(Option<SecretString>),
+    TrustedSigned(TrustedLogin),
+    /// Single use: taken out on exchange.
+    AuthorizationCode(Option<AuthorizationCode>),
+    Device(DevicePromptHandler),
+}
+
+impl Grant {
+    fn kind(&self) -> &'static str {
+        match self {
+            Grant::Fixed => "fixed token",
+            Grant::Password { .. } => "password",
+            Grant::Certificate(_) => "certificate",
+            Grant::TrustedJwt(_) | Grant::TrustedSigned(_) => "trusted",
+            Grant::AuthorizationCode(_) => "authorization code",
+            Grant::Device(_) => "device",
+        }
+    }
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Grant::Fixed => f.write_str("Fixed"),
+            Grant::Password {
+                username,
+                password,
+                partial_factor_token,
+            } => f
+                .debug_struct("Password")
+                .field("username", username)
+                .field("password", password)
+                .field("partial_factor_token", partial_factor_token)
+                .finish(),
+            Grant::Certificate(login) => f.debug_tuple("Certificate").field(login).finish(),
+            Grant::TrustedJwt(jwt) => f.debug_tuple("TrustedJwt").field(jwt).finish(),
+            Grant::TrustedSigned(login) => f.debug_tuple("TrustedSigned").field(login).finish(),
+            Grant::AuthorizationCode(code) => {
+                f.debug_tuple("AuthorizationCode").field(code).finish()
+            }
+            Grant::Device(_) => f.debug_tuple("Device").field(&HandlerDebug).finish(),
+        }
+    }
+}
+
+/// The token in use and what renews it.
+#[derive(Debug)]
+struct Issued {
+    access: SecretString,
+    /// When to stop using it (expiry less the margin); `None` when unknown.
+    renew_at: Option<Instant>,
+    refresh: Option<SecretString>,
+}
+
+#[derive(Debug)]
+struct TokenState {
+    issued: Option<Issued>,
+    grant: Grant,
+}
+
+/// Settings of a [`TokenAuthenticator`].
+pub(crate) struct TokenSettings {
+    pub(crate) api_url: Url,
+    pub(crate) identity: Option<IdentityClient>,
+    pub(crate) grant: Grant,
+    pub(crate) initial_token: Option<SecretString>,
+    pub(crate) send_api_key_header: bool,
+    pub(crate) expiry_margin: Duration,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// Obtains, caches and renews OpenID Connect tokens for one client.
+pub struct TokenAuthenticator {
+    api_url: Url,
+    identity: Option<IdentityClient>,
+    api_key_header: Option<HeaderValue>,
+    expiry_margin: Duration,
+    clock: Arc<dyn Clock>,
+    // A tokio mutex: held across the token request, so concurrent callers wait for one renewal.
+    state: tokio::sync::Mutex<TokenState>,
+}
+
+impl TokenAuthenticator {
+    pub(crate) fn new(settings: TokenSettings) -> Result<Self, AuthError> {
+        let api_key_header = match (&settings.identity, settings.send_api_key_header) {
+            (Some(identity), true) => {
+                let mut value =
+                    HeaderValue::from_str(identity.credentials().api_key.expose_secret()).map_err(
+                        |_| AuthError::Config("the api-key is not a valid header value".to_owned()),
+                    )?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            (None, true) => {
+                return Err(AuthError::Config(
+                    "the api-key header needs the client credentials".to_owned(),
+                ));
+            }
+            (_, false) => None,
+        };
+        let issued = settings.initial_token.map(|access| Issued {
+            access,
+            renew_at: None,
+            refresh: None,
+        });
+        Ok(Self {
+            api_url: settings.api_url,
+            identity: settings.identity,
+            api_key_header,
+            expiry_margin: settings.expiry_margin,
+            clock: settings.clock,
+            state: tokio::sync::Mutex::new(TokenState {
+                issued,
+                grant: settings.grant,
+            }),
+        })
+    }
+
+    /// The access token to use now, renewing it first when it is missing or about to expire.
+    pub async fn access_token(&self) -> Result<SecretString, AuthError> {
+        let mut state = self.state.lock().await;
+        if let Some(issued) = &state.issued
+            && issued.renew_at.is_none_or(|at| self.clock.now() < at)
+        {
+            return Ok(issued.access.clone());
+        }
+        self.renew(&mut state).await
+    }
+
+    /// Renews the token: refresh token first, else a new grant. Called with the state locked.
+    async fn renew(&self, state: &mut TokenState) -> Result<SecretString, AuthError> {
+        let refresh = state
+            .issued
+            .as_ref()
+            .and_then(|issued| issued.refresh.clone());
+        if let Some(refresh) = refresh {
+            let identity = self.identity()?;
+            tracing::debug!("refreshing the access token");
+            match identity
+                .token(
+                    "refresh_token",
+                    Form::default().field("refresh_token", &refresh),
+                )
+                .await
+            {
+                Ok(answer) => return Ok(self.store(state, answer, Some(refresh))),
+                Err(refusal) if refusal.code().is_some() => {
+                    // The refresh token is spent or revoked: fall back to a new grant.
+                    tracing::info!(
+                        error = refusal.code(),
+                        "refresh token refused; logging in again"
+                    );
+                    if let Some(issued) = &mut state.issued {
+                        issued.refresh = None;
+                    }
+                }
+                Err(refusal) => return Err(refusal.into()),
+            }
+        }
+        let answer = self.grant(&mut state.grant).await?;
+        Ok(self.store(state, answer, None))
+    }
+
+    async fn grant(&self, grant: &mut Grant) -> Result<TokenAnswer, AuthError> {
+        tracing::debug!(grant = grant.kind(), "obtaining a new access token");
+        if let Grant::Fixed = grant {
+            return Err(fixed_token_error());
+        }
+        let identity = self.identity()?;
+        let answer = match grant {
+            Grant::Fixed => return Err(fixed_token_error()),
+            Grant::Password {
+                username,
+                password,
+                partial_factor_token,
+            } => {
+                let form = Form::default()
+                    .field("username", username.as_str())
+                    .field("password", &*password)
+                    .optional("partial_factor_token", partial_factor_token.as_ref());
+                identity.token("password", form).await?
+            }
+            Grant::Certificate(login) => login.obtain(identity).await?,
+            Grant::TrustedJwt(slot) => {
+                let jwt = slot.clone().ok_or(AuthError::LoginRequired {
+                    reason: "the supplied trusted JWT is single use and was used",
+                })?;
+                let answer = identity
+                    .token("trusted", Form::default().field("token", &jwt))
+                    .await;
+                spend_if_answered(slot, &answer);
+                answer?
+            }
+            Grant::TrustedSigned(login) => {
+                let claims = login.claims(&identity.credentials().client_id, self.clock.as_ref());
+                let jwt = login.sign(&claims).await?;
+                identity
+                    .token("trusted", Form::default().field("token", &jwt))
+                    .await?
+            }
+            Grant::AuthorizationCode(slot) => {
+                let code = slot.clone().ok_or(AuthError::LoginRequired {
+                    reason: "the authorization code was already exchanged and no refresh token is left",
+                })?;
+                let form = Form::default()
+                    .field("code", &code.code)
+                    .field("redirect_uri", code.redirect_uri.as_str());
+                let answer = identity.token("authorization_code", form).await;
+                spend_if_answered(slot, &answer);
+                let answer = answer?;
+                code.check_nonce(answer.id_token.as_ref())?;
+                answer
+            }
+            Grant::Device(on_prompt) => {
+                device_login(identity, on_prompt, self.clock.as_ref()).await?
+            }
+        };
+        Ok(answer)
+    }
+
+    fn store(
+        &self,
+        state: &mut TokenState,
+        answer: TokenAnswer,
+        previous_refresh: Option<SecretString>,
+    ) -> SecretString {
+        let lifetime = answer.lifetime().map(Duration::from_secs);
+        // Never let the margin eat more than half of a short-lived token.
+        let renew_at = lifetime.and_then(|lifetime| {
+            self.clock
+                .now()
+                .checked_add(lifetime - self.expiry_margin.min(lifetime / 2))
+        });
+        tracing::info!(
+            expires_in_s = lifetime.map(|l| l.as_secs()),
+            refreshable = answer.refresh_token.is_some() || previous_refresh.is_some(),
+            "access token obtained"
+        );
+        let access = answer.access_token;
+        state.issued = Some(Issued {
+            access: access.clone(),
+            renew_at,
+            refresh: answer.refresh_token.or(previous_refresh),
+        });
+        access
+    }
+
+    fn identity(&self) -> Result<&IdentityClient, AuthError> {
+        self.identity.as_ref().ok_or_else(|| {
+            AuthError::Config("no client credentials for the identity host".to_owned())
+        })
+    }
+
+    /// Refuses requests that leave the API host: credentials go nowhere else.
+    fn check_destination(&self, url: &Url) -> Result<(), AuthError> {
+        let same = url.scheme() == self.api_url.scheme()
+            && url.host() == self.api_url.host()
+            && url.port_or_known_default() == self.api_url.port_or_known_default();
+        if same {
+            return Ok(());
+        }
+        Err(AuthError::ForeignHost {
+            target: origin(url),
+            api: origin(&self.api_url),
+        })
+    }
+}
+
+impl Authenticator for TokenAuthenticator {
+    fn authorize<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        Box::pin(async move {
+            self.check_destination(request.url())?;
+            let token = self.access_token().await?;
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+                .map_err(|_| AuthError::UnexpectedAnswer {
+                    status: 200,
+                    excerpt: "the access token is not a valid header value".to_owned(),
+                    trace_id: None,
+                })?;
+            value.set_sensitive(true);
+            request.headers_mut().insert(AUTHORIZATION, value);
+            if let Some(api_key) = &self.api_key_header {
+                request
+                    .headers_mut()
+                    .insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
+            }
+            Ok(())
+        })
+    }
+
+    fn reauthorize<'a>(
+        &'a self,
+        rejected: &'a reqwest::Request,
+    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+        Box::pin(async move {
+            let presented = rejected
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer "));
+            let Some(presented) = presented else {
+                return Ok(false);
+            };
+            let mut state = self.state.lock().await;
+            if let Some(issued) = &state.issued
+                && issued.access.expose_secret() != presented
+            {
+                // Another request already renewed the token: retry with the new one.
+                return Ok(true);
+            }
+            if let Grant::Fixed = state.grant {
+                tracing::info!(
+                    "the API rejected the supplied access token; nothing to renew it with"
+                );
+                return Ok(false);
+            }
+            tracing::info!("the API rejected the access token; renewing it once");
+            self.renew(&mut state).await?;
+            Ok(true)
+        })
+    }
+}
+
+impl fmt::Debug for TokenAuthenticator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenAuthenticator")
+            .field("api_url", &self.api_url.as_str())
+            .field("identity", &self.identity)
+            .field(
+                "api_key_header",
+                &self.api_key_header.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("expiry_margin", &self.expiry_margin)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+fn origin(url: &Url) -> String {
+    match url.port_or_known_default() {
+        Some(port) => format!("{}://{}:{port}", url.scheme(), url.host_str().unwrap_or("")),
+        None => format!("{}://{}", url.scheme(), url.host_str().unwrap_or("")),
+    }
+}
+
+/// A single-use credential is spent once the identity host has answered about it; after a
+/// network failure it may never have arrived, so it is kept for another try.
+fn spend_if_answered<T>(slot: &mut Option<T>, answer: &Result<TokenAnswer, Refusal>) {
+    if !matches!(answer, Err(Refusal::Failed(AuthError::Network(_)))) {
+        *slot = None;
+    }
+}
+
+fn fixed_token_error() -> AuthError {
+    AuthError::LoginRequired {
+        reason: "the access token was supplied by the caller",
+    }
+}
