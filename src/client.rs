@@ -18,8 +18,6 @@ use crate::transport::Transport;
 /// Renew tokens this long before they expire, so a request never leaves with a dying token.
 const DEFAULT_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
 /// Time limits of the default HTTP client.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(100);
 
 /// Where the Extern API and its identity host are.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +98,7 @@ pub struct ClientBuilder {
     expiry_margin: Duration,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
+    transport: Transport,
 }
 
 impl Default for ClientBuilder {
@@ -113,6 +112,7 @@ impl Default for ClientBuilder {
             expiry_margin: DEFAULT_EXPIRY_MARGIN,
             clock: Arc::new(SystemClock),
             http: None,
+            transport: Transport::default(),
         }
     }
 }
@@ -227,6 +227,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Retry policy, in-flight cap and per-request timeout of API calls, as a [`Transport`]
+    /// (its authenticator is replaced by the login chosen here).
+    pub fn transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
     /// The ready client. Makes no request: the first API call logs in.
     pub fn build(self) -> Result<Client, AuthError> {
         let environment = self.environment.ok_or_else(|| {
@@ -237,11 +244,7 @@ impl ClientBuilder {
         })?;
         let http = match self.http {
             Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .timeout(REQUEST_TIMEOUT)
-                .build()
-                .map_err(|e| AuthError::Config(format!("HTTP client: {e}")))?,
+            None => crate::transport::http_client().map_err(|e| AuthError::Config(format!("HTTP client: {e}")))?,
         };
         let (grant, initial_token) = match login {
             Login::Grant(grant) => (grant, None),
@@ -285,7 +288,7 @@ impl ClientBuilder {
         let raw = raw::Client::new_with_client(
             base,
             http,
-            Transport::with_authenticator(authenticator.clone()),
+            self.transport.authenticator(authenticator.clone()),
         );
         Ok(Client {
             raw,

@@ -9,6 +9,9 @@ use url::Url;
 
 use super::error::{AuthError, RequiredFactor};
 
+/// Time limit of one identity call: the shared HTTP client has only a connect timeout.
+const IDENTITY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The header in which Kontur answers carry their trace id.
 const TRACE_ID_HEADER: &str = "x-kontur-trace-id";
 
@@ -288,6 +291,7 @@ impl IdentityClient {
                 "application/x-www-form-urlencoded",
             )
             .header(reqwest::header::ACCEPT, "application/json")
+            .timeout(IDENTITY_TIMEOUT)
             .body(form.encode())
             .send()
             .await
