@@ -145,6 +145,28 @@ fn rename_path_params(item: &mut Value, names: &BTreeMap<String, String>) {
     }
 }
 
+/// JSON merge patch (RFC 7396: objects merge, `null` deletes, anything else replaces), except that
+/// an object with a `$ref` on either side replaces the other whole: a reference and an inline
+/// schema merged key by key would make a schema that is neither.
+pub fn overlay(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    let replace = patch.contains_key("$ref") || target.get("$ref").is_some();
+    if replace || !target.is_object() {
+        *target = json!({});
+    }
+    let target = target.as_object_mut().expect("made an object above");
+    for (key, value) in patch {
+        if value.is_null() {
+            target.remove(key);
+        } else {
+            overlay(target.entry(key.clone()).or_insert(Value::Null), value);
+        }
+    }
+}
+
 /// `upstream` (when there is one) with `base` and `parts` laid over it, normalised.
 pub fn assemble(upstream: Option<Value>, base: &Path, parts: &[PathBuf]) -> Result<Value> {
     let mut overlays = vec![(base.to_path_buf(), read_json(base)?)];
@@ -154,8 +176,8 @@ pub fn assemble(upstream: Option<Value>, base: &Path, parts: &[PathBuf]) -> Resu
     check_conflicts(&overlays)?;
     let mut doc = upstream.unwrap_or_else(|| json!({}));
     align_paths(&mut doc, &overlays);
-    for (_, overlay) in &overlays {
-        json_patch::merge(&mut doc, overlay);
+    for (_, patch) in &overlays {
+        overlay(&mut doc, patch);
     }
     normalise::normalise(&mut doc);
     Ok(doc)
@@ -427,6 +449,25 @@ mod tests {
 
     fn fixtures() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    }
+
+    #[test]
+    fn overlay_is_a_merge_patch_that_keeps_references_whole() {
+        let mut doc = json!({
+            "a": { "keep": 1, "drop": 2, "list": [1, 2] },
+            "by_ref": { "$ref": "#/components/schemas/Old" },
+            "inline": { "type": "object", "properties": { "x": { "type": "string" } } }
+        });
+        overlay(&mut doc, &json!({
+            "a": { "drop": null, "list": [3], "new": true },
+            "by_ref": { "type": "array", "items": { "type": "string" } },
+            "inline": { "$ref": "#/components/schemas/New" }
+        }));
+        assert_eq!(doc, json!({
+            "a": { "keep": 1, "list": [3], "new": true },
+            "by_ref": { "type": "array", "items": { "type": "string" } },
+            "inline": { "$ref": "#/components/schemas/New" }
+        }));
     }
 
     #[test]
