@@ -45,10 +45,13 @@ pub fn load_all(sources: &[String]) -> Result<Vec<(String, Value)>> {
     if !sources.is_empty() {
         return sources.iter().map(|s| Ok((s.clone(), load(s)?))).collect();
     }
-    let urls = default_urls();
+    load_public(&default_urls())
+}
+
+fn load_public(urls: &[String]) -> Result<Vec<(String, Value)>> {
     let mut docs = Vec::new();
     let mut failures = Vec::new();
-    for url in &urls {
+    for url in urls {
         match load(url) {
             Ok(doc) => docs.push((url.clone(), doc)),
             Err(err) => failures.push(format!("  {url}: {err:#}")),
@@ -63,4 +66,34 @@ pub fn load_all(sources: &[String]) -> Result<Vec<(String, Value)>> {
         );
     }
     Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_urls_cover_every_group() {
+        let urls = default_urls();
+        assert_eq!(urls.len(), GROUPS.len());
+        assert!(urls.iter().all(|u| u.starts_with("https://extern-api.kontur.ru/swagger/") && u.ends_with("/swagger.json")));
+        assert!(urls.iter().any(|u| u.contains("/extern.drafts/")));
+    }
+
+    #[test]
+    fn unreachable_groups_are_named_with_a_hint() {
+        // Loopback, a port nothing listens on: the connection is refused at once.
+        let urls = vec!["http://127.0.0.1:9/swagger/extern/swagger.json".to_owned()];
+        let err = format!("{:#}", load_public(&urls).unwrap_err());
+        assert!(err.contains("http://127.0.0.1:9/swagger/extern/swagger.json"), "{err}");
+        assert!(err.contains("--from FILE") && err.contains("--offline"), "{err}");
+    }
+
+    #[test]
+    fn files_load_and_bad_files_fail() {
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/changes/old.json");
+        assert_eq!(load(fixture).unwrap()["openapi"], "3.0.3");
+        assert!(load(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).is_err());
+        assert!(load("/nonexistent/swagger.json").is_err());
+    }
 }
