@@ -34,6 +34,12 @@ pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// `path` relative to the workspace root when it is inside it, for messages.
+pub fn shown(path: &Path) -> String {
+    let root = crate::workspace_root();
+    path.strip_prefix(&root).unwrap_or(path).display().to_string()
+}
+
 /// A path with its parameter names left out: `/v1/{id}` and `/v1/{accountId}` are one shape.
 pub fn path_shape(path: &str) -> String {
     let mut shape = String::new();
@@ -82,8 +88,8 @@ pub fn check_conflicts(sources: &[(PathBuf, Value)]) -> Result<()> {
             match seen.get(&key) {
                 Some((first, earlier)) if *earlier != value => problems.push(format!(
                     "  {key} is defined differently in {} and {}",
-                    first.display(),
-                    file.display()
+                    shown(first),
+                    shown(file)
                 )),
                 Some(_) => {}
                 None => {
@@ -369,7 +375,7 @@ fn previous(path: &Path) -> Result<Value> {
 }
 
 fn report(name: &Path, old: &Value, new: &Value) {
-    println!("{}:", name.display());
+    println!("{}:", shown(name));
     print!("{}", changes::compare(old, new));
 }
 
@@ -398,14 +404,16 @@ pub fn run(spec: &SpecDir, options: &Options) -> Result<ExitCode> {
     fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let upstream_path = out_dir.join("upstream.json");
     fs::write(&upstream_path, to_text(&upstream)?).with_context(|| format!("writing {}", upstream_path.display()))?;
-    println!("{}: {} operations imported", upstream_path.display(), count_operations(&upstream));
+    println!("{}: {} operations imported", shown(&upstream_path), count_operations(&upstream));
 
     let outputs = spec.outputs(Some(upstream))?;
     for (path, doc) in &outputs {
         let target = out_dir.join(path.file_name().context("an output file name")?);
+        // Compared with the project's current file, read before it may be overwritten.
+        let old = previous(path)?;
         fs::write(&target, to_text(doc)?).with_context(|| format!("writing {}", target.display()))?;
-        println!("{}: {} operations", target.display(), count_operations(doc));
-        report(&target, &previous(path)?, doc);
+        println!("{}: {} operations", shown(&target), count_operations(doc));
+        report(&target, &old, doc);
     }
     if options.verify {
         verify::verify(&out_dir, &outputs[0].1)?;
@@ -430,7 +438,7 @@ fn check(spec: &SpecDir) -> Result<ExitCode> {
         let committed = fs::read_to_string(&path).unwrap_or_default();
         if committed != expected {
             stale = true;
-            eprintln!("{} differs from what `cargo xtask update-spec --offline` writes from spec/:", path.display());
+            eprintln!("{} differs from what `cargo xtask update-spec --offline` writes from spec/:", shown(&path));
             let old: Value = serde_json::from_str(&committed).unwrap_or(Value::Null);
             eprint!("{}", changes::compare(&old, &doc));
         }
@@ -549,9 +557,9 @@ mod tests {
         assert!(options.verify);
     }
 
-    #[test]
-    fn check_reports_a_stale_output() {
-        let dir = std::env::temp_dir().join(format!("xtask-check-{}", std::process::id()));
+    /// A scratch spec directory with the fixture's base and parts (no upstream).
+    fn scratch_spec(name: &str) -> SpecDir {
+        let dir = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("parts")).unwrap();
         let source = fixtures().join("spec");
@@ -559,7 +567,42 @@ mod tests {
         for part in json_files(&source.join("parts")).unwrap() {
             fs::copy(&part, dir.join("parts").join(part.file_name().unwrap())).unwrap();
         }
-        let spec = SpecDir { dir: dir.clone() };
+        SpecDir { dir }
+    }
+
+    #[test]
+    fn an_import_is_stored_then_overlaid() {
+        let spec = scratch_spec("import");
+        let dir = spec.dir.clone();
+        let swagger = fixtures().join("import/swashbuckle.json").display().to_string();
+        let import = Options { from: vec![swagger], ..Options::default() };
+        assert_eq!(run(&spec, &import).unwrap(), ExitCode::SUCCESS);
+
+        let upstream = read_json(&dir.join("upstream.json")).unwrap();
+        assert_eq!(upstream["openapi"], "3.0.3");
+        assert_eq!(upstream["paths"]["/v1/{id}/contracts"]["post"]["operationId"], "accounts_add_contract");
+        assert!(upstream["components"]["schemas"].get("ContractObject").is_some());
+
+        let doc = read_json(&dir.join("openapi.json")).unwrap();
+        // The part's names and corrections win; the import's other operations stay.
+        assert_eq!(doc["paths"]["/v1/{accountId}"]["get"]["operationId"], "get_account");
+        // Paths the parts do not name keep the import's parameter names.
+        let post = &doc["paths"]["/v1/{id}/contracts"]["post"];
+        assert_eq!(post["parameters"][0]["name"], "id");
+        assert_eq!(post["requestBody"]["content"], json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ContractObject" } } }));
+        assert_eq!(post["responses"]["200"]["content"], post["responses"]["201"]["content"]);
+        assert_eq!(doc["components"]["schemas"]["ContractObject"]["properties"]["kind"]["x-known-values"], json!(["usn", "ens"]));
+        assert!(doc["components"]["schemas"]["Account"].get("additionalProperties").is_none());
+
+        // What the import wrote is what the committed sources assemble to.
+        assert_eq!(run(&spec, &Options { check: true, ..Options::default() }).unwrap(), ExitCode::SUCCESS);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn check_reports_a_stale_output() {
+        let spec = scratch_spec("check");
+        let dir = spec.dir.clone();
         let offline = Options { offline: true, ..Options::default() };
         let check_only = Options { check: true, ..Options::default() };
         assert_eq!(run(&spec, &offline).unwrap(), ExitCode::SUCCESS);
