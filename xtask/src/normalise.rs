@@ -81,13 +81,12 @@ fn pointer_token(raw: &str) -> String {
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+        if bytes[i] == b'%' && i + 2 < bytes.len()
+            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 decoded.push(byte);
                 i += 3;
                 continue;
             }
-        }
         decoded.push(bytes[i]);
         i += 1;
     }
@@ -230,11 +229,10 @@ fn fix_parameters(doc: &mut Value) {
             for (key, value) in item.iter_mut() {
                 if key == "parameters" {
                     fix_list(value);
-                } else if is_method(key) {
-                    if let Some(list) = value.get_mut("parameters") {
+                } else if is_method(key)
+                    && let Some(list) = value.get_mut("parameters") {
                         fix_list(list);
                     }
-                }
             }
         }
     }

@@ -143,11 +143,10 @@ fn rename_path_params(item: &mut Value, names: &BTreeMap<String, String>) {
     for (key, value) in item.as_object_mut().into_iter().flatten() {
         if key == "parameters" {
             rename_list(value);
-        } else if is_method(key) {
-            if let Some(list) = value.get_mut("parameters") {
+        } else if is_method(key)
+            && let Some(list) = value.get_mut("parameters") {
                 rename_list(list);
             }
-        }
     }
 }
 
