@@ -21,7 +21,8 @@ fn main() {
 fn generate(spec_path: &Path, out: &Path) {
     // Only the spec drives generation: editing `src/` must not regenerate.
     println!("cargo:rerun-if-changed={}", spec_path.display());
-    let text = std::fs::read_to_string(spec_path).unwrap_or_else(|err| panic!("reading {}: {err}", spec_path.display()));
+    let text =
+        std::fs::read_to_string(spec_path).unwrap_or_else(|err| panic!("reading {}: {err}", spec_path.display()));
     let spec: openapiv3::OpenAPI =
         serde_json::from_str(&text).unwrap_or_else(|err| panic!("{} is not OpenAPI 3.0: {err}", spec_path.display()));
     let code = generate_code(&spec, Some(TRANSPORT))

@@ -31,7 +31,12 @@ fn operations(doc: &Value) -> BTreeMap<(String, String), &Value> {
 }
 
 fn schemas(doc: &Value) -> BTreeMap<String, &Value> {
-    doc.pointer("/components/schemas").and_then(Value::as_object).into_iter().flatten().map(|(k, v)| (k.clone(), v)).collect()
+    doc.pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v))
+        .collect()
 }
 
 fn label((path, method): &(String, String), op: &Value) -> String {
@@ -56,7 +61,14 @@ fn diff<K: Ord + Clone>(
 pub fn compare(old: &Value, new: &Value) -> Changes {
     let (operations_added, operations_removed, operations_changed) = diff(&operations(old), &operations(new), label);
     let (schemas_added, schemas_removed, schemas_changed) = diff(&schemas(old), &schemas(new), |k, _| k.clone());
-    Changes { operations_added, operations_removed, operations_changed, schemas_added, schemas_removed, schemas_changed }
+    Changes {
+        operations_added,
+        operations_removed,
+        operations_changed,
+        schemas_added,
+        schemas_removed,
+        schemas_changed,
+    }
 }
 
 impl Changes {
@@ -123,7 +135,10 @@ mod tests {
             }
         );
         let text = changes.to_string();
-        assert!(text.contains("operations: 1 added, 1 removed, 1 changed; schemas: 1 added, 1 removed, 1 changed"), "{text}");
+        assert!(
+            text.contains("operations: 1 added, 1 removed, 1 changed; schemas: 1 added, 1 removed, 1 changed"),
+            "{text}"
+        );
         assert!(text.contains("  + operation POST /v1/{accountId}/drafts (create_draft)\n"), "{text}");
         assert!(text.contains("  - schema Legacy\n"), "{text}");
     }

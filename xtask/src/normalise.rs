@@ -72,7 +72,9 @@ fn type_name(name: &str) -> String {
 }
 
 fn needs_new_name(name: &str) -> bool {
-    name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) || name.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+    name.is_empty()
+        || name.starts_with(|c: char| c.is_ascii_digit())
+        || name.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Decodes a JSON pointer token as written in a `$ref` (percent-encoding and `~1`/`~0`).
@@ -81,12 +83,15 @@ fn pointer_token(raw: &str) -> String {
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len()
-            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                decoded.push(byte);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(byte) =
+                std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            decoded.push(byte);
+            i += 3;
+            continue;
+        }
         decoded.push(bytes[i]);
         i += 1;
     }
@@ -144,8 +149,10 @@ fn open_enums(value: &mut Value) {
     match value {
         Value::Object(map) => {
             if let Some(Value::Array(values)) = map.remove("enum") {
-                let known: Vec<String> = values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
-                let line = format!("Known values: {}.", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "));
+                let known: Vec<String> =
+                    values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
+                let line =
+                    format!("Known values: {}.", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "));
                 let description = match map.get("description").and_then(Value::as_str) {
                     Some(d) => format!("{d} {line}"),
                     None => line,
@@ -177,7 +184,8 @@ pub fn snake_case(input: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            let boundary = prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower);
+            let boundary =
+                prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower);
             if boundary && !out.is_empty() && !out.ends_with('_') {
                 out.push('_');
             }
@@ -230,9 +238,10 @@ fn fix_parameters(doc: &mut Value) {
                 if key == "parameters" {
                     fix_list(value);
                 } else if is_method(key)
-                    && let Some(list) = value.get_mut("parameters") {
-                        fix_list(list);
-                    }
+                    && let Some(list) = value.get_mut("parameters")
+                {
+                    fix_list(list);
+                }
             }
         }
     }
@@ -288,7 +297,9 @@ fn single_request_media_type(doc: &mut Value) {
             "paths" => {
                 for item in value.as_object_mut().into_iter().flatten().filter_map(|(_, i)| i.as_object_mut()) {
                     for (key, op) in item.iter_mut() {
-                        if is_method(key) && let Some(body) = op.get_mut("requestBody") {
+                        if is_method(key)
+                            && let Some(body) = op.get_mut("requestBody")
+                        {
                             bodies.push(body);
                         }
                     }
@@ -326,7 +337,9 @@ fn single_request_media_type(doc: &mut Value) {
             m.remove("encoding");
         }
         let (media_type, schema) = match kind {
-            "application/octet-stream" | "other" => ("application/octet-stream", Some(json!({ "type": "string", "format": "binary" }))),
+            "application/octet-stream" | "other" => {
+                ("application/octet-stream", Some(json!({ "type": "string", "format": "binary" })))
+            }
             "text/plain" => ("text/plain", Some(json!({ "type": "string" }))),
             json_or_form => (json_or_form, media.get("schema").is_none().then(|| json!({}))),
         };
@@ -349,7 +362,9 @@ fn single_response_media_type(doc: &mut Value) {
             "paths" => {
                 for item in value.as_object_mut().into_iter().flatten().filter_map(|(_, i)| i.as_object_mut()) {
                     for (key, op) in item.iter_mut() {
-                        if is_method(key) && let Some(rs) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                        if is_method(key)
+                            && let Some(rs) = op.get_mut("responses").and_then(Value::as_object_mut)
+                        {
                             responses.extend(rs.values_mut());
                         }
                     }
@@ -460,7 +475,8 @@ fn collapse_success_responses(doc: &mut Value) {
         if kinds.len() <= 1 {
             return;
         }
-        let Some(winner) = codes.iter().max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str()))).cloned() else {
+        let Some(winner) = codes.iter().max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str()))).cloned()
+        else {
             return;
         };
         let content = resolved[&winner].get("content").cloned();
@@ -485,7 +501,8 @@ fn collapse_success_responses(doc: &mut Value) {
 
 fn is_api_error(response: &Value) -> bool {
     let Some(content) = response.get("content").and_then(Value::as_object) else { return false };
-    content.len() == 1 && content.get("application/json").and_then(|m| m.pointer("/schema/$ref")) == Some(&json!(API_ERROR_REF))
+    content.len() == 1
+        && content.get("application/json").and_then(|m| m.pointer("/schema/$ref")) == Some(&json!(API_ERROR_REF))
 }
 
 /// progenitor asserts one error type per operation: error answers other than `ApiError` are
@@ -571,7 +588,10 @@ mod tests {
             op(&doc, "/a", "get")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/WrapperInner2"
         );
-        assert_eq!(doc["components"]["schemas"]["WrapperInner2"]["properties"]["x"]["$ref"], "#/components/schemas/WrapperOther");
+        assert_eq!(
+            doc["components"]["schemas"]["WrapperInner2"]["properties"]["x"]["$ref"],
+            "#/components/schemas/WrapperOther"
+        );
     }
 
     #[test]
@@ -633,7 +653,10 @@ mod tests {
             "components": { "parameters": { "Tracking": { "name": "t", "in": "cookie", "schema": { "type": "string" } } } }
         });
         fix_parameters(&mut doc);
-        assert_eq!(doc["paths"]["/a/{id}"]["parameters"][0], json!({ "name": "id", "in": "path", "schema": { "type": "string" }, "style": "simple", "required": true }));
+        assert_eq!(
+            doc["paths"]["/a/{id}"]["parameters"][0],
+            json!({ "name": "id", "in": "path", "schema": { "type": "string" }, "style": "simple", "required": true })
+        );
         assert_eq!(
             op(&doc, "/a/{id}", "get")["parameters"],
             json!([
@@ -701,7 +724,8 @@ mod tests {
 
     #[test]
     fn success_responses_collapse_to_one_type() {
-        let body = |r: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{r}") } } });
+        let body =
+            |r: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{r}") } } });
         let mut doc = json!({ "paths": { "/a": {
             "post": { "responses": {
                 "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
@@ -740,7 +764,10 @@ mod tests {
         assert_eq!(codes, ["200", "409", "4XX", "5XX"]);
         assert_eq!(get["responses"]["4XX"]["content"], api_error);
         assert_eq!(get["x-error-schemas"], json!({ "400": { "$ref": "#/components/schemas/PrepareError" } }));
-        assert_eq!(doc["components"]["schemas"]["ApiError"]["type"], "object", "an import alone gets a minimal ApiError");
+        assert_eq!(
+            doc["components"]["schemas"]["ApiError"]["type"], "object",
+            "an import alone gets a minimal ApiError"
+        );
     }
 
     #[test]

@@ -43,7 +43,11 @@ pub fn api_rows(tsv: &str) -> Result<Vec<Row>> {
             bail!("line {}: expected method, path, host, group", index + 1);
         };
         if *host == "api" {
-            rows.push(Row { method: method.to_uppercase(), path: path.to_string(), test_tools: *group == "test-tools" });
+            rows.push(Row {
+                method: method.to_uppercase(),
+                path: path.to_string(),
+                test_tools: *group == "test-tools",
+            });
         }
     }
     Ok(rows)
@@ -106,7 +110,8 @@ mod tests {
             "/v1/{accountId}/drafts": { "get": {} }
         } });
         let test_tools = json!({ "paths": { "/test-tools/v1/code": { "get": {} } } });
-        let missing: Vec<String> = missing(&rows, &api, &test_tools).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        let missing: Vec<String> =
+            missing(&rows, &api, &test_tools).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
         assert_eq!(missing, ["POST /v1/{accountId}/drafts"]);
     }
 

@@ -31,12 +31,14 @@ fn is_url(source: &str) -> bool {
 }
 
 fn fetch(url: &str) -> Result<String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
     let mut response = agent.get(url).call().with_context(|| format!("fetching {url}"))?;
-    response.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().with_context(|| format!("reading the answer of {url}"))
+    response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_string()
+        .with_context(|| format!("reading the answer of {url}"))
 }
 
 /// Loads every source; when none is given, the public swagger groups. An unreachable public
@@ -76,7 +78,9 @@ mod tests {
     fn default_urls_cover_every_group() {
         let urls = default_urls();
         assert_eq!(urls.len(), GROUPS.len());
-        assert!(urls.iter().all(|u| u.starts_with("https://extern-api.kontur.ru/swagger/") && u.ends_with("/swagger.json")));
+        assert!(
+            urls.iter().all(|u| u.starts_with("https://extern-api.kontur.ru/swagger/") && u.ends_with("/swagger.json"))
+        );
         assert!(urls.iter().any(|u| u.contains("/extern.drafts/")));
     }
 

@@ -86,11 +86,9 @@ pub fn check_conflicts(sources: &[(PathBuf, Value)]) -> Result<()> {
         }
         for (key, value) in entries {
             match seen.get(&key) {
-                Some((first, earlier)) if *earlier != value => problems.push(format!(
-                    "  {key} is defined differently in {} and {}",
-                    shown(first),
-                    shown(file)
-                )),
+                Some((first, earlier)) if *earlier != value => {
+                    problems.push(format!("  {key} is defined differently in {} and {}", shown(first), shown(file)))
+                }
                 Some(_) => {}
                 None => {
                     seen.insert(key, (file, value));
@@ -99,10 +97,7 @@ pub fn check_conflicts(sources: &[(PathBuf, Value)]) -> Result<()> {
         }
     }
     if !problems.is_empty() {
-        bail!(
-            "spec sources disagree:\n{}\nDefine each in one file (or identically in both).",
-            problems.join("\n")
-        );
+        bail!("spec sources disagree:\n{}\nDefine each in one file (or identically in both).", problems.join("\n"));
     }
     Ok(())
 }
@@ -119,7 +114,9 @@ fn align_paths(upstream: &mut Value, overlays: &[(PathBuf, Value)]) {
     let Some(paths) = upstream.get_mut("paths").and_then(Value::as_object_mut) else { return };
     let renames: Vec<(String, String)> = paths
         .keys()
-        .filter_map(|p| wanted.get(&path_shape(p)).filter(|w| *w != p && !paths.contains_key(*w)).map(|w| (p.clone(), w.clone())))
+        .filter_map(|p| {
+            wanted.get(&path_shape(p)).filter(|w| *w != p && !paths.contains_key(*w)).map(|w| (p.clone(), w.clone()))
+        })
         .collect();
     for (old, new) in renames {
         let names: BTreeMap<String, String> = param_names(&old).into_iter().zip(param_names(&new)).collect();
@@ -144,9 +141,10 @@ fn rename_path_params(item: &mut Value, names: &BTreeMap<String, String>) {
         if key == "parameters" {
             rename_list(value);
         } else if is_method(key)
-            && let Some(list) = value.get_mut("parameters") {
-                rename_list(list);
-            }
+            && let Some(list) = value.get_mut("parameters")
+        {
+            rename_list(list);
+        }
     }
 }
 
@@ -243,7 +241,8 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
             "paths" => {
                 let paths = into_map.entry("paths").or_insert_with(|| json!({}));
                 for (path, item) in value.as_object().into_iter().flatten() {
-                    let target = paths.as_object_mut().context("paths")?.entry(path.clone()).or_insert_with(|| json!({}));
+                    let target =
+                        paths.as_object_mut().context("paths")?.entry(path.clone()).or_insert_with(|| json!({}));
                     for (k, v) in item.as_object().into_iter().flatten() {
                         match target.get(k) {
                             Some(existing) if existing != v && is_method(k) => {
@@ -260,7 +259,11 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
             "components" => {
                 let components = into_map.entry("components").or_insert_with(|| json!({}));
                 for (kind, items) in value.as_object().into_iter().flatten() {
-                    let target = components.as_object_mut().context("components")?.entry(kind.clone()).or_insert_with(|| json!({}));
+                    let target = components
+                        .as_object_mut()
+                        .context("components")?
+                        .entry(kind.clone())
+                        .or_insert_with(|| json!({}));
                     for (name, v) in items.as_object().into_iter().flatten() {
                         target.as_object_mut().context("components")?.entry(name.clone()).or_insert_with(|| v.clone());
                     }
@@ -465,16 +468,22 @@ mod tests {
             "by_ref": { "$ref": "#/components/schemas/Old" },
             "inline": { "type": "object", "properties": { "x": { "type": "string" } } }
         });
-        overlay(&mut doc, &json!({
-            "a": { "drop": null, "list": [3], "new": true },
-            "by_ref": { "type": "array", "items": { "type": "string" } },
-            "inline": { "$ref": "#/components/schemas/New" }
-        }));
-        assert_eq!(doc, json!({
-            "a": { "keep": 1, "list": [3], "new": true },
-            "by_ref": { "type": "array", "items": { "type": "string" } },
-            "inline": { "$ref": "#/components/schemas/New" }
-        }));
+        overlay(
+            &mut doc,
+            &json!({
+                "a": { "drop": null, "list": [3], "new": true },
+                "by_ref": { "type": "array", "items": { "type": "string" } },
+                "inline": { "$ref": "#/components/schemas/New" }
+            }),
+        );
+        assert_eq!(
+            doc,
+            json!({
+                "a": { "keep": 1, "list": [3], "new": true },
+                "by_ref": { "type": "array", "items": { "type": "string" } },
+                "inline": { "$ref": "#/components/schemas/New" }
+            })
+        );
     }
 
     #[test]
@@ -504,13 +513,17 @@ mod tests {
         assert_eq!(doc["components"]["schemas"]["Account"]["properties"]["kind"]["type"], "string");
         assert_eq!(doc["info"]["title"], "Fixture API");
         assert_eq!(doc["servers"], json!([{ "url": "https://api.example" }]));
-        assert_eq!(doc["paths"]["/v1/{accountId}"]["get"]["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ApiError");
+        assert_eq!(
+            doc["paths"]["/v1/{accountId}"]["get"]["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ApiError"
+        );
     }
 
     #[test]
     fn parts_that_disagree_fail() {
         let dir = fixtures().join("conflict");
-        let err = assemble(None, &dir.join("base.json"), &json_files(&dir.join("parts")).unwrap()).unwrap_err().to_string();
+        let err =
+            assemble(None, &dir.join("base.json"), &json_files(&dir.join("parts")).unwrap()).unwrap_err().to_string();
         assert!(err.contains("components/schemas/Account is defined differently in"), "{err}");
         assert!(err.contains("a.json") && err.contains("b.json"), "{err}");
         assert!(err.contains("operation GET /v1"), "{err}");
@@ -532,7 +545,10 @@ mod tests {
         });
         let doc = merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
         assert_eq!(doc["info"]["title"], "A");
-        assert_eq!(doc["paths"]["/b"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Link2");
+        assert_eq!(
+            doc["paths"]["/b"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Link2"
+        );
         assert_eq!(doc["components"]["schemas"]["Link2"]["properties"]["rel"]["type"], "string");
         assert_eq!(doc["components"]["schemas"]["Link"]["properties"]["href"]["type"], "string");
     }
@@ -588,9 +604,15 @@ mod tests {
         // Paths the parts do not name keep the import's parameter names.
         let post = &doc["paths"]["/v1/{id}/contracts"]["post"];
         assert_eq!(post["parameters"][0]["name"], "id");
-        assert_eq!(post["requestBody"]["content"], json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ContractObject" } } }));
+        assert_eq!(
+            post["requestBody"]["content"],
+            json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ContractObject" } } })
+        );
         assert_eq!(post["responses"]["200"]["content"], post["responses"]["201"]["content"]);
-        assert_eq!(doc["components"]["schemas"]["ContractObject"]["properties"]["kind"]["x-known-values"], json!(["usn", "ens"]));
+        assert_eq!(
+            doc["components"]["schemas"]["ContractObject"]["properties"]["kind"]["x-known-values"],
+            json!(["usn", "ens"])
+        );
         assert!(doc["components"]["schemas"]["Account"].get("additionalProperties").is_none());
 
         // What the import wrote is what the committed sources assemble to.

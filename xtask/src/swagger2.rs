@@ -76,7 +76,10 @@ pub fn convert(v2: &Value) -> Value {
 }
 
 fn strings(value: Option<&Value>) -> Vec<String> {
-    value.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect()).unwrap_or_default()
+    value
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 fn copy_extensions(from: &Value, to: &mut Map<String, Value>) {
@@ -172,8 +175,22 @@ fn operation(
 
 /// Keys that describe a value in Swagger 2 parameters and headers and move into `schema` in 3.0.
 const SCHEMA_KEYS: [&str; 16] = [
-    "type", "format", "items", "default", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength",
-    "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "enum", "multipleOf",
+    "type",
+    "format",
+    "items",
+    "default",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "enum",
+    "multipleOf",
 ];
 
 fn value_schema(p: &Value) -> Value {
@@ -439,11 +456,20 @@ mod tests {
     fn converts_the_document_skeleton() {
         let doc = convert(&fixture());
         assert_eq!(doc["openapi"], "3.0.3");
-        assert_eq!(doc["servers"], json!([{ "url": "https://shop.example/api" }, { "url": "http://shop.example/api" }]));
+        assert_eq!(
+            doc["servers"],
+            json!([{ "url": "https://shop.example/api" }, { "url": "http://shop.example/api" }])
+        );
         assert_eq!(doc["components"]["schemas"]["Item"]["properties"]["owner"]["$ref"], "#/components/schemas/Owner");
         assert_eq!(doc["components"]["schemas"]["Item"]["properties"]["note"]["nullable"], true);
-        assert_eq!(doc["components"]["parameters"]["pageSize"]["schema"], json!({ "type": "integer", "format": "int32" }));
-        assert_eq!(doc["components"]["securitySchemes"]["key"], json!({ "type": "apiKey", "name": "X-Key", "in": "header" }));
+        assert_eq!(
+            doc["components"]["parameters"]["pageSize"]["schema"],
+            json!({ "type": "integer", "format": "int32" })
+        );
+        assert_eq!(
+            doc["components"]["securitySchemes"]["key"],
+            json!({ "type": "apiKey", "name": "X-Key", "in": "header" })
+        );
         assert_eq!(doc["components"]["securitySchemes"]["basic"], json!({ "type": "http", "scheme": "basic" }));
     }
 
@@ -457,7 +483,10 @@ mod tests {
         assert_eq!(get["parameters"][2]["style"], "form");
         assert_eq!(get["parameters"][2]["explode"], true);
         assert!(get.get("requestBody").is_none(), "a GET without a body parameter has no body");
-        assert_eq!(get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Item");
+        assert_eq!(
+            get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Item"
+        );
         assert!(get["responses"]["404"].get("content").is_none());
     }
 
