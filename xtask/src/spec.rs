@@ -402,13 +402,14 @@ pub fn run(spec: &SpecDir, options: &Options) -> Result<ExitCode> {
 
     let mut upstream = merge_imports(source::load_all(&options.from)?)?;
     normalise::normalise(&mut upstream);
+    // Everything is assembled before anything is written: a failure leaves spec/ as it was.
+    let outputs = spec.outputs(Some(upstream.clone()))?;
     let out_dir = options.out.clone().unwrap_or_else(|| spec.dir.clone());
     fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let upstream_path = out_dir.join("upstream.json");
     fs::write(&upstream_path, to_text(&upstream)?).with_context(|| format!("writing {}", upstream_path.display()))?;
     println!("{}: {} operations imported", shown(&upstream_path), count_operations(&upstream));
 
-    let outputs = spec.outputs(Some(upstream))?;
     for (path, doc) in &outputs {
         let target = out_dir.join(path.file_name().context("an output file name")?);
         // Compared with the project's current file, read before it may be overwritten.
@@ -418,7 +419,15 @@ pub fn run(spec: &SpecDir, options: &Options) -> Result<ExitCode> {
         report(&target, &old, doc);
     }
     if options.verify {
-        verify::verify(&out_dir, &outputs[0].1)?;
+        // Module names as in the main crate.
+        let modules: Vec<(&str, &Value)> = outputs
+            .iter()
+            .map(|(path, doc)| {
+                let name = if path.ends_with("test-tools.openapi.json") { "raw_test_tools" } else { "raw" };
+                (name, doc)
+            })
+            .collect();
+        verify::verify(&out_dir, &modules)?;
     }
     Ok(ExitCode::SUCCESS)
 }
