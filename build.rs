@@ -1,8 +1,14 @@
 //! Generates the raw clients from the spec with progenitor:
 //! `spec/openapi.json` → `kontur_extern::raw`, and with the `test-tools` feature
 //! `spec/test-tools.openapi.json` → `kontur_extern::raw_test_tools`.
+//!
+//! `cargo xtask update-spec --verify` includes this file as a module, so `generate_code` is the one
+//! definition of the generator settings.
 
 use std::path::Path;
+
+/// Inner type of the generated clients: every request goes through it (auth, retries, limits, tracing).
+const TRANSPORT: &str = "crate::transport::Transport";
 
 fn main() {
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
@@ -15,22 +21,29 @@ fn main() {
 fn generate(spec_path: &Path, out: &Path) {
     // Only the spec drives generation: editing `src/` must not regenerate.
     println!("cargo:rerun-if-changed={}", spec_path.display());
-    let text = std::fs::read_to_string(spec_path).unwrap_or_else(|err| panic!("reading {}: {err}", spec_path.display()));
+    let text =
+        std::fs::read_to_string(spec_path).unwrap_or_else(|err| panic!("reading {}: {err}", spec_path.display()));
     let spec: openapiv3::OpenAPI =
         serde_json::from_str(&text).unwrap_or_else(|err| panic!("{} is not OpenAPI 3.0: {err}", spec_path.display()));
+    let code = generate_code(&spec, Some(TRANSPORT))
+        .unwrap_or_else(|err| panic!("progenitor rejected {}: {err}", spec_path.display()));
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}
 
+/// Rust source of the builder-style client for `spec`. `inner_type` is the client's inner type
+/// (`()` when `None`); the client must implement `progenitor_client::ClientHooks` for it.
+pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Result<String, String> {
     let mut settings = progenitor_impl::GenerationSettings::default();
     settings
         .with_interface(progenitor_impl::InterfaceStyle::Builder)
         .with_tag(progenitor_impl::TagStyle::Merged)
-        // Every request goes through `crate::transport::Transport` (auth, retries, limits, tracing).
-        .with_inner_type("crate::transport::Transport".parse().expect("a type path"))
         .with_hooks(progenitor_impl::HooksMode::Expected)
         .with_derive("PartialEq");
+    if let Some(inner_type) = inner_type {
+        settings.with_inner_type(inner_type.parse().map_err(|err| format!("inner type {inner_type}: {err}"))?);
+    }
     let mut generator = progenitor_impl::Generator::new(&settings);
-    let tokens = generator
-        .generate_tokens(&spec)
-        .unwrap_or_else(|err| panic!("progenitor rejected {}: {err}", spec_path.display()));
-    let file = syn::parse2(tokens).expect("generated code parses");
-    std::fs::write(out, prettyplease::unparse(&file)).expect("OUT_DIR is writable");
+    let tokens = generator.generate_tokens(spec).map_err(|err| err.to_string())?;
+    let file = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
+    Ok(prettyplease::unparse(&file))
 }
