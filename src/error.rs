@@ -339,7 +339,16 @@ pub(crate) fn trace_id_of(headers: &reqwest::header::HeaderMap) -> Option<String
 
 /// The body as our [`ApiError`]; the test-tools client has a structurally identical type of its own.
 fn to_api_error<E: Serialize>(body: &E) -> ApiError {
-    serde_json::to_value(body).and_then(serde_json::from_value).unwrap_or_default()
+    serde_json::to_value(body).and_then(serde_json::from_value).unwrap_or_else(|_| ApiError {
+        context: Default::default(),
+        id: None,
+        message: None,
+        properties: Default::default(),
+        status_code: None,
+        trace_id: None,
+        track_id: None,
+        extra: Default::default(),
+    })
 }
 
 /// What the transport learnt about a call, used to describe its failure.

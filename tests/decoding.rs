@@ -46,3 +46,38 @@ async fn docflow_with_unknown_field_and_unknown_urns_decodes() {
     assert_eq!(doc_description.type_.as_deref(), Some("urn:document:fns999-new-document"));
     assert_eq!(doc_description.support_print.as_deref(), Some("maybe-later"));
 }
+
+#[tokio::test]
+async fn error_answer_keeps_fields_the_error_schema_does_not_name() {
+    use kontur_extern::transport::SendExt;
+
+    let server = MockServer::start_async().await;
+    let account = "6b1a2f1e-9a51-4d55-9c0e-0f5d3b2a7c11";
+    let draft = "1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(format!("/v1/{account}/drafts/{draft}/check"));
+            then.status(400).header("X-Kontur-Trace-Id", "trace-400").json_body(json!({
+                "id": "urn:error:externapi:draftCheckFailed",
+                "status-code": 400,
+                "message": "The draft has errors",
+                "check-result": { "common-errors": [{ "code": "0400100001" }] }
+            }));
+        })
+        .await;
+
+    let error = common::raw_client(&server.base_url())
+        .check_draft()
+        .account_id(account.parse::<uuid::Uuid>().unwrap())
+        .draft_id(draft.parse::<uuid::Uuid>().unwrap())
+        .deferred(true)
+        .send()
+        .checked()
+        .await
+        .expect_err("a 400 answer is an error");
+
+    let body = error.api_error().expect("the body decodes as ApiError");
+    assert_eq!(body.id.as_deref(), Some("urn:error:externapi:draftCheckFailed"));
+    assert_eq!(body.extra["check-result"], json!({ "common-errors": [{ "code": "0400100001" }] }));
+    assert_eq!(error.trace_id(), Some("trace-400"));
+}
