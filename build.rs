@@ -42,8 +42,37 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     if let Some(inner_type) = inner_type {
         settings.with_inner_type(inner_type.parse().map_err(|err| format!("inner type {inner_type}: {err}"))?);
     }
+    // Objects that keep unknown fields (`extra`) lose typify's own `Default`; give it back where
+    // every field is optional, so request bodies can still be written as `T { a, ..Default::default() }`.
+    let with_default = progenitor_impl::TypePatch::default().with_derive("Default").clone();
+    for name in open_optional_objects(spec) {
+        settings.with_patch(name, &with_default);
+    }
     let mut generator = progenitor_impl::Generator::new(&settings);
     let tokens = generator.generate_tokens(spec).map_err(|err| err.to_string())?;
     let file = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
     Ok(prettyplease::unparse(&file))
+}
+
+/// Names of the component schemas that are objects with unknown fields kept and no required field.
+fn open_optional_objects(spec: &openapiv3::OpenAPI) -> Vec<String> {
+    use openapiv3::{ReferenceOr, SchemaKind, Type};
+    let Some(components) = &spec.components else { return Vec::new() };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| match schema {
+            ReferenceOr::Item(schema) => match &schema.schema_kind {
+                SchemaKind::Type(Type::Object(object))
+                    if object.additional_properties.is_some()
+                        && !object.properties.is_empty()
+                        && object.required.is_empty() =>
+                {
+                    Some(name.clone())
+                }
+                _ => None,
+            },
+            ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
 }

@@ -39,6 +39,7 @@ async fn docflow_with_unknown_field_and_unknown_urns_decodes() {
 
     assert_eq!(docflow_value.type_.as_deref().map(|t| t.as_str()), Some("urn:docflow:fns999-brand-new-type"));
     assert_eq!(docflow_value.status.as_deref().map(|t| t.as_str()), Some("urn:docflow-common-status:teleported"));
+    assert_eq!(docflow_value.extra["field-added-in-2030"], json!(true), "unknown fields of answers are kept");
     let description = docflow_value.description.expect("description");
     assert_eq!(description.extra["brand-new-field"], json!({ "nested": [1, 2] }), "unknown description fields are kept");
     let document = &docflow_value.documents[0];

@@ -138,7 +138,7 @@ fn document_meta_request() -> (types::DraftsBuilderDocumentMeta, Value) {
         claim_item_number: Some("1.01".into()),
         scanned_document_name: Some("Счет-фактура.pdf".into()),
         type_: Some("scanned".into()),
-        background_processing: Some(types::DocumentBackgroundProcessing { total_file_count: Some(2) }),
+        background_processing: Some(types::DocumentBackgroundProcessing { extra: Default::default(), total_file_count: Some(2) }),
         ..Default::default()
     };
     let meta = types::DraftsBuilderDocumentMeta { builder_data: Some(as_data(&data)), builder_type: None };
@@ -197,7 +197,7 @@ fn assert_file_meta(meta: &types::DraftsBuilderDocumentFileMeta) {
 
 /// A file as the client sends it, with the wire form.
 fn file_request() -> (types::DraftsBuilderDocumentFileRequest, Value) {
-    let data = types::FnsInventoryDraftsBuilderDocumentFileData { scanned_file_order: Some(3), is_file_encrypted: None };
+    let data = types::FnsInventoryDraftsBuilderDocumentFileData { extra: Default::default(), scanned_file_order: Some(3), is_file_encrypted: None };
     let request = types::DraftsBuilderDocumentFileRequest {
         content_id: Some(id(CONTENT)),
         base64_signature_content: Some(types::Base64Bytes(SIGNATURE_BASE64.into())),
@@ -806,7 +806,7 @@ async fn op_update_drafts_builder_document_file_meta() {
             then.status(200).json_body(json!({ "file-name": "Выписка.pdf", "builder-type": "urn:drafts-builder:business-registration", "builder-data": null }));
         })
         .await;
-    let data = types::FnsInventoryDraftsBuilderDocumentFileData { scanned_file_order: Some(4), is_file_encrypted: None };
+    let data = types::FnsInventoryDraftsBuilderDocumentFileData { extra: Default::default(), scanned_file_order: Some(4), is_file_encrypted: None };
     let meta = types::DraftsBuilderDocumentFileMeta {
         file_name: Some("Выписка.pdf".into()),
         builder_type: None,

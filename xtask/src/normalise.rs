@@ -13,7 +13,7 @@ const API_ERROR_REF: &str = "#/components/schemas/ApiError";
 /// Applies every rule in place.
 pub fn normalise(doc: &mut Value) {
     sanitise_schema_names(doc);
-    drop_closed_objects(doc);
+    keep_unknown_fields(doc);
     open_enums(doc);
     operation_ids(doc);
     fix_parameters(doc);
@@ -130,17 +130,109 @@ fn sanitise_schema_names(doc: &mut Value) {
     });
 }
 
-/// `additionalProperties: false` would make decoding reject fields the API adds later.
-fn drop_closed_objects(value: &mut Value) {
+/// `additionalProperties: false` would make decoding reject fields the API adds later, so it goes
+/// everywhere. Objects that only ever arrive in answers also get `additionalProperties: {}`, so
+/// typify keeps the fields it does not know in an `extra` map instead of dropping them. Objects that
+/// are sent in request bodies stay without it: typify's builders would demand an `extra` value.
+fn keep_unknown_fields(doc: &mut Value) {
+    let sent = schemas_in_request_bodies(doc);
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for (name, schema) in schemas.iter_mut() {
+            open_schema(schema, !sent.contains(name));
+        }
+    }
+    for section in ["/paths", "/components/parameters", "/components/requestBodies", "/components/responses"] {
+        if let Some(value) = doc.pointer_mut(section) {
+            open_schemas_under(value, false);
+        }
+    }
+}
+
+/// Names of the component schemas a request body can contain, directly or through other schemas.
+fn schemas_in_request_bodies(doc: &Value) -> std::collections::BTreeSet<String> {
+    let mut pending = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for item in paths.values().filter_map(Value::as_object) {
+            for (method, op) in item {
+                if is_method(method) {
+                    if let Some(body) = op.get("requestBody") {
+                        collect_schema_refs(body, &mut pending);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(bodies) = doc.pointer("/components/requestBodies") {
+        collect_schema_refs(bodies, &mut pending);
+    }
+    let schemas = doc.pointer("/components/schemas").and_then(Value::as_object);
+    let mut sent = std::collections::BTreeSet::new();
+    while let Some(name) = pending.pop() {
+        if sent.insert(name.clone()) {
+            if let Some(schema) = schemas.and_then(|s| s.get(&name)) {
+                collect_schema_refs(schema, &mut pending);
+            }
+        }
+    }
+    sent
+}
+
+fn collect_schema_refs(value: &Value, names: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
-            if map.get("additionalProperties") == Some(&Value::Bool(false)) {
-                map.remove("additionalProperties");
+            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix(SCHEMA_PREFIX)) {
+                names.push(name.to_owned());
             }
-            map.values_mut().for_each(drop_closed_objects);
+            map.values().for_each(|child| collect_schema_refs(child, names));
         }
-        Value::Array(items) => items.iter_mut().for_each(drop_closed_objects),
+        Value::Array(items) => items.iter().for_each(|child| collect_schema_refs(child, names)),
         _ => {}
+    }
+}
+
+/// Every `schema` found under a paths-like section; only those of answers keep unknown fields.
+fn open_schemas_under(value: &mut Value, in_answer: bool) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "schema" {
+                    open_schema(child, in_answer);
+                } else {
+                    open_schemas_under(child, in_answer || key == "responses");
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| open_schemas_under(item, in_answer)),
+        _ => {}
+    }
+}
+
+/// Walks one schema by its structure, so a property that happens to be named `properties` or
+/// `type` is never mistaken for a keyword.
+fn open_schema(schema: &mut Value, keep_unknown: bool) {
+    let Some(map) = schema.as_object_mut() else { return };
+    if map.contains_key("$ref") {
+        return;
+    }
+    if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+        map.remove("additionalProperties");
+    }
+    if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.values_mut().for_each(|property| open_schema(property, keep_unknown));
+        if keep_unknown && !map.contains_key("additionalProperties") {
+            map.insert("additionalProperties".into(), json!({}));
+        }
+    }
+    if let Some(extra) = map.get_mut("additionalProperties") {
+        open_schema(extra, keep_unknown);
+    }
+    if let Some(items) = map.get_mut("items") {
+        open_schema(items, keep_unknown);
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(variants)) = map.get_mut(key) {
+            variants.iter_mut().for_each(|variant| open_schema(variant, keep_unknown));
+        }
     }
 }
 
@@ -595,15 +687,43 @@ mod tests {
     }
 
     #[test]
-    fn closed_objects_are_opened() {
-        let mut doc = json!({ "components": { "schemas": {
-            "A": { "type": "object", "additionalProperties": false, "properties": { "m": { "type": "object", "additionalProperties": { "type": "string" } } } }
-        } } });
-        drop_closed_objects(&mut doc);
-        assert_eq!(
-            doc["components"]["schemas"]["A"],
-            json!({ "type": "object", "properties": { "m": { "type": "object", "additionalProperties": { "type": "string" } } } })
-        );
+    fn answers_keep_unknown_fields_and_nothing_stays_closed() {
+        let mut doc = json!({
+            "components": { "schemas": {
+                "A": { "type": "object", "additionalProperties": false, "properties": {
+                    "m": { "type": "object", "additionalProperties": { "type": "string" } },
+                    "properties": { "type": "object", "properties": { "type": { "type": "string" } } },
+                    "list": { "type": "array", "items": { "type": "object", "properties": { "x": { "type": "integer" } } } },
+                    "r": { "$ref": "#/components/schemas/B" }
+                } },
+                "B": { "type": "object", "additionalProperties": false },
+                "Sent": { "type": "object", "additionalProperties": false, "properties": { "inner": { "$ref": "#/components/schemas/SentInner" } } },
+                "SentInner": { "type": "object", "properties": { "z": { "type": "string" } } }
+            } },
+            "paths": { "/a": { "post": {
+                "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Sent" } } } },
+                "responses": { "200": { "content": { "application/json": { "schema": {
+                    "type": "object", "properties": { "y": { "type": "string" } }
+                } } } } }
+            } } }
+        });
+        keep_unknown_fields(&mut doc);
+        let a = &doc["components"]["schemas"]["A"];
+        assert_eq!(a["additionalProperties"], json!({}), "closed becomes open");
+        assert_eq!(a["properties"]["m"]["additionalProperties"], json!({ "type": "string" }), "a typed map stays");
+        assert_eq!(a["properties"]["properties"]["additionalProperties"], json!({}), "a property named `properties` is a schema");
+        assert!(a["properties"]["properties"]["properties"].get("additionalProperties").is_none(), "property names are not keywords");
+        assert_eq!(a["properties"]["list"]["items"]["additionalProperties"], json!({}));
+        assert_eq!(a["properties"]["r"], json!({ "$ref": "#/components/schemas/B" }), "references are left alone");
+        assert_eq!(doc["components"]["schemas"]["B"], json!({ "type": "object" }), "no properties: just not closed");
+        let inline = &doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+        assert_eq!(inline["additionalProperties"], json!({}), "inline answer schemas keep unknown fields");
+        for sent in ["Sent", "SentInner"] {
+            assert!(
+                doc["components"]["schemas"][sent].get("additionalProperties").is_none(),
+                "{sent} is sent in a request body, directly or nested: open but without `extra`"
+            );
+        }
     }
 
     #[test]
