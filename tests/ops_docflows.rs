@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::id;
+
 use httpmock::prelude::*;
 use kontur_extern::raw::types;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const ACCOUNT: &str = "bd0cd3f6-315d-4f03-a9cc-3507f63265ed";
 const DOCFLOW: &str = "a9bc74bd-311b-43f0-aff7-faba24ce35d9";
@@ -17,9 +18,6 @@ const TASK: &str = "819ade20-665c-470a-befc-e897a56e1641";
 const REQUEST: &str = "4e2c1f0a-93b5-4a7e-8d11-6f0c2b9e5a37";
 const ORGANIZATION: &str = "988b38f1-5580-4ba9-b9f8-3215e7f392ea";
 
-fn id(text: &str) -> Uuid {
-    text.parse().expect("a uuid literal")
-}
 
 fn api(rest: &str) -> String {
     format!("https://extern-api.testkontur.ru/v1/{ACCOUNT}{rest}")

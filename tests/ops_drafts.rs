@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::{client, id};
+
 use httpmock::prelude::*;
 use kontur_extern::raw::{self, types};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const ACCOUNT: &str = "bd0cd3f6-315d-4f03-a9cc-3507f63265ed";
 const DRAFT: &str = "30717ae6-b0eb-4eb2-9e85-99553af15941";
@@ -18,13 +19,7 @@ const DOCFLOW: &str = "a9bc74bd-311b-43f0-aff7-faba24ce35d9";
 const CERTIFICATE_BASE64: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBggqhQMHAQEDAjCB";
 const SIGNATURE_BASE64: &str = "MIINFQYJKoZIhvcNAQcCoIINBjCCDQICAQExDDAKBggqhQMHAQECAjALBgkq";
 
-fn id(text: &str) -> Uuid {
-    text.parse().expect("test ids are UUIDs")
-}
 
-fn client(server: &MockServer) -> raw::Client {
-    common::raw_client(&server.base_url())
-}
 
 /// Path of the draft, with `rest` appended.
 fn draft_path(rest: &str) -> String {

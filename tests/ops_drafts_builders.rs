@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::{client, id};
+
 use httpmock::prelude::*;
 use kontur_extern::raw::{self, types};
 use serde_json::{Map, Value, json};
-use uuid::Uuid;
 
 const ACCOUNT: &str = "bd0cd3f6-315d-4f03-a9cc-3507f63265ed";
 const BUILDER: &str = "4f1e2d3c-5b6a-4978-8695-a4b3c2d1e0f9";
@@ -20,13 +21,7 @@ const CERTIFICATE_BASE64: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBg
 const SIGNATURE_BASE64: &str = "MIINFQYJKoZIhvcNAQcCoIINBjCCDQICAQExDDAKBggqhQMHAQECAjALBgkq";
 const INVENTORY: &str = "urn:drafts-builder:fns534-inventory";
 
-fn id(text: &str) -> Uuid {
-    text.parse().expect("test ids are UUIDs")
-}
 
-fn client(server: &MockServer) -> raw::Client {
-    common::raw_client(&server.base_url())
-}
 
 fn builder_path(rest: &str) -> String {
     format!("/v1/{ACCOUNT}/drafts/builders/{BUILDER}{rest}")

@@ -3,10 +3,11 @@
 
 mod common;
 
+use common::{client, id};
+
 use httpmock::prelude::*;
 use kontur_extern::raw::types;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const ACCOUNT: &str = "bd0cd3f6-315d-4f03-a9cc-3507f63265ed";
 const DEMAND: &str = "5f0e8a3c-1b2d-4c6e-8f9a-0b1c2d3e4f50";
@@ -20,9 +21,6 @@ const CONTENT: &str = "c07f5bad-8c9e-4d35-9a6b-7c8d9eafb0c7";
 const CERTIFICATE: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBggqhQMHAQEDAjCB";
 const SIGNATURE_BYTES: &[u8] = &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
 
-fn id(text: &str) -> Uuid {
-    text.parse().expect("a uuid literal")
-}
 
 fn api(rest: &str) -> String {
     format!("https://extern-api.testkontur.ru/v1/{ACCOUNT}{rest}")
@@ -40,9 +38,6 @@ fn reply_path(rest: &str) -> String {
     document_path(&format!("/replies/{REPLY}{rest}"))
 }
 
-fn client(server: &MockServer) -> kontur_extern::raw::Client {
-    common::raw_client(&server.base_url())
-}
 
 /// An inventory docflow after FNS accepted it.
 fn inventory_json() -> Value {

@@ -14,3 +14,13 @@ pub fn raw_client(base_url: &str) -> raw::Client {
 pub fn raw_test_tools_client(base_url: &str) -> kontur_extern::raw_test_tools::Client {
     kontur_extern::raw_test_tools::Client::new(base_url, Transport::unauthenticated())
 }
+
+/// The UUID a test literal spells.
+pub fn id(text: &str) -> uuid::Uuid {
+    text.parse().expect("test ids are UUIDs")
+}
+
+/// A raw client pointed at `server`, without credentials.
+pub fn client(server: &httpmock::MockServer) -> raw::Client {
+    raw_client(&server.base_url())
+}
