@@ -17,7 +17,6 @@ use crate::transport::Transport;
 
 /// Renew tokens this long before they expire, so a request never leaves with a dying token.
 const DEFAULT_EXPIRY_MARGIN: Duration = Duration::from_secs(60);
-/// Time limits of the default HTTP client.
 
 /// Where the Extern API and its identity host are.
 #[derive(Clone, Debug, PartialEq, Eq)]

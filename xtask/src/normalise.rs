@@ -149,45 +149,38 @@ fn keep_unknown_fields(doc: &mut Value) {
 }
 
 /// Names of the component schemas a request body can contain, directly or through other schemas.
-fn schemas_in_request_bodies(doc: &Value) -> std::collections::BTreeSet<String> {
+fn schemas_in_request_bodies(doc: &mut Value) -> std::collections::BTreeSet<String> {
     let mut pending = Vec::new();
-    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
-        for item in paths.values().filter_map(Value::as_object) {
-            for (method, op) in item {
-                if is_method(method) {
-                    if let Some(body) = op.get("requestBody") {
-                        collect_schema_refs(body, &mut pending);
-                    }
-                }
-            }
+    for_each_operation(doc, |_, _, op| {
+        if let Some(body) = op.get_mut("requestBody") {
+            pending.extend(schema_refs(body));
         }
+    });
+    if let Some(bodies) = doc.pointer_mut("/components/requestBodies") {
+        pending.extend(schema_refs(bodies));
     }
-    if let Some(bodies) = doc.pointer("/components/requestBodies") {
-        collect_schema_refs(bodies, &mut pending);
-    }
-    let schemas = doc.pointer("/components/schemas").and_then(Value::as_object);
+    let mut schemas = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
     let mut sent = std::collections::BTreeSet::new();
     while let Some(name) = pending.pop() {
-        if sent.insert(name.clone()) {
-            if let Some(schema) = schemas.and_then(|s| s.get(&name)) {
-                collect_schema_refs(schema, &mut pending);
-            }
+        if !sent.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = schemas.as_mut().and_then(|schemas| schemas.get_mut(&name)) {
+            pending.extend(schema_refs(schema));
         }
     }
     sent
 }
 
-fn collect_schema_refs(value: &Value, names: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            if let Some(name) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix(SCHEMA_PREFIX)) {
-                names.push(name.to_owned());
-            }
-            map.values().for_each(|child| collect_schema_refs(child, names));
+/// The component schemas `value` refers to.
+fn schema_refs(value: &mut Value) -> Vec<String> {
+    let mut names = Vec::new();
+    for_each_ref(value, &mut |reference: &mut String| {
+        if let Some(name) = reference.strip_prefix(SCHEMA_PREFIX) {
+            names.push(pointer_token(name));
         }
-        Value::Array(items) => items.iter().for_each(|child| collect_schema_refs(child, names)),
-        _ => {}
-    }
+    });
+    names
 }
 
 /// Every `schema` found under a paths-like section; only those of answers keep unknown fields.
