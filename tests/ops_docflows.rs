@@ -18,7 +18,6 @@ const TASK: &str = "819ade20-665c-470a-befc-e897a56e1641";
 const REQUEST: &str = "4e2c1f0a-93b5-4a7e-8d11-6f0c2b9e5a37";
 const ORGANIZATION: &str = "988b38f1-5580-4ba9-b9f8-3215e7f392ea";
 
-
 fn api(rest: &str) -> String {
     format!("https://extern-api.testkontur.ru/v1/{ACCOUNT}{rest}")
 }

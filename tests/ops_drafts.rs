@@ -19,8 +19,6 @@ const DOCFLOW: &str = "a9bc74bd-311b-43f0-aff7-faba24ce35d9";
 const CERTIFICATE_BASE64: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBggqhQMHAQEDAjCB";
 const SIGNATURE_BASE64: &str = "MIINFQYJKoZIhvcNAQcCoIINBjCCDQICAQExDDAKBggqhQMHAQECAjALBgkq";
 
-
-
 /// Path of the draft, with `rest` appended.
 fn draft_path(rest: &str) -> String {
     format!("/v1/{ACCOUNT}/drafts/{DRAFT}{rest}")

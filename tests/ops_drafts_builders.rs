@@ -21,8 +21,6 @@ const CERTIFICATE_BASE64: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBg
 const SIGNATURE_BASE64: &str = "MIINFQYJKoZIhvcNAQcCoIINBjCCDQICAQExDDAKBggqhQMHAQECAjALBgkq";
 const INVENTORY: &str = "urn:drafts-builder:fns534-inventory";
 
-
-
 fn builder_path(rest: &str) -> String {
     format!("/v1/{ACCOUNT}/drafts/builders/{BUILDER}{rest}")
 }

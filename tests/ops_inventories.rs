@@ -21,7 +21,6 @@ const CONTENT: &str = "c07f5bad-8c9e-4d35-9a6b-7c8d9eafb0c7";
 const CERTIFICATE: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBggqhQMHAQEDAjCB";
 const SIGNATURE_BYTES: &[u8] = &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
 
-
 fn api(rest: &str) -> String {
     format!("https://extern-api.testkontur.ru/v1/{ACCOUNT}{rest}")
 }
@@ -37,7 +36,6 @@ fn document_path(rest: &str) -> String {
 fn reply_path(rest: &str) -> String {
     document_path(&format!("/replies/{REPLY}{rest}"))
 }
-
 
 /// An inventory docflow after FNS accepted it.
 fn inventory_json() -> Value {
