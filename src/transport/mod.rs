@@ -133,6 +133,13 @@ impl Transport {
         self.default_timeout
     }
 
+    /// Sends a hand-built `request` (a followed link, a content range) for `operation` through the
+    /// same path as every generated call: credentials, the in-flight cap, retries, timeouts, spans.
+    /// Credentials go only where the [`Authenticator`] allows (the API host).
+    pub async fn send(&self, http: &reqwest::Client, request: Request, operation: &'static str) -> reqwest::Result<Response> {
+        self.execute(http, request, operation).await
+    }
+
     /// Sends `request` for `operation`: the body of every generated client's `exec` hook.
     async fn execute(&self, http: &reqwest::Client, request: Request, operation: &'static str) -> reqwest::Result<Response> {
         let call = current_call();
