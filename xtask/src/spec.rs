@@ -5,7 +5,7 @@
 //! are laid over it as JSON merge patches (parts win) and the result is normalised into
 //! `spec/openapi.json`. `spec/base.json` + `spec/test-tools.json` → `spec/test-tools.openapi.json`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -183,6 +183,16 @@ pub fn assemble(upstream: Option<Value>, base: &Path, parts: &[PathBuf]) -> Resu
         overlay(&mut doc, patch);
     }
     normalise::normalise(&mut doc);
+    let unsendable = normalise::unsendable_request_bodies(&doc);
+    if !unsendable.is_empty() {
+        bail!(
+            "the generated client cannot send these request bodies (progenitor has no multipart; it \
+             would send them with a wrong Content-Type):\n  {}\n\
+             In a part, give each a body it can send (JSON, form, octet-stream, text/plain), or remove \
+             the operation (`null`) and send it by hand through `Transport::send`.",
+            unsendable.join("\n  ")
+        );
+    }
     Ok(doc)
 }
 
@@ -205,18 +215,28 @@ pub fn merge_imports(docs: Vec<(String, Value)>) -> Result<Value> {
     merged.context("nothing to import")
 }
 
+/// Merges one more imported document into `into`. A component name both define differently is
+/// renamed in `doc` to the first `{name}{n}` free in both documents, deterministically and with a
+/// note; every `$ref` follows.
 fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
-    // Components with a name taken by a different definition get a new name in `doc`.
     let mut renames: BTreeMap<String, String> = BTreeMap::new();
     for (kind, items) in doc.get("components").and_then(Value::as_object).into_iter().flatten() {
-        for (name, value) in items.as_object().into_iter().flatten() {
-            let existing = into.pointer(&format!("/components/{kind}")).and_then(Value::as_object);
-            if existing.and_then(|e| e.get(name)).is_some_and(|e| e != value) {
-                let existing = existing.expect("checked above");
-                let new = (2..).map(|n| format!("{name}{n}")).find(|n| !existing.contains_key(n)).expect("a free name");
-                eprintln!("note: {source} defines {kind} `{name}` differently; imported as `{new}`");
-                renames.insert(format!("#/components/{kind}/{name}"), format!("#/components/{kind}/{new}"));
+        let Some(items) = items.as_object() else { continue };
+        let existing = into.pointer(&format!("/components/{kind}")).and_then(Value::as_object);
+        let mut taken: BTreeSet<&str> = items.keys().map(String::as_str).collect();
+        taken.extend(existing.into_iter().flat_map(|e| e.keys().map(String::as_str)));
+        let mut chosen: Vec<String> = Vec::new();
+        for (name, value) in items {
+            if existing.and_then(|e| e.get(name)).is_none_or(|e| e == value) {
+                continue;
             }
+            let new = (2..)
+                .map(|n| format!("{name}{n}"))
+                .find(|n| !taken.contains(n.as_str()) && !chosen.contains(n))
+                .expect("a free name");
+            eprintln!("note: {source} defines {kind} `{name}` differently from an earlier import; imported as `{new}`");
+            renames.insert(format!("#/components/{kind}/{name}"), format!("#/components/{kind}/{new}"));
+            chosen.push(new);
         }
     }
     if !renames.is_empty() {
@@ -243,17 +263,7 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
                 for (path, item) in value.as_object().into_iter().flatten() {
                     let target =
                         paths.as_object_mut().context("paths")?.entry(path.clone()).or_insert_with(|| json!({}));
-                    for (k, v) in item.as_object().into_iter().flatten() {
-                        match target.get(k) {
-                            Some(existing) if existing != v && is_method(k) => {
-                                bail!("{source} defines {} {path} differently from an earlier import", k.to_uppercase())
-                            }
-                            Some(_) => {}
-                            None => {
-                                target[k] = v.clone();
-                            }
-                        }
-                    }
+                    merge_path_item(target, item.clone(), path, source)?;
                 }
             }
             "components" => {
@@ -287,11 +297,57 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
     Ok(())
 }
 
+/// One path of a later import into the same path of the merged document. Operations are added
+/// (one defined differently twice is an error). Path-level `parameters` that differ move into
+/// the operations of each side, where they mean the same; any other difference is an error.
+fn merge_path_item(target: &mut Value, mut item: Value, path: &str, source: &str) -> Result<()> {
+    let earlier = target.as_object().is_some_and(|t| !t.is_empty());
+    if earlier && target.get("parameters") != item.get("parameters") {
+        push_down_parameters(target);
+        push_down_parameters(&mut item);
+    }
+    let target = target.as_object_mut().with_context(|| format!("path {path} is not an object"))?;
+    for (k, v) in item.as_object().into_iter().flatten() {
+        match target.get(k) {
+            Some(existing) if existing != v && is_method(k) => {
+                bail!("{source} defines {} {path} differently from an earlier import", k.to_uppercase())
+            }
+            Some(existing) if existing != v => {
+                bail!("{source} gives path {path} a different `{k}` than an earlier import")
+            }
+            Some(_) => {}
+            None => {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Moves a path item's `parameters` into each of its operations (an operation's own parameter of
+/// the same name and place wins, as OpenAPI says).
+fn push_down_parameters(item: &mut Value) {
+    let Some(map) = item.as_object_mut() else { return };
+    let Some(Value::Array(shared)) = map.remove("parameters") else { return };
+    let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned(), p.get("$ref").cloned());
+    for (method, op) in map.iter_mut() {
+        if !is_method(method) {
+            continue;
+        }
+        let Some(op) = op.as_object_mut() else { continue };
+        let own = op.entry("parameters").or_insert_with(|| json!([]));
+        let Some(own) = own.as_array_mut() else { continue };
+        let inherited: Vec<Value> =
+            shared.iter().filter(|p| !own.iter().any(|o| key(o) == key(p))).cloned().collect();
+        own.splice(0..0, inherited);
+    }
+}
+
 fn rewrite_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
     match value {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get_mut("$ref")
-                && let Some(new) = renames.get(r.as_str())
+                && let Some(new) = renames.get(&normalise::decode_ref(r))
             {
                 *r = new.clone();
             }
@@ -337,7 +393,7 @@ impl Options {
             bail!("--offline reassembles without importing; it takes no --from");
         }
         if options.verify && options.out.is_none() {
-            bail!("--verify needs --out DIR (the standalone crate is built there)");
+            bail!("--verify needs --out DIR (a copy of the crate is built there)");
         }
         Ok(options)
     }
@@ -419,15 +475,8 @@ pub fn run(spec: &SpecDir, options: &Options) -> Result<ExitCode> {
         report(&target, &old, doc);
     }
     if options.verify {
-        // Module names as in the main crate.
-        let modules: Vec<(&str, &Value)> = outputs
-            .iter()
-            .map(|(path, doc)| {
-                let name = if path.ends_with("test-tools.openapi.json") { "raw_test_tools" } else { "raw" };
-                (name, doc)
-            })
-            .collect();
-        verify::verify(&out_dir, &modules)?;
+        let specs: Vec<(PathBuf, &Value)> = outputs.iter().map(|(path, doc)| (path.clone(), doc)).collect();
+        verify::verify(&out_dir, &specs)?;
     }
     Ok(ExitCode::SUCCESS)
 }
