@@ -10,6 +10,9 @@ mod spec;
 mod swagger2;
 mod verify;
 
+#[cfg(test)]
+mod fixture_tests;
+
 /// The generator of `build.rs`: one definition of the progenitor settings.
 #[path = "../../build.rs"]
 #[allow(dead_code)]
@@ -45,5 +48,8 @@ fn main() -> ExitCode {
 
 /// Root of the workspace (the parent of `xtask/`).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }

@@ -25,14 +25,21 @@ pub fn normalise(doc: &mut Value) {
 }
 
 pub fn is_method(key: &str) -> bool {
-    matches!(key, "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace")
+    matches!(
+        key,
+        "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
+    )
 }
 
 /// Calls `f(path, method, operation)` for every operation, in document order.
 pub fn for_each_operation(doc: &mut Value, mut f: impl FnMut(&str, &str, &mut Map<String, Value>)) {
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for (method, op) in item.iter_mut() {
             if let (true, Some(op)) = (is_method(method), op.as_object_mut()) {
                 f(path, method, op);
@@ -58,7 +65,10 @@ fn for_each_ref(value: &mut Value, f: &mut impl FnMut(&mut String)) {
 /// A schema name usable as a Rust type name: `UsnServiceContractInfo[Object]` → `UsnServiceContractInfoObject`.
 fn type_name(name: &str) -> String {
     let mut out = String::new();
-    for piece in name.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|p| !p.is_empty()) {
+    for piece in name
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|p| !p.is_empty())
+    {
         let mut chars = piece.chars();
         if let Some(first) = chars.next() {
             out.push(first.to_ascii_uppercase());
@@ -74,7 +84,9 @@ fn type_name(name: &str) -> String {
 fn needs_new_name(name: &str) -> bool {
     name.is_empty()
         || name.starts_with(|c: char| c.is_ascii_digit())
-        || name.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+        || name
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Decodes a JSON pointer token as written in a `$ref` (percent-encoding and `~1`/`~0`).
@@ -85,8 +97,9 @@ fn pointer_token(raw: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && i + 2 < bytes.len()
-            && let Some(byte) =
-                std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             decoded.push(byte);
             i += 3;
@@ -95,14 +108,23 @@ fn pointer_token(raw: &str) -> String {
         decoded.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&decoded).replace("~1", "/").replace("~0", "~")
+    String::from_utf8_lossy(&decoded)
+        .replace("~1", "/")
+        .replace("~0", "~")
 }
 
 /// A local `$ref` with each pointer token decoded: `#/components/schemas/A%5BB%5D` →
 /// `#/components/schemas/A[B]`.
 pub fn decode_ref(reference: &str) -> String {
     match reference.strip_prefix("#/") {
-        Some(pointer) => format!("#/{}", pointer.split('/').map(pointer_token).collect::<Vec<_>>().join("/")),
+        Some(pointer) => format!(
+            "#/{}",
+            pointer
+                .split('/')
+                .map(pointer_token)
+                .collect::<Vec<_>>()
+                .join("/")
+        ),
         None => reference.to_owned(),
     }
 }
@@ -110,8 +132,17 @@ pub fn decode_ref(reference: &str) -> String {
 /// Schema names that are not Rust identifiers (Swashbuckle generics such as
 /// `UsnServiceContractInfo[Object]`) get one, and every `$ref` follows.
 fn sanitise_schema_names(doc: &mut Value) {
-    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
-    let mut taken: HashSet<String> = schemas.keys().filter(|k| !needs_new_name(k)).cloned().collect();
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    let mut taken: HashSet<String> = schemas
+        .keys()
+        .filter(|k| !needs_new_name(k))
+        .cloned()
+        .collect();
     let mut renames = HashMap::new();
     for name in schemas.keys().filter(|k| needs_new_name(k)) {
         let base = type_name(name);
@@ -127,8 +158,10 @@ fn sanitise_schema_names(doc: &mut Value) {
     if renames.is_empty() {
         return;
     }
-    let renamed: Map<String, Value> =
-        std::mem::take(schemas).into_iter().map(|(k, v)| (renames.get(&k).cloned().unwrap_or(k), v)).collect();
+    let renamed: Map<String, Value> = std::mem::take(schemas)
+        .into_iter()
+        .map(|(k, v)| (renames.get(&k).cloned().unwrap_or(k), v))
+        .collect();
     *schemas = renamed;
     for_each_ref(doc, &mut |reference| {
         if let Some(name) = reference.strip_prefix(SCHEMA_PREFIX).map(pointer_token)
@@ -145,12 +178,20 @@ fn sanitise_schema_names(doc: &mut Value) {
 /// are sent in request bodies stay without it: typify's builders would demand an `extra` value.
 fn keep_unknown_fields(doc: &mut Value) {
     let sent = schemas_in_request_bodies(doc);
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         for (name, schema) in schemas.iter_mut() {
             open_schema(schema, !sent.contains(name));
         }
     }
-    for section in ["/paths", "/components/parameters", "/components/requestBodies", "/components/responses"] {
+    for section in [
+        "/paths",
+        "/components/parameters",
+        "/components/requestBodies",
+        "/components/responses",
+    ] {
         if let Some(value) = doc.pointer_mut(section) {
             open_schemas_under(value, false);
         }
@@ -168,7 +209,9 @@ fn schemas_in_request_bodies(doc: &mut Value) -> std::collections::BTreeSet<Stri
     if let Some(bodies) = doc.pointer_mut("/components/requestBodies") {
         pending.extend(schema_refs(bodies));
     }
-    let mut schemas = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
+    let mut schemas = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut);
     let mut sent = std::collections::BTreeSet::new();
     while let Some(name) = pending.pop() {
         if !sent.insert(name.clone()) {
@@ -204,7 +247,9 @@ fn open_schemas_under(value: &mut Value, in_answer: bool) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| open_schemas_under(item, in_answer)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| open_schemas_under(item, in_answer)),
         _ => {}
     }
 }
@@ -212,7 +257,9 @@ fn open_schemas_under(value: &mut Value, in_answer: bool) {
 /// Walks one schema by its structure, so a property that happens to be named `properties` or
 /// `type` is never mistaken for a keyword.
 fn open_schema(schema: &mut Value, keep_unknown: bool) {
-    let Some(map) = schema.as_object_mut() else { return };
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
     if map.contains_key("$ref") {
         return;
     }
@@ -220,7 +267,9 @@ fn open_schema(schema: &mut Value, keep_unknown: bool) {
         map.remove("additionalProperties");
     }
     if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
-        properties.values_mut().for_each(|property| open_schema(property, keep_unknown));
+        properties
+            .values_mut()
+            .for_each(|property| open_schema(property, keep_unknown));
         if keep_unknown && !map.contains_key("additionalProperties") {
             map.insert("additionalProperties".into(), json!({}));
         }
@@ -233,7 +282,9 @@ fn open_schema(schema: &mut Value, keep_unknown: bool) {
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(Value::Array(variants)) = map.get_mut(key) {
-            variants.iter_mut().for_each(|variant| open_schema(variant, keep_unknown));
+            variants
+                .iter_mut()
+                .for_each(|variant| open_schema(variant, keep_unknown));
         }
     }
 }
@@ -242,12 +293,21 @@ fn open_schema(schema: &mut Value, keep_unknown: bool) {
 /// structure, so a property or an example that happens to be named like a keyword (`enum`,
 /// `properties`) is data, never a keyword.
 fn for_each_schema(doc: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        schemas.values_mut().for_each(|schema| visit_schema(schema, f));
-    }
-    for section in
-        ["/paths", "/components/parameters", "/components/requestBodies", "/components/responses", "/components/headers"]
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
     {
+        schemas
+            .values_mut()
+            .for_each(|schema| visit_schema(schema, f));
+    }
+    for section in [
+        "/paths",
+        "/components/parameters",
+        "/components/requestBodies",
+        "/components/responses",
+        "/components/headers",
+    ] {
         if let Some(value) = doc.pointer_mut(section) {
             visit_schemas_under(value, f);
         }
@@ -266,16 +326,22 @@ fn visit_schemas_under(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Va
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| visit_schemas_under(item, f)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| visit_schemas_under(item, f)),
         _ => {}
     }
 }
 
 fn visit_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
-    let Some(map) = schema.as_object_mut() else { return };
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
     f(map);
     if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
-        properties.values_mut().for_each(|property| visit_schema(property, f));
+        properties
+            .values_mut()
+            .for_each(|property| visit_schema(property, f));
     }
     for key in ["additionalProperties", "items", "not"] {
         if let Some(child) = map.get_mut(key) {
@@ -284,7 +350,9 @@ fn visit_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>))
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(Value::Array(variants)) = map.get_mut(key) {
-            variants.iter_mut().for_each(|variant| visit_schema(variant, f));
+            variants
+                .iter_mut()
+                .for_each(|variant| visit_schema(variant, f));
         }
     }
 }
@@ -296,8 +364,14 @@ fn open_enums(doc: &mut Value) {
         if !schema.get("enum").is_some_and(Value::is_array) {
             return;
         }
-        let Some(Value::Array(values)) = schema.remove("enum") else { return };
-        let names = schema.get("x-enumNames").and_then(Value::as_array).filter(|n| n.len() == values.len()).cloned();
+        let Some(Value::Array(values)) = schema.remove("enum") else {
+            return;
+        };
+        let names = schema
+            .get("x-enumNames")
+            .and_then(Value::as_array)
+            .filter(|n| n.len() == values.len())
+            .cloned();
         let mut known = Vec::new();
         let mut listed = Vec::new();
         for (i, value) in values.iter().enumerate() {
@@ -305,11 +379,19 @@ fn open_enums(doc: &mut Value) {
             if value.is_null() {
                 continue;
             }
-            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
-            listed.push(match names.as_ref().and_then(|n| n[i].as_str()).filter(|name| *name != text) {
-                Some(name) => format!("`{text}` ({name})"),
-                None => format!("`{text}`"),
-            });
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            listed.push(
+                match names
+                    .as_ref()
+                    .and_then(|n| n[i].as_str())
+                    .filter(|name| *name != text)
+                {
+                    Some(name) => format!("`{text}` ({name})"),
+                    None => format!("`{text}`"),
+                },
+            );
             known.push(text);
         }
         let line = format!("Known values: {}.", listed.join(", "));
@@ -324,7 +406,10 @@ fn open_enums(doc: &mut Value) {
 
 /// `Accounts_GetAllAsync` → `accounts_get_all`.
 pub fn snake_case(input: &str) -> String {
-    let input = input.strip_suffix("Async").filter(|rest| !rest.is_empty()).unwrap_or(input);
+    let input = input
+        .strip_suffix("Async")
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(input);
     let chars: Vec<char> = input.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -337,8 +422,9 @@ pub fn snake_case(input: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            let boundary =
-                prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower);
+            let boundary = prev.is_ascii_lowercase()
+                || prev.is_ascii_digit()
+                || (prev.is_ascii_uppercase() && next_lower);
             if boundary && !out.is_empty() && !out.ends_with('_') {
                 out.push('_');
             }
@@ -346,7 +432,11 @@ pub fn snake_case(input: &str) -> String {
         out.push(c.to_ascii_lowercase());
     }
     let out = out.trim_end_matches('_').to_owned();
-    if out.starts_with(|c: char| c.is_ascii_digit()) { format!("op_{out}") } else { out }
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("op_{out}")
+    } else {
+        out
+    }
 }
 
 /// The id an operation gets from its method and path: `get /v1/{accountId}/drafts` →
@@ -363,7 +453,11 @@ pub fn id_from_route(method: &str, path: &str) -> String {
 fn operation_ids(doc: &mut Value) {
     let mut written = BTreeMap::new();
     for_each_operation(doc, |path, method, op| {
-        let id = op.get("operationId").and_then(Value::as_str).map(snake_case).filter(|id| !id.is_empty());
+        let id = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(snake_case)
+            .filter(|id| !id.is_empty());
         written.insert((path.to_owned(), method.to_owned()), id);
     });
     let ids = unique_ids(&written);
@@ -385,13 +479,20 @@ fn unique_ids(written: &BTreeMap<Route, Option<String>>) -> BTreeMap<Route, Stri
     let mut ids: BTreeMap<Route, String> = written
         .iter()
         .map(|(route, id)| {
-            let id = id.clone().filter(|id| uses[id.as_str()] == 1).unwrap_or_else(|| from_route(route));
+            let id = id
+                .clone()
+                .filter(|id| uses[id.as_str()] == 1)
+                .unwrap_or_else(|| from_route(route));
             (route.clone(), id)
         })
         .collect();
     // A written id that meets a route-derived one yields to its own route.
     loop {
-        let clashing: Vec<Route> = clashes(&ids).into_iter().flatten().filter(|r| ids[r] != from_route(r)).collect();
+        let clashing: Vec<Route> = clashes(&ids)
+            .into_iter()
+            .flatten()
+            .filter(|r| ids[r] != from_route(r))
+            .collect();
         if clashing.is_empty() {
             break;
         }
@@ -404,7 +505,9 @@ fn unique_ids(written: &BTreeMap<Route, Option<String>>) -> BTreeMap<Route, Stri
     for group in clashes(&ids) {
         for route in group.into_iter().skip(1) {
             let base = ids[&route].clone();
-            let id = (2..).map(|n| format!("{base}_{n}")).find(|id| !ids.values().any(|taken| taken == id));
+            let id = (2..)
+                .map(|n| format!("{base}_{n}"))
+                .find(|id| !ids.values().any(|taken| taken == id));
             ids.insert(route, id.expect("a free number"));
         }
     }
@@ -417,7 +520,10 @@ fn clashes(ids: &BTreeMap<Route, String>) -> Vec<Vec<Route>> {
     for (route, id) in ids {
         by_id.entry(id).or_default().push(route.clone());
     }
-    by_id.into_values().filter(|routes| routes.len() > 1).collect()
+    by_id
+        .into_values()
+        .filter(|routes| routes.len() > 1)
+        .collect()
 }
 
 /// Parameters in the forms progenitor supports: required simple path parameters, `form` query
@@ -432,10 +538,15 @@ fn fix_parameters(doc: &mut Value) {
         .map(|(name, _)| format!("#/components/parameters/{name}"))
         .collect();
     let fix_list = |list: &mut Value| {
-        let Some(items) = list.as_array_mut() else { return };
+        let Some(items) = list.as_array_mut() else {
+            return;
+        };
         items.retain(|p| {
             p.get("in").and_then(Value::as_str) != Some("cookie")
-                && !p.get("$ref").and_then(Value::as_str).is_some_and(|r| cookie_refs.contains(r))
+                && !p
+                    .get("$ref")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| cookie_refs.contains(r))
         });
         items.iter_mut().for_each(fix_parameter);
     };
@@ -452,7 +563,10 @@ fn fix_parameters(doc: &mut Value) {
             }
         }
     }
-    if let Some(params) = doc.pointer_mut("/components/parameters").and_then(Value::as_object_mut) {
+    if let Some(params) = doc
+        .pointer_mut("/components/parameters")
+        .and_then(Value::as_object_mut)
+    {
         params.values_mut().for_each(fix_parameter);
     }
 }
@@ -502,7 +616,12 @@ fn single_request_media_type(doc: &mut Value) {
     for (key, value) in doc.as_object_mut().into_iter().flatten() {
         match key.as_str() {
             "paths" => {
-                for item in value.as_object_mut().into_iter().flatten().filter_map(|(_, i)| i.as_object_mut()) {
+                for item in value
+                    .as_object_mut()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, i)| i.as_object_mut())
+                {
                     for (key, op) in item.iter_mut() {
                         if is_method(key)
                             && let Some(body) = op.get_mut("requestBody")
@@ -513,7 +632,10 @@ fn single_request_media_type(doc: &mut Value) {
                 }
             }
             "components" => {
-                if let Some(shared) = value.get_mut("requestBodies").and_then(Value::as_object_mut) {
+                if let Some(shared) = value
+                    .get_mut("requestBodies")
+                    .and_then(Value::as_object_mut)
+                {
                     bodies.extend(shared.values_mut());
                 }
             }
@@ -521,7 +643,9 @@ fn single_request_media_type(doc: &mut Value) {
         }
     }
     for body in bodies {
-        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else { continue };
+        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
+            continue;
+        };
         if content.is_empty() {
             continue;
         }
@@ -544,11 +668,15 @@ fn single_request_media_type(doc: &mut Value) {
             m.remove("encoding");
         }
         let (media_type, schema) = match kind {
-            "application/octet-stream" => {
-                ("application/octet-stream", Some(json!({ "type": "string", "format": "binary" })))
-            }
+            "application/octet-stream" => (
+                "application/octet-stream",
+                Some(json!({ "type": "string", "format": "binary" })),
+            ),
             "text/plain" => ("text/plain", Some(json!({ "type": "string" }))),
-            json_or_form => (json_or_form, media.get("schema").is_none().then(|| json!({}))),
+            json_or_form => (
+                json_or_form,
+                media.get("schema").is_none().then(|| json!({})),
+            ),
         };
         if let Some(schema) = schema {
             media["schema"] = schema;
@@ -560,29 +688,52 @@ fn single_request_media_type(doc: &mut Value) {
 /// Request media types the generated client sends with the right `Content-Type`.
 fn is_sendable(media_type: &str) -> bool {
     is_json_like(media_type)
-        || ["application/x-www-form-urlencoded", "application/octet-stream", "text/plain"]
-            .iter()
-            .any(|wanted| is_exact(media_type, wanted))
+        || [
+            "application/x-www-form-urlencoded",
+            "application/octet-stream",
+            "text/plain",
+        ]
+        .iter()
+        .any(|wanted| is_exact(media_type, wanted))
 }
 
 /// `METHOD /path (operation_id): media types` of every operation whose request body the generated
 /// client cannot send (progenitor has no multipart; it would send such a body as something else
 /// and the server would answer 415).
 pub fn unsendable_request_bodies(doc: &Value) -> Vec<String> {
-    let shared = doc.pointer("/components/requestBodies").and_then(Value::as_object);
+    let shared = doc
+        .pointer("/components/requestBodies")
+        .and_then(Value::as_object);
     let mut found = Vec::new();
-    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
-        for (method, op) in item.as_object().into_iter().flatten().filter(|(m, _)| is_method(m)) {
-            let Some(body) = op.get("requestBody") else { continue };
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for (method, op) in item
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(m, _)| is_method(m))
+        {
+            let Some(body) = op.get("requestBody") else {
+                continue;
+            };
             let body = body
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
                 .and_then(|name| shared?.get(name))
                 .unwrap_or(body);
-            let Some(content) = body.get("content").and_then(Value::as_object) else { continue };
+            let Some(content) = body.get("content").and_then(Value::as_object) else {
+                continue;
+            };
             if !content.is_empty() && !content.keys().any(|k| is_sendable(k)) {
-                let id = op.get("operationId").and_then(Value::as_str).unwrap_or("no operationId");
+                let id = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or("no operationId");
                 let types = content.keys().cloned().collect::<Vec<_>>().join(", ");
                 found.push(format!("{} {path} ({id}): {types}", method.to_uppercase()));
             }
@@ -593,13 +744,18 @@ pub fn unsendable_request_bodies(doc: &Value) -> Vec<String> {
 
 /// One media type per response: JSON when offered (Swashbuckle adds `text/json`), else the first.
 /// A JSON answer without a schema gets an open one (progenitor needs a schema there); one whose
-/// schema is `format: binary` is bytes whatever the listed type, so it becomes octet-stream.
+/// schema is `format: binary` is bytes, not JSON, so it becomes octet-stream.
 fn single_response_media_type(doc: &mut Value) {
     let mut responses: Vec<&mut Value> = Vec::new();
     for (key, value) in doc.as_object_mut().into_iter().flatten() {
         match key.as_str() {
             "paths" => {
-                for item in value.as_object_mut().into_iter().flatten().filter_map(|(_, i)| i.as_object_mut()) {
+                for item in value
+                    .as_object_mut()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, i)| i.as_object_mut())
+                {
                     for (key, op) in item.iter_mut() {
                         if is_method(key)
                             && let Some(rs) = op.get_mut("responses").and_then(Value::as_object_mut)
@@ -618,7 +774,9 @@ fn single_response_media_type(doc: &mut Value) {
         }
     }
     for response in responses {
-        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else { continue };
+        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+            continue;
+        };
         let Some(key) = content
             .keys()
             .find(|k| is_exact(k, "application/json"))
@@ -632,7 +790,12 @@ fn single_response_media_type(doc: &mut Value) {
         if let Some(m) = media.as_object_mut() {
             m.remove("encoding");
         }
-        let binary = media.get("schema").and_then(|s| s.get("format")).and_then(Value::as_str) == Some("binary");
+        let binary = is_json_like(&key)
+            && media
+                .get("schema")
+                .and_then(|s| s.get("format"))
+                .and_then(Value::as_str)
+                == Some("binary");
         let media_type = if binary {
             "application/octet-stream".to_owned()
         } else if is_json_like(&key) {
@@ -678,7 +841,12 @@ fn kind(response: &Value) -> Kind {
         None => Kind::None,
         Some(c) if c.is_empty() => Kind::None,
         Some(c) => match c.get("application/json") {
-            Some(media) => Kind::Typed(media.get("schema").map(Value::to_string).unwrap_or_default()),
+            Some(media) => Kind::Typed(
+                media
+                    .get("schema")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+            ),
             None => Kind::Raw,
         },
     }
@@ -689,7 +857,10 @@ fn rank(response: &Value) -> u8 {
     let Some(schema) = response.pointer("/content/application~1json/schema") else {
         return if kind(response) == Kind::Raw { 1 } else { 0 };
     };
-    let trivial = schema.as_object().is_none_or(|s| s.keys().all(|k| matches!(k.as_str(), "type" | "description")));
+    let trivial = schema.as_object().is_none_or(|s| {
+        s.keys()
+            .all(|k| matches!(k.as_str(), "type" | "description"))
+    });
     if schema.get("$ref").is_some() {
         4
     } else if trivial {
@@ -714,23 +885,45 @@ fn raw_content() -> Value {
 ///   are parsed as JSON and no documented code is "unexpected"; the JSON schemas are kept in
 ///   `x-success-schemas`, the bodiless codes in `x-untyped-success-codes`.
 fn collapse_success_responses(doc: &mut Value) {
-    let shared = doc.pointer("/components/responses").and_then(Value::as_object).cloned();
+    let shared = doc
+        .pointer("/components/responses")
+        .and_then(Value::as_object)
+        .cloned();
     for_each_operation(doc, |_, _, op| {
-        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return;
+        };
         if responses.contains_key("default") && responses.keys().any(|c| c.starts_with('2')) {
             responses.remove("default");
         }
-        let codes: Vec<String> = responses.keys().filter(|c| is_success(c)).cloned().collect();
-        let resolved: BTreeMap<String, Value> =
-            codes.iter().map(|c| (c.clone(), resolve_response(&responses[c], shared.as_ref()).clone())).collect();
+        let codes: Vec<String> = responses
+            .keys()
+            .filter(|c| is_success(c))
+            .cloned()
+            .collect();
+        let resolved: BTreeMap<String, Value> = codes
+            .iter()
+            .map(|c| {
+                (
+                    c.clone(),
+                    resolve_response(&responses[c], shared.as_ref()).clone(),
+                )
+            })
+            .collect();
         let kinds: BTreeSet<Kind> = resolved.values().map(kind).collect();
         if kinds.len() <= 1 {
             return;
         }
         let json_only = kinds.iter().all(|k| matches!(k, Kind::Typed(_)));
-        let specific: BTreeSet<Kind> = resolved.values().filter(|r| rank(r) >= 3).map(kind).collect();
+        let specific: BTreeSet<Kind> = resolved
+            .values()
+            .filter(|r| rank(r) >= 3)
+            .map(kind)
+            .collect();
         let content = if json_only && specific.len() <= 1 {
-            let winner = codes.iter().max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str())));
+            let winner = codes
+                .iter()
+                .max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str())));
             winner.and_then(|w| resolved[w].get("content")).cloned()
         } else if json_only {
             Some(json!({ "application/json": { "schema": {} } }))
@@ -742,7 +935,9 @@ fn collapse_success_responses(doc: &mut Value) {
         for code in &codes {
             let mut replacement = resolved[code].clone();
             let this_kind = kind(&replacement);
-            let json_schema = replacement.pointer("/content/application~1json/schema").cloned();
+            let json_schema = replacement
+                .pointer("/content/application~1json/schema")
+                .cloned();
             match (&this_kind, json_schema) {
                 (Kind::Raw, _) if !json_only => continue,
                 (Kind::None, _) => untyped.push(json!(code)),
@@ -766,17 +961,27 @@ fn collapse_success_responses(doc: &mut Value) {
 }
 
 fn is_api_error(response: &Value) -> bool {
-    let Some(content) = response.get("content").and_then(Value::as_object) else { return false };
+    let Some(content) = response.get("content").and_then(Value::as_object) else {
+        return false;
+    };
     content.len() == 1
-        && content.get("application/json").and_then(|m| m.pointer("/schema/$ref")) == Some(&json!(API_ERROR_REF))
+        && content
+            .get("application/json")
+            .and_then(|m| m.pointer("/schema/$ref"))
+            == Some(&json!(API_ERROR_REF))
 }
 
 /// progenitor asserts one error type per operation: error answers other than `ApiError` are
 /// dropped for the `4XX`/`5XX` ranges; a schema they named is kept in `x-error-schemas`.
 fn collapse_error_responses(doc: &mut Value) {
-    let shared = doc.pointer("/components/responses").and_then(Value::as_object).cloned();
+    let shared = doc
+        .pointer("/components/responses")
+        .and_then(Value::as_object)
+        .cloned();
     for_each_operation(doc, |_, _, op| {
-        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            return;
+        };
         let mut dropped = Map::new();
         let codes: Vec<String> = responses.keys().filter(|c| is_error(c)).cloned().collect();
         for code in codes {
@@ -817,12 +1022,19 @@ fn add_default_error(doc: &mut Value) {
         }
     });
     if any && doc.pointer("/components/schemas/ApiError").is_none() {
-        let Some(root) = doc.as_object_mut() else { return };
+        let Some(root) = doc.as_object_mut() else {
+            return;
+        };
         let components = root.entry("components").or_insert_with(|| json!({}));
-        let Some(components) = components.as_object_mut() else { return };
+        let Some(components) = components.as_object_mut() else {
+            return;
+        };
         let schemas = components.entry("schemas").or_insert_with(|| json!({}));
         if let Some(schemas) = schemas.as_object_mut() {
-            schemas.insert("ApiError".into(), json!({ "type": "object", "description": "Error answer of the API." }));
+            schemas.insert(
+                "ApiError".into(),
+                json!({ "type": "object", "description": "Error answer of the API." }),
+            );
         }
     }
 }
@@ -848,8 +1060,20 @@ mod tests {
             } }
         });
         sanitise_schema_names(&mut doc);
-        let names: Vec<&String> = doc["components"]["schemas"].as_object().unwrap().keys().collect();
-        assert_eq!(names, ["WrapperInner2", "WrapperOther", "WrapperInner", "Plain_Name"]);
+        let names: Vec<&String> = doc["components"]["schemas"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "WrapperInner2",
+                "WrapperOther",
+                "WrapperInner",
+                "Plain_Name"
+            ]
+        );
         assert_eq!(
             op(&doc, "/a", "get")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/WrapperInner2"
@@ -884,17 +1108,48 @@ mod tests {
         keep_unknown_fields(&mut doc);
         let a = &doc["components"]["schemas"]["A"];
         assert_eq!(a["additionalProperties"], json!({}), "closed becomes open");
-        assert_eq!(a["properties"]["m"]["additionalProperties"], json!({ "type": "string" }), "a typed map stays");
-        assert_eq!(a["properties"]["properties"]["additionalProperties"], json!({}), "a property named `properties` is a schema");
-        assert!(a["properties"]["properties"]["properties"].get("additionalProperties").is_none(), "property names are not keywords");
-        assert_eq!(a["properties"]["list"]["items"]["additionalProperties"], json!({}));
-        assert_eq!(a["properties"]["r"], json!({ "$ref": "#/components/schemas/B" }), "references are left alone");
-        assert_eq!(doc["components"]["schemas"]["B"], json!({ "type": "object" }), "no properties: just not closed");
-        let inline = &doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
-        assert_eq!(inline["additionalProperties"], json!({}), "inline answer schemas keep unknown fields");
+        assert_eq!(
+            a["properties"]["m"]["additionalProperties"],
+            json!({ "type": "string" }),
+            "a typed map stays"
+        );
+        assert_eq!(
+            a["properties"]["properties"]["additionalProperties"],
+            json!({}),
+            "a property named `properties` is a schema"
+        );
+        assert!(
+            a["properties"]["properties"]["properties"]
+                .get("additionalProperties")
+                .is_none(),
+            "property names are not keywords"
+        );
+        assert_eq!(
+            a["properties"]["list"]["items"]["additionalProperties"],
+            json!({})
+        );
+        assert_eq!(
+            a["properties"]["r"],
+            json!({ "$ref": "#/components/schemas/B" }),
+            "references are left alone"
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["B"],
+            json!({ "type": "object" }),
+            "no properties: just not closed"
+        );
+        let inline = &doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(
+            inline["additionalProperties"],
+            json!({}),
+            "inline answer schemas keep unknown fields"
+        );
         for sent in ["Sent", "SentInner"] {
             assert!(
-                doc["components"]["schemas"][sent].get("additionalProperties").is_none(),
+                doc["components"]["schemas"][sent]
+                    .get("additionalProperties")
+                    .is_none(),
                 "{sent} is sent in a request body, directly or nested: open but without `extra`"
             );
         }
@@ -913,10 +1168,16 @@ mod tests {
     #[test]
     fn snake_case_handles_swashbuckle_ids() {
         assert_eq!(snake_case("Accounts_GetAll"), "accounts_get_all");
-        assert_eq!(snake_case("Docflows_GetDocflowsAsync"), "docflows_get_docflows");
+        assert_eq!(
+            snake_case("Docflows_GetDocflowsAsync"),
+            "docflows_get_docflows"
+        );
         assert_eq!(snake_case("getHTTPStatus"), "get_http_status");
         assert_eq!(snake_case("search_docflows"), "search_docflows");
-        assert_eq!(snake_case("get /v1/{accountId}/drafts"), "get_v1_account_id_drafts");
+        assert_eq!(
+            snake_case("get /v1/{accountId}/drafts"),
+            "get_v1_account_id_drafts"
+        );
     }
 
     #[test]
@@ -931,22 +1192,60 @@ mod tests {
         });
         let mut doc = json!({ "paths": paths });
         operation_ids(&mut doc);
-        let id = |doc: &Value, path: &str, method: &str| op(doc, path, method)["operationId"].as_str().unwrap().to_owned();
-        assert_eq!(id(&doc, "/v1/{accountId}/items/USN/1", "post"), "post_v1_account_id_items_usn_1", "a shared id yields to the route");
-        assert_eq!(id(&doc, "/v1/{accountId}/items/USN/2", "post"), "post_v1_account_id_items_usn_2");
-        assert_eq!(id(&doc, "/v1/{accountId}/items", "post"), "items_create", "a unique written id stays");
-        assert_eq!(id(&doc, "/v1/{accountId}/items", "get"), "get_v1_account_id_items", "a missing id comes from the route");
-        assert_eq!(id(&doc, "/v1/other", "get"), "get_v1_other", "a written id meeting a route's id yields too");
+        let id = |doc: &Value, path: &str, method: &str| {
+            op(doc, path, method)["operationId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(
+            id(&doc, "/v1/{accountId}/items/USN/1", "post"),
+            "post_v1_account_id_items_usn_1",
+            "a shared id yields to the route"
+        );
+        assert_eq!(
+            id(&doc, "/v1/{accountId}/items/USN/2", "post"),
+            "post_v1_account_id_items_usn_2"
+        );
+        assert_eq!(
+            id(&doc, "/v1/{accountId}/items", "post"),
+            "items_create",
+            "a unique written id stays"
+        );
+        assert_eq!(
+            id(&doc, "/v1/{accountId}/items", "get"),
+            "get_v1_account_id_items",
+            "a missing id comes from the route"
+        );
+        assert_eq!(
+            id(&doc, "/v1/other", "get"),
+            "get_v1_other",
+            "a written id meeting a route's id yields too"
+        );
         assert_eq!(id(&doc, "/v1/a-b", "get"), "get_v1_a_b");
-        assert_eq!(id(&doc, "/v1/a_b", "get"), "get_v1_a_b_2", "punctuation-only twins are numbered in path order");
+        assert_eq!(
+            id(&doc, "/v1/a_b", "get"),
+            "get_v1_a_b_2",
+            "punctuation-only twins are numbered in path order"
+        );
 
         // The same operations in the opposite order get the same ids.
-        let reversed: Map<String, Value> = paths.as_object().unwrap().clone().into_iter().rev().collect();
+        let reversed: Map<String, Value> = paths
+            .as_object()
+            .unwrap()
+            .clone()
+            .into_iter()
+            .rev()
+            .collect();
         let mut reordered = json!({ "paths": reversed });
         operation_ids(&mut reordered);
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys().filter(|m| is_method(m)) {
-                assert_eq!(id(&reordered, path, method), id(&doc, path, method), "{method} {path}");
+                assert_eq!(
+                    id(&reordered, path, method),
+                    id(&doc, path, method),
+                    "{method} {path}"
+                );
             }
         }
     }
@@ -996,7 +1295,8 @@ mod tests {
             } }, "responses": {} }
         } } });
         single_request_media_type(&mut doc);
-        let json_body = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/A" } } });
+        let json_body =
+            json!({ "application/json": { "schema": { "$ref": "#/components/schemas/A" } } });
         assert_eq!(op(&doc, "/a", "post")["requestBody"]["content"], json_body);
         assert_eq!(op(&doc, "/a", "put")["requestBody"]["content"], json_body);
         assert_eq!(
@@ -1019,9 +1319,19 @@ mod tests {
             } }, "responses": {} } }
         } });
         single_request_media_type(&mut doc);
-        assert_eq!(op(&doc, "/upload", "post")["requestBody"], multipart, "not turned into a body of another type");
-        assert_eq!(unsendable_request_bodies(&doc), ["POST /upload (upload): multipart/form-data"]);
-        assert_eq!(op(&doc, "/either", "post")["requestBody"]["content"], json!({ "application/json": { "schema": { "type": "object" } } }));
+        assert_eq!(
+            op(&doc, "/upload", "post")["requestBody"],
+            multipart,
+            "not turned into a body of another type"
+        );
+        assert_eq!(
+            unsendable_request_bodies(&doc),
+            ["POST /upload (upload): multipart/form-data"]
+        );
+        assert_eq!(
+            op(&doc, "/either", "post")["requestBody"]["content"],
+            json!({ "application/json": { "schema": { "type": "object" } } })
+        );
     }
 
     #[test]
@@ -1032,14 +1342,19 @@ mod tests {
         } } } } });
         single_response_media_type(&mut doc);
         let responses = &op(&doc, "/a", "get")["responses"];
-        assert_eq!(responses["200"]["content"], json!({ "application/json": { "schema": { "type": "string" } } }));
-        assert_eq!(responses["202"]["content"], json!({ "application/json": { "schema": {} } }));
+        assert_eq!(
+            responses["200"]["content"],
+            json!({ "application/json": { "schema": { "type": "string" } } })
+        );
+        assert_eq!(
+            responses["202"]["content"],
+            json!({ "application/json": { "schema": {} } })
+        );
     }
 
     #[test]
     fn success_responses_collapse_to_one_type() {
-        let body =
-            |r: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{r}") } } });
+        let body = |r: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{r}") } } });
         let mut doc = json!({ "paths": { "/a": {
             "post": { "responses": {
                 "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
@@ -1057,22 +1372,41 @@ mod tests {
         } } });
         collapse_success_responses(&mut doc);
         let post = &op(&doc, "/a", "post")["responses"];
-        assert_eq!(post["200"], json!({ "description": "OK", "content": body("Account") }), "a bare object takes the specific type");
+        assert_eq!(
+            post["200"],
+            json!({ "description": "OK", "content": body("Account") }),
+            "a bare object takes the specific type"
+        );
         assert_eq!(post["201"]["content"], body("Account"));
         let get = op(&doc, "/a", "get");
-        assert_eq!(get["responses"], json!({ "200": { "description": "Found", "content": body("Item") } }), "`default` goes");
+        assert_eq!(
+            get["responses"],
+            json!({ "200": { "description": "Found", "content": body("Item") } }),
+            "`default` goes"
+        );
         let patch = op(&doc, "/a", "patch");
         let open = json!({ "application/json": { "schema": {} } });
-        assert_eq!(patch["responses"]["200"]["content"], open, "two specific types: neither is forced on the other");
+        assert_eq!(
+            patch["responses"]["200"]["content"], open,
+            "two specific types: neither is forced on the other"
+        );
         assert_eq!(patch["responses"]["202"]["content"], open);
-        assert_eq!(patch["x-success-schemas"]["202"], json!({ "$ref": "#/components/schemas/ApiTask" }));
-        assert_eq!(op(&doc, "/a", "put")["responses"]["200"]["content"], body("Item"));
+        assert_eq!(
+            patch["x-success-schemas"]["202"],
+            json!({ "$ref": "#/components/schemas/ApiTask" })
+        );
+        assert_eq!(
+            op(&doc, "/a", "put")["responses"]["200"]["content"],
+            body("Item")
+        );
     }
 
     #[test]
     fn bytes_and_bodiless_answers_beside_json_make_every_success_raw() {
-        let json_body = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ApiTask" } } });
-        let pdf = json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } });
+        let json_body =
+            json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ApiTask" } } });
+        let pdf =
+            json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } });
         let mut doc = json!({ "paths": { "/a": {
             "get": { "responses": {
                 "200": { "description": "The document", "content": pdf.clone() },
@@ -1085,11 +1419,21 @@ mod tests {
         } } });
         collapse_success_responses(&mut doc);
         let get = op(&doc, "/a", "get");
-        assert_eq!(get["responses"]["200"]["content"], pdf, "bytes stay bytes, never parsed as JSON");
+        assert_eq!(
+            get["responses"]["200"]["content"], pdf,
+            "bytes stay bytes, never parsed as JSON"
+        );
         assert_eq!(get["responses"]["202"]["content"], raw_content());
-        assert_eq!(get["x-success-schemas"], json!({ "202": { "$ref": "#/components/schemas/ApiTask" } }));
+        assert_eq!(
+            get["x-success-schemas"],
+            json!({ "202": { "$ref": "#/components/schemas/ApiTask" } })
+        );
         let delete = op(&doc, "/a", "delete");
-        assert_eq!(delete["responses"]["204"], json!({ "description": "Already gone", "content": raw_content() }), "a bodiless success stays a success");
+        assert_eq!(
+            delete["responses"]["204"],
+            json!({ "description": "Already gone", "content": raw_content() }),
+            "a bodiless success stays a success"
+        );
         assert_eq!(delete["responses"]["200"]["content"], raw_content());
         assert_eq!(delete["x-untyped-success-codes"], json!(["204"]));
         let once = doc.clone();
@@ -1112,7 +1456,10 @@ mod tests {
         let codes: Vec<&String> = get["responses"].as_object().unwrap().keys().collect();
         assert_eq!(codes, ["200", "409", "4XX", "5XX"]);
         assert_eq!(get["responses"]["4XX"]["content"], api_error);
-        assert_eq!(get["x-error-schemas"], json!({ "400": { "$ref": "#/components/schemas/PrepareError" } }));
+        assert_eq!(
+            get["x-error-schemas"],
+            json!({ "400": { "$ref": "#/components/schemas/PrepareError" } })
+        );
         assert_eq!(
             doc["components"]["schemas"]["ApiError"]["type"], "object",
             "an import alone gets a minimal ApiError"
