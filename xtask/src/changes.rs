@@ -28,12 +28,7 @@ type Route = (String, String);
 
 fn operations(doc: &Value) -> BTreeMap<Route, &Value> {
     let mut out = BTreeMap::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
             if is_method(method) {
                 out.insert((path.clone(), method.to_uppercase()), op);
@@ -84,11 +79,7 @@ pub fn compare(old: &Value, new: &Value) -> Changes {
                 if was != is {
                     let (path, method) = route;
                     let name = |id: Option<&str>| id.unwrap_or("no id").to_owned();
-                    changes.operations_renamed.push(format!(
-                        "{method} {path}: {} → {}",
-                        name(was),
-                        name(is)
-                    ));
+                    changes.operations_renamed.push(format!("{method} {path}: {} → {}", name(was), name(is)));
                 }
                 if without_id(before) != without_id(op) {
                     changes.operations_changed.push(label(route, op));
@@ -96,11 +87,8 @@ pub fn compare(old: &Value, new: &Value) -> Changes {
             }
         }
     }
-    changes.operations_removed = old_ops
-        .iter()
-        .filter(|(route, _)| !new_ops.contains_key(*route))
-        .map(|(r, op)| label(r, op))
-        .collect();
+    changes.operations_removed =
+        old_ops.iter().filter(|(route, _)| !new_ops.contains_key(*route)).map(|(r, op)| label(r, op)).collect();
     let (old_schemas, new_schemas) = (schemas(old), schemas(new));
     for (name, schema) in &new_schemas {
         match old_schemas.get(name) {
@@ -109,11 +97,7 @@ pub fn compare(old: &Value, new: &Value) -> Changes {
             Some(_) => {}
         }
     }
-    changes.schemas_removed = old_schemas
-        .keys()
-        .filter(|name| !new_schemas.contains_key(*name))
-        .cloned()
-        .collect();
+    changes.schemas_removed = old_schemas.keys().filter(|name| !new_schemas.contains_key(*name)).cloned().collect();
     changes
 }
 
@@ -125,21 +109,9 @@ impl Changes {
     /// Changes that break code using the generated client: names that go or change.
     pub fn breaking(&self) -> Vec<String> {
         let mut out = Vec::new();
-        out.extend(
-            self.operations_removed
-                .iter()
-                .map(|op| format!("- operation {op}")),
-        );
-        out.extend(
-            self.operations_renamed
-                .iter()
-                .map(|op| format!("~ operation renamed {op}")),
-        );
-        out.extend(
-            self.schemas_removed
-                .iter()
-                .map(|schema| format!("- schema {schema}")),
-        );
+        out.extend(self.operations_removed.iter().map(|op| format!("- operation {op}")));
+        out.extend(self.operations_renamed.iter().map(|op| format!("~ operation renamed {op}")));
+        out.extend(self.schemas_removed.iter().map(|schema| format!("- schema {schema}")));
         out
     }
 }
@@ -162,11 +134,7 @@ impl fmt::Display for Changes {
         )?;
         let breaking = self.breaking();
         if !breaking.is_empty() {
-            writeln!(
-                f,
-                "  BREAKING: {} (code calling these names stops compiling):",
-                breaking.len()
-            )?;
+            writeln!(f, "  BREAKING: {} (code calling these names stops compiling):", breaking.len())?;
             for item in &breaking {
                 writeln!(f, "  ! {item}")?;
             }
@@ -194,12 +162,7 @@ mod tests {
     use crate::spec::read_json;
 
     fn fixture(name: &str) -> Value {
-        read_json(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures/changes")
-                .join(name),
-        )
-        .unwrap()
+        read_json(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/changes").join(name)).unwrap()
     }
 
     #[test]
@@ -227,10 +190,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(
-            text.contains("  + operation POST /v1/{accountId}/drafts (create_draft)\n"),
-            "{text}"
-        );
+        assert!(text.contains("  + operation POST /v1/{accountId}/drafts (create_draft)\n"), "{text}");
         assert!(
             !text.contains("~ operation GET /v1/{accountId}/certificates"),
             "a rename alone is no other change: {text}"
@@ -245,17 +205,8 @@ mod tests {
                         \x20 ! ~ operation renamed GET /v1/{accountId}/certificates: accounts_get_certificates → get_v1_account_id_certificates\n\
                         \x20 ! - schema Legacy\n";
         assert!(text.contains(breaking), "{text}");
-        assert!(
-            compare(&fixture("new.json"), &fixture("old.json"))
-                .breaking()
-                .contains(&"- schema Draft".to_owned())
-        );
-        assert!(
-            compare(&Value::Null, &fixture("new.json"))
-                .breaking()
-                .is_empty(),
-            "additions break nothing"
-        );
+        assert!(compare(&fixture("new.json"), &fixture("old.json")).breaking().contains(&"- schema Draft".to_owned()));
+        assert!(compare(&Value::Null, &fixture("new.json")).breaking().is_empty(), "additions break nothing");
     }
 
     #[test]

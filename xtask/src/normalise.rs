@@ -25,10 +25,7 @@ pub fn normalise(doc: &mut Value) {
 }
 
 pub fn is_method(key: &str) -> bool {
-    matches!(
-        key,
-        "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
-    )
+    matches!(key, "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace")
 }
 
 /// Calls `f(path, method, operation)` for every operation, in document order.
@@ -65,10 +62,7 @@ fn for_each_ref(value: &mut Value, f: &mut impl FnMut(&mut String)) {
 /// A schema name usable as a Rust type name: `UsnServiceContractInfo[Object]` → `UsnServiceContractInfoObject`.
 fn type_name(name: &str) -> String {
     let mut out = String::new();
-    for piece in name
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|p| !p.is_empty())
-    {
+    for piece in name.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|p| !p.is_empty()) {
         let mut chars = piece.chars();
         if let Some(first) = chars.next() {
             out.push(first.to_ascii_uppercase());
@@ -84,9 +78,7 @@ fn type_name(name: &str) -> String {
 fn needs_new_name(name: &str) -> bool {
     name.is_empty()
         || name.starts_with(|c: char| c.is_ascii_digit())
-        || name
-            .chars()
-            .any(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+        || name.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// Decodes a JSON pointer token as written in a `$ref` (percent-encoding and `~1`/`~0`).
@@ -97,9 +89,8 @@ fn pointer_token(raw: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && i + 2 < bytes.len()
-            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(byte) =
+                std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             decoded.push(byte);
             i += 3;
@@ -108,23 +99,14 @@ fn pointer_token(raw: &str) -> String {
         decoded.push(bytes[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&decoded)
-        .replace("~1", "/")
-        .replace("~0", "~")
+    String::from_utf8_lossy(&decoded).replace("~1", "/").replace("~0", "~")
 }
 
 /// A local `$ref` with each pointer token decoded: `#/components/schemas/A%5BB%5D` →
 /// `#/components/schemas/A[B]`.
 pub fn decode_ref(reference: &str) -> String {
     match reference.strip_prefix("#/") {
-        Some(pointer) => format!(
-            "#/{}",
-            pointer
-                .split('/')
-                .map(pointer_token)
-                .collect::<Vec<_>>()
-                .join("/")
-        ),
+        Some(pointer) => format!("#/{}", pointer.split('/').map(pointer_token).collect::<Vec<_>>().join("/")),
         None => reference.to_owned(),
     }
 }
@@ -132,17 +114,10 @@ pub fn decode_ref(reference: &str) -> String {
 /// Schema names that are not Rust identifiers (Swashbuckle generics such as
 /// `UsnServiceContractInfo[Object]`) get one, and every `$ref` follows.
 fn sanitise_schema_names(doc: &mut Value) {
-    let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    else {
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
         return;
     };
-    let mut taken: HashSet<String> = schemas
-        .keys()
-        .filter(|k| !needs_new_name(k))
-        .cloned()
-        .collect();
+    let mut taken: HashSet<String> = schemas.keys().filter(|k| !needs_new_name(k)).cloned().collect();
     let mut renames = HashMap::new();
     for name in schemas.keys().filter(|k| needs_new_name(k)) {
         let base = type_name(name);
@@ -158,10 +133,8 @@ fn sanitise_schema_names(doc: &mut Value) {
     if renames.is_empty() {
         return;
     }
-    let renamed: Map<String, Value> = std::mem::take(schemas)
-        .into_iter()
-        .map(|(k, v)| (renames.get(&k).cloned().unwrap_or(k), v))
-        .collect();
+    let renamed: Map<String, Value> =
+        std::mem::take(schemas).into_iter().map(|(k, v)| (renames.get(&k).cloned().unwrap_or(k), v)).collect();
     *schemas = renamed;
     for_each_ref(doc, &mut |reference| {
         if let Some(name) = reference.strip_prefix(SCHEMA_PREFIX).map(pointer_token)
@@ -178,20 +151,12 @@ fn sanitise_schema_names(doc: &mut Value) {
 /// are sent in request bodies stay without it: typify's builders would demand an `extra` value.
 fn keep_unknown_fields(doc: &mut Value) {
     let sent = schemas_in_request_bodies(doc);
-    if let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         for (name, schema) in schemas.iter_mut() {
             open_schema(schema, !sent.contains(name));
         }
     }
-    for section in [
-        "/paths",
-        "/components/parameters",
-        "/components/requestBodies",
-        "/components/responses",
-    ] {
+    for section in ["/paths", "/components/parameters", "/components/requestBodies", "/components/responses"] {
         if let Some(value) = doc.pointer_mut(section) {
             open_schemas_under(value, false);
         }
@@ -209,9 +174,7 @@ fn schemas_in_request_bodies(doc: &mut Value) -> std::collections::BTreeSet<Stri
     if let Some(bodies) = doc.pointer_mut("/components/requestBodies") {
         pending.extend(schema_refs(bodies));
     }
-    let mut schemas = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut);
+    let mut schemas = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
     let mut sent = std::collections::BTreeSet::new();
     while let Some(name) = pending.pop() {
         if !sent.insert(name.clone()) {
@@ -247,9 +210,7 @@ fn open_schemas_under(value: &mut Value, in_answer: bool) {
                 }
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| open_schemas_under(item, in_answer)),
+        Value::Array(items) => items.iter_mut().for_each(|item| open_schemas_under(item, in_answer)),
         _ => {}
     }
 }
@@ -267,9 +228,7 @@ fn open_schema(schema: &mut Value, keep_unknown: bool) {
         map.remove("additionalProperties");
     }
     if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
-        properties
-            .values_mut()
-            .for_each(|property| open_schema(property, keep_unknown));
+        properties.values_mut().for_each(|property| open_schema(property, keep_unknown));
         if keep_unknown && !map.contains_key("additionalProperties") {
             map.insert("additionalProperties".into(), json!({}));
         }
@@ -282,9 +241,7 @@ fn open_schema(schema: &mut Value, keep_unknown: bool) {
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(Value::Array(variants)) = map.get_mut(key) {
-            variants
-                .iter_mut()
-                .for_each(|variant| open_schema(variant, keep_unknown));
+            variants.iter_mut().for_each(|variant| open_schema(variant, keep_unknown));
         }
     }
 }
@@ -293,13 +250,8 @@ fn open_schema(schema: &mut Value, keep_unknown: bool) {
 /// structure, so a property or an example that happens to be named like a keyword (`enum`,
 /// `properties`) is data, never a keyword.
 fn for_each_schema(doc: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
-    if let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
-        schemas
-            .values_mut()
-            .for_each(|schema| visit_schema(schema, f));
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.values_mut().for_each(|schema| visit_schema(schema, f));
     }
     for section in [
         "/paths",
@@ -326,9 +278,7 @@ fn visit_schemas_under(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Va
                 }
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| visit_schemas_under(item, f)),
+        Value::Array(items) => items.iter_mut().for_each(|item| visit_schemas_under(item, f)),
         _ => {}
     }
 }
@@ -339,9 +289,7 @@ fn visit_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>))
     };
     f(map);
     if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
-        properties
-            .values_mut()
-            .for_each(|property| visit_schema(property, f));
+        properties.values_mut().for_each(|property| visit_schema(property, f));
     }
     for key in ["additionalProperties", "items", "not"] {
         if let Some(child) = map.get_mut(key) {
@@ -350,9 +298,7 @@ fn visit_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>))
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(Value::Array(variants)) = map.get_mut(key) {
-            variants
-                .iter_mut()
-                .for_each(|variant| visit_schema(variant, f));
+            variants.iter_mut().for_each(|variant| visit_schema(variant, f));
         }
     }
 }
@@ -367,11 +313,7 @@ fn open_enums(doc: &mut Value) {
         let Some(Value::Array(values)) = schema.remove("enum") else {
             return;
         };
-        let names = schema
-            .get("x-enumNames")
-            .and_then(Value::as_array)
-            .filter(|n| n.len() == values.len())
-            .cloned();
+        let names = schema.get("x-enumNames").and_then(Value::as_array).filter(|n| n.len() == values.len()).cloned();
         let mut known = Vec::new();
         let mut listed = Vec::new();
         for (i, value) in values.iter().enumerate() {
@@ -379,19 +321,11 @@ fn open_enums(doc: &mut Value) {
             if value.is_null() {
                 continue;
             }
-            let text = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned);
-            listed.push(
-                match names
-                    .as_ref()
-                    .and_then(|n| n[i].as_str())
-                    .filter(|name| *name != text)
-                {
-                    Some(name) => format!("`{text}` ({name})"),
-                    None => format!("`{text}`"),
-                },
-            );
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            listed.push(match names.as_ref().and_then(|n| n[i].as_str()).filter(|name| *name != text) {
+                Some(name) => format!("`{text}` ({name})"),
+                None => format!("`{text}`"),
+            });
             known.push(text);
         }
         let line = format!("Known values: {}.", listed.join(", "));
@@ -406,10 +340,7 @@ fn open_enums(doc: &mut Value) {
 
 /// `Accounts_GetAllAsync` → `accounts_get_all`.
 pub fn snake_case(input: &str) -> String {
-    let input = input
-        .strip_suffix("Async")
-        .filter(|rest| !rest.is_empty())
-        .unwrap_or(input);
+    let input = input.strip_suffix("Async").filter(|rest| !rest.is_empty()).unwrap_or(input);
     let chars: Vec<char> = input.chars().collect();
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -422,9 +353,8 @@ pub fn snake_case(input: &str) -> String {
         if c.is_ascii_uppercase() && i > 0 {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
-            let boundary = prev.is_ascii_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_ascii_uppercase() && next_lower);
+            let boundary =
+                prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower);
             if boundary && !out.is_empty() && !out.ends_with('_') {
                 out.push('_');
             }
@@ -432,11 +362,7 @@ pub fn snake_case(input: &str) -> String {
         out.push(c.to_ascii_lowercase());
     }
     let out = out.trim_end_matches('_').to_owned();
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("op_{out}")
-    } else {
-        out
-    }
+    if out.starts_with(|c: char| c.is_ascii_digit()) { format!("op_{out}") } else { out }
 }
 
 /// The id an operation gets from its method and path: `get /v1/{accountId}/drafts` →
@@ -453,11 +379,7 @@ pub fn id_from_route(method: &str, path: &str) -> String {
 fn operation_ids(doc: &mut Value) {
     let mut written = BTreeMap::new();
     for_each_operation(doc, |path, method, op| {
-        let id = op
-            .get("operationId")
-            .and_then(Value::as_str)
-            .map(snake_case)
-            .filter(|id| !id.is_empty());
+        let id = op.get("operationId").and_then(Value::as_str).map(snake_case).filter(|id| !id.is_empty());
         written.insert((path.to_owned(), method.to_owned()), id);
     });
     let ids = unique_ids(&written);
@@ -479,20 +401,13 @@ fn unique_ids(written: &BTreeMap<Route, Option<String>>) -> BTreeMap<Route, Stri
     let mut ids: BTreeMap<Route, String> = written
         .iter()
         .map(|(route, id)| {
-            let id = id
-                .clone()
-                .filter(|id| uses[id.as_str()] == 1)
-                .unwrap_or_else(|| from_route(route));
+            let id = id.clone().filter(|id| uses[id.as_str()] == 1).unwrap_or_else(|| from_route(route));
             (route.clone(), id)
         })
         .collect();
     // A written id that meets a route-derived one yields to its own route.
     loop {
-        let clashing: Vec<Route> = clashes(&ids)
-            .into_iter()
-            .flatten()
-            .filter(|r| ids[r] != from_route(r))
-            .collect();
+        let clashing: Vec<Route> = clashes(&ids).into_iter().flatten().filter(|r| ids[r] != from_route(r)).collect();
         if clashing.is_empty() {
             break;
         }
@@ -505,9 +420,7 @@ fn unique_ids(written: &BTreeMap<Route, Option<String>>) -> BTreeMap<Route, Stri
     for group in clashes(&ids) {
         for route in group.into_iter().skip(1) {
             let base = ids[&route].clone();
-            let id = (2..)
-                .map(|n| format!("{base}_{n}"))
-                .find(|id| !ids.values().any(|taken| taken == id));
+            let id = (2..).map(|n| format!("{base}_{n}")).find(|id| !ids.values().any(|taken| taken == id));
             ids.insert(route, id.expect("a free number"));
         }
     }
@@ -520,10 +433,7 @@ fn clashes(ids: &BTreeMap<Route, String>) -> Vec<Vec<Route>> {
     for (route, id) in ids {
         by_id.entry(id).or_default().push(route.clone());
     }
-    by_id
-        .into_values()
-        .filter(|routes| routes.len() > 1)
-        .collect()
+    by_id.into_values().filter(|routes| routes.len() > 1).collect()
 }
 
 /// Parameters in the forms progenitor supports: required simple path parameters, `form` query
@@ -543,10 +453,7 @@ fn fix_parameters(doc: &mut Value) {
         };
         items.retain(|p| {
             p.get("in").and_then(Value::as_str) != Some("cookie")
-                && !p
-                    .get("$ref")
-                    .and_then(Value::as_str)
-                    .is_some_and(|r| cookie_refs.contains(r))
+                && !p.get("$ref").and_then(Value::as_str).is_some_and(|r| cookie_refs.contains(r))
         });
         items.iter_mut().for_each(fix_parameter);
     };
@@ -563,10 +470,7 @@ fn fix_parameters(doc: &mut Value) {
             }
         }
     }
-    if let Some(params) = doc
-        .pointer_mut("/components/parameters")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(params) = doc.pointer_mut("/components/parameters").and_then(Value::as_object_mut) {
         params.values_mut().for_each(fix_parameter);
     }
 }
@@ -616,12 +520,7 @@ fn single_request_media_type(doc: &mut Value) {
     for (key, value) in doc.as_object_mut().into_iter().flatten() {
         match key.as_str() {
             "paths" => {
-                for item in value
-                    .as_object_mut()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(_, i)| i.as_object_mut())
-                {
+                for item in value.as_object_mut().into_iter().flatten().filter_map(|(_, i)| i.as_object_mut()) {
                     for (key, op) in item.iter_mut() {
                         if is_method(key)
                             && let Some(body) = op.get_mut("requestBody")
@@ -632,10 +531,7 @@ fn single_request_media_type(doc: &mut Value) {
                 }
             }
             "components" => {
-                if let Some(shared) = value
-                    .get_mut("requestBodies")
-                    .and_then(Value::as_object_mut)
-                {
+                if let Some(shared) = value.get_mut("requestBodies").and_then(Value::as_object_mut) {
                     bodies.extend(shared.values_mut());
                 }
             }
@@ -668,15 +564,11 @@ fn single_request_media_type(doc: &mut Value) {
             m.remove("encoding");
         }
         let (media_type, schema) = match kind {
-            "application/octet-stream" => (
-                "application/octet-stream",
-                Some(json!({ "type": "string", "format": "binary" })),
-            ),
+            "application/octet-stream" => {
+                ("application/octet-stream", Some(json!({ "type": "string", "format": "binary" })))
+            }
             "text/plain" => ("text/plain", Some(json!({ "type": "string" }))),
-            json_or_form => (
-                json_or_form,
-                media.get("schema").is_none().then(|| json!({})),
-            ),
+            json_or_form => (json_or_form, media.get("schema").is_none().then(|| json!({}))),
         };
         if let Some(schema) = schema {
             media["schema"] = schema;
@@ -688,35 +580,19 @@ fn single_request_media_type(doc: &mut Value) {
 /// Request media types the generated client sends with the right `Content-Type`.
 fn is_sendable(media_type: &str) -> bool {
     is_json_like(media_type)
-        || [
-            "application/x-www-form-urlencoded",
-            "application/octet-stream",
-            "text/plain",
-        ]
-        .iter()
-        .any(|wanted| is_exact(media_type, wanted))
+        || ["application/x-www-form-urlencoded", "application/octet-stream", "text/plain"]
+            .iter()
+            .any(|wanted| is_exact(media_type, wanted))
 }
 
 /// `METHOD /path (operation_id): media types` of every operation whose request body the generated
 /// client cannot send (progenitor has no multipart; it would send such a body as something else
 /// and the server would answer 415).
 pub fn unsendable_request_bodies(doc: &Value) -> Vec<String> {
-    let shared = doc
-        .pointer("/components/requestBodies")
-        .and_then(Value::as_object);
+    let shared = doc.pointer("/components/requestBodies").and_then(Value::as_object);
     let mut found = Vec::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, op) in item
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(m, _)| is_method(m))
-        {
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten().filter(|(m, _)| is_method(m)) {
             let Some(body) = op.get("requestBody") else {
                 continue;
             };
@@ -730,10 +606,7 @@ pub fn unsendable_request_bodies(doc: &Value) -> Vec<String> {
                 continue;
             };
             if !content.is_empty() && !content.keys().any(|k| is_sendable(k)) {
-                let id = op
-                    .get("operationId")
-                    .and_then(Value::as_str)
-                    .unwrap_or("no operationId");
+                let id = op.get("operationId").and_then(Value::as_str).unwrap_or("no operationId");
                 let types = content.keys().cloned().collect::<Vec<_>>().join(", ");
                 found.push(format!("{} {path} ({id}): {types}", method.to_uppercase()));
             }
@@ -750,12 +623,7 @@ fn single_response_media_type(doc: &mut Value) {
     for (key, value) in doc.as_object_mut().into_iter().flatten() {
         match key.as_str() {
             "paths" => {
-                for item in value
-                    .as_object_mut()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(_, i)| i.as_object_mut())
-                {
+                for item in value.as_object_mut().into_iter().flatten().filter_map(|(_, i)| i.as_object_mut()) {
                     for (key, op) in item.iter_mut() {
                         if is_method(key)
                             && let Some(rs) = op.get_mut("responses").and_then(Value::as_object_mut)
@@ -791,11 +659,7 @@ fn single_response_media_type(doc: &mut Value) {
             m.remove("encoding");
         }
         let binary = is_json_like(&key)
-            && media
-                .get("schema")
-                .and_then(|s| s.get("format"))
-                .and_then(Value::as_str)
-                == Some("binary");
+            && media.get("schema").and_then(|s| s.get("format")).and_then(Value::as_str) == Some("binary");
         let media_type = if binary {
             "application/octet-stream".to_owned()
         } else if is_json_like(&key) {
@@ -841,12 +705,7 @@ fn kind(response: &Value) -> Kind {
         None => Kind::None,
         Some(c) if c.is_empty() => Kind::None,
         Some(c) => match c.get("application/json") {
-            Some(media) => Kind::Typed(
-                media
-                    .get("schema")
-                    .map(Value::to_string)
-                    .unwrap_or_default(),
-            ),
+            Some(media) => Kind::Typed(media.get("schema").map(Value::to_string).unwrap_or_default()),
             None => Kind::Raw,
         },
     }
@@ -857,10 +716,7 @@ fn rank(response: &Value) -> u8 {
     let Some(schema) = response.pointer("/content/application~1json/schema") else {
         return if kind(response) == Kind::Raw { 1 } else { 0 };
     };
-    let trivial = schema.as_object().is_none_or(|s| {
-        s.keys()
-            .all(|k| matches!(k.as_str(), "type" | "description"))
-    });
+    let trivial = schema.as_object().is_none_or(|s| s.keys().all(|k| matches!(k.as_str(), "type" | "description")));
     if schema.get("$ref").is_some() {
         4
     } else if trivial {
@@ -885,10 +741,7 @@ fn raw_content() -> Value {
 ///   are parsed as JSON and no documented code is "unexpected"; the JSON schemas are kept in
 ///   `x-success-schemas`, the bodiless codes in `x-untyped-success-codes`.
 fn collapse_success_responses(doc: &mut Value) {
-    let shared = doc
-        .pointer("/components/responses")
-        .and_then(Value::as_object)
-        .cloned();
+    let shared = doc.pointer("/components/responses").and_then(Value::as_object).cloned();
     for_each_operation(doc, |_, _, op| {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             return;
@@ -896,34 +749,17 @@ fn collapse_success_responses(doc: &mut Value) {
         if responses.contains_key("default") && responses.keys().any(|c| c.starts_with('2')) {
             responses.remove("default");
         }
-        let codes: Vec<String> = responses
-            .keys()
-            .filter(|c| is_success(c))
-            .cloned()
-            .collect();
-        let resolved: BTreeMap<String, Value> = codes
-            .iter()
-            .map(|c| {
-                (
-                    c.clone(),
-                    resolve_response(&responses[c], shared.as_ref()).clone(),
-                )
-            })
-            .collect();
+        let codes: Vec<String> = responses.keys().filter(|c| is_success(c)).cloned().collect();
+        let resolved: BTreeMap<String, Value> =
+            codes.iter().map(|c| (c.clone(), resolve_response(&responses[c], shared.as_ref()).clone())).collect();
         let kinds: BTreeSet<Kind> = resolved.values().map(kind).collect();
         if kinds.len() <= 1 {
             return;
         }
         let json_only = kinds.iter().all(|k| matches!(k, Kind::Typed(_)));
-        let specific: BTreeSet<Kind> = resolved
-            .values()
-            .filter(|r| rank(r) >= 3)
-            .map(kind)
-            .collect();
+        let specific: BTreeSet<Kind> = resolved.values().filter(|r| rank(r) >= 3).map(kind).collect();
         let content = if json_only && specific.len() <= 1 {
-            let winner = codes
-                .iter()
-                .max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str())));
+            let winner = codes.iter().max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str())));
             winner.and_then(|w| resolved[w].get("content")).cloned()
         } else if json_only {
             Some(json!({ "application/json": { "schema": {} } }))
@@ -935,9 +771,7 @@ fn collapse_success_responses(doc: &mut Value) {
         for code in &codes {
             let mut replacement = resolved[code].clone();
             let this_kind = kind(&replacement);
-            let json_schema = replacement
-                .pointer("/content/application~1json/schema")
-                .cloned();
+            let json_schema = replacement.pointer("/content/application~1json/schema").cloned();
             match (&this_kind, json_schema) {
                 (Kind::Raw, _) if !json_only => continue,
                 (Kind::None, _) => untyped.push(json!(code)),
@@ -965,19 +799,13 @@ fn is_api_error(response: &Value) -> bool {
         return false;
     };
     content.len() == 1
-        && content
-            .get("application/json")
-            .and_then(|m| m.pointer("/schema/$ref"))
-            == Some(&json!(API_ERROR_REF))
+        && content.get("application/json").and_then(|m| m.pointer("/schema/$ref")) == Some(&json!(API_ERROR_REF))
 }
 
 /// progenitor asserts one error type per operation: error answers other than `ApiError` are
 /// dropped for the `4XX`/`5XX` ranges; a schema they named is kept in `x-error-schemas`.
 fn collapse_error_responses(doc: &mut Value) {
-    let shared = doc
-        .pointer("/components/responses")
-        .and_then(Value::as_object)
-        .cloned();
+    let shared = doc.pointer("/components/responses").and_then(Value::as_object).cloned();
     for_each_operation(doc, |_, _, op| {
         let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
             return;
@@ -1031,10 +859,7 @@ fn add_default_error(doc: &mut Value) {
         };
         let schemas = components.entry("schemas").or_insert_with(|| json!({}));
         if let Some(schemas) = schemas.as_object_mut() {
-            schemas.insert(
-                "ApiError".into(),
-                json!({ "type": "object", "description": "Error answer of the API." }),
-            );
+            schemas.insert("ApiError".into(), json!({ "type": "object", "description": "Error answer of the API." }));
         }
     }
 }
@@ -1060,20 +885,8 @@ mod tests {
             } }
         });
         sanitise_schema_names(&mut doc);
-        let names: Vec<&String> = doc["components"]["schemas"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "WrapperInner2",
-                "WrapperOther",
-                "WrapperInner",
-                "Plain_Name"
-            ]
-        );
+        let names: Vec<&String> = doc["components"]["schemas"].as_object().unwrap().keys().collect();
+        assert_eq!(names, ["WrapperInner2", "WrapperOther", "WrapperInner", "Plain_Name"]);
         assert_eq!(
             op(&doc, "/a", "get")["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/WrapperInner2"
@@ -1108,48 +921,24 @@ mod tests {
         keep_unknown_fields(&mut doc);
         let a = &doc["components"]["schemas"]["A"];
         assert_eq!(a["additionalProperties"], json!({}), "closed becomes open");
-        assert_eq!(
-            a["properties"]["m"]["additionalProperties"],
-            json!({ "type": "string" }),
-            "a typed map stays"
-        );
+        assert_eq!(a["properties"]["m"]["additionalProperties"], json!({ "type": "string" }), "a typed map stays");
         assert_eq!(
             a["properties"]["properties"]["additionalProperties"],
             json!({}),
             "a property named `properties` is a schema"
         );
         assert!(
-            a["properties"]["properties"]["properties"]
-                .get("additionalProperties")
-                .is_none(),
+            a["properties"]["properties"]["properties"].get("additionalProperties").is_none(),
             "property names are not keywords"
         );
-        assert_eq!(
-            a["properties"]["list"]["items"]["additionalProperties"],
-            json!({})
-        );
-        assert_eq!(
-            a["properties"]["r"],
-            json!({ "$ref": "#/components/schemas/B" }),
-            "references are left alone"
-        );
-        assert_eq!(
-            doc["components"]["schemas"]["B"],
-            json!({ "type": "object" }),
-            "no properties: just not closed"
-        );
-        let inline = &doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["application/json"]
-            ["schema"];
-        assert_eq!(
-            inline["additionalProperties"],
-            json!({}),
-            "inline answer schemas keep unknown fields"
-        );
+        assert_eq!(a["properties"]["list"]["items"]["additionalProperties"], json!({}));
+        assert_eq!(a["properties"]["r"], json!({ "$ref": "#/components/schemas/B" }), "references are left alone");
+        assert_eq!(doc["components"]["schemas"]["B"], json!({ "type": "object" }), "no properties: just not closed");
+        let inline = &doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
+        assert_eq!(inline["additionalProperties"], json!({}), "inline answer schemas keep unknown fields");
         for sent in ["Sent", "SentInner"] {
             assert!(
-                doc["components"]["schemas"][sent]
-                    .get("additionalProperties")
-                    .is_none(),
+                doc["components"]["schemas"][sent].get("additionalProperties").is_none(),
                 "{sent} is sent in a request body, directly or nested: open but without `extra`"
             );
         }
@@ -1168,16 +957,10 @@ mod tests {
     #[test]
     fn snake_case_handles_swashbuckle_ids() {
         assert_eq!(snake_case("Accounts_GetAll"), "accounts_get_all");
-        assert_eq!(
-            snake_case("Docflows_GetDocflowsAsync"),
-            "docflows_get_docflows"
-        );
+        assert_eq!(snake_case("Docflows_GetDocflowsAsync"), "docflows_get_docflows");
         assert_eq!(snake_case("getHTTPStatus"), "get_http_status");
         assert_eq!(snake_case("search_docflows"), "search_docflows");
-        assert_eq!(
-            snake_case("get /v1/{accountId}/drafts"),
-            "get_v1_account_id_drafts"
-        );
+        assert_eq!(snake_case("get /v1/{accountId}/drafts"), "get_v1_account_id_drafts");
     }
 
     #[test]
@@ -1192,60 +975,31 @@ mod tests {
         });
         let mut doc = json!({ "paths": paths });
         operation_ids(&mut doc);
-        let id = |doc: &Value, path: &str, method: &str| {
-            op(doc, path, method)["operationId"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        };
+        let id =
+            |doc: &Value, path: &str, method: &str| op(doc, path, method)["operationId"].as_str().unwrap().to_owned();
         assert_eq!(
             id(&doc, "/v1/{accountId}/items/USN/1", "post"),
             "post_v1_account_id_items_usn_1",
             "a shared id yields to the route"
         );
-        assert_eq!(
-            id(&doc, "/v1/{accountId}/items/USN/2", "post"),
-            "post_v1_account_id_items_usn_2"
-        );
-        assert_eq!(
-            id(&doc, "/v1/{accountId}/items", "post"),
-            "items_create",
-            "a unique written id stays"
-        );
+        assert_eq!(id(&doc, "/v1/{accountId}/items/USN/2", "post"), "post_v1_account_id_items_usn_2");
+        assert_eq!(id(&doc, "/v1/{accountId}/items", "post"), "items_create", "a unique written id stays");
         assert_eq!(
             id(&doc, "/v1/{accountId}/items", "get"),
             "get_v1_account_id_items",
             "a missing id comes from the route"
         );
-        assert_eq!(
-            id(&doc, "/v1/other", "get"),
-            "get_v1_other",
-            "a written id meeting a route's id yields too"
-        );
+        assert_eq!(id(&doc, "/v1/other", "get"), "get_v1_other", "a written id meeting a route's id yields too");
         assert_eq!(id(&doc, "/v1/a-b", "get"), "get_v1_a_b");
-        assert_eq!(
-            id(&doc, "/v1/a_b", "get"),
-            "get_v1_a_b_2",
-            "punctuation-only twins are numbered in path order"
-        );
+        assert_eq!(id(&doc, "/v1/a_b", "get"), "get_v1_a_b_2", "punctuation-only twins are numbered in path order");
 
         // The same operations in the opposite order get the same ids.
-        let reversed: Map<String, Value> = paths
-            .as_object()
-            .unwrap()
-            .clone()
-            .into_iter()
-            .rev()
-            .collect();
+        let reversed: Map<String, Value> = paths.as_object().unwrap().clone().into_iter().rev().collect();
         let mut reordered = json!({ "paths": reversed });
         operation_ids(&mut reordered);
         for (path, item) in doc["paths"].as_object().unwrap() {
             for method in item.as_object().unwrap().keys().filter(|m| is_method(m)) {
-                assert_eq!(
-                    id(&reordered, path, method),
-                    id(&doc, path, method),
-                    "{method} {path}"
-                );
+                assert_eq!(id(&reordered, path, method), id(&doc, path, method), "{method} {path}");
             }
         }
     }
@@ -1295,8 +1049,7 @@ mod tests {
             } }, "responses": {} }
         } } });
         single_request_media_type(&mut doc);
-        let json_body =
-            json!({ "application/json": { "schema": { "$ref": "#/components/schemas/A" } } });
+        let json_body = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/A" } } });
         assert_eq!(op(&doc, "/a", "post")["requestBody"]["content"], json_body);
         assert_eq!(op(&doc, "/a", "put")["requestBody"]["content"], json_body);
         assert_eq!(
@@ -1319,15 +1072,8 @@ mod tests {
             } }, "responses": {} } }
         } });
         single_request_media_type(&mut doc);
-        assert_eq!(
-            op(&doc, "/upload", "post")["requestBody"],
-            multipart,
-            "not turned into a body of another type"
-        );
-        assert_eq!(
-            unsendable_request_bodies(&doc),
-            ["POST /upload (upload): multipart/form-data"]
-        );
+        assert_eq!(op(&doc, "/upload", "post")["requestBody"], multipart, "not turned into a body of another type");
+        assert_eq!(unsendable_request_bodies(&doc), ["POST /upload (upload): multipart/form-data"]);
         assert_eq!(
             op(&doc, "/either", "post")["requestBody"]["content"],
             json!({ "application/json": { "schema": { "type": "object" } } })
@@ -1342,19 +1088,14 @@ mod tests {
         } } } } });
         single_response_media_type(&mut doc);
         let responses = &op(&doc, "/a", "get")["responses"];
-        assert_eq!(
-            responses["200"]["content"],
-            json!({ "application/json": { "schema": { "type": "string" } } })
-        );
-        assert_eq!(
-            responses["202"]["content"],
-            json!({ "application/json": { "schema": {} } })
-        );
+        assert_eq!(responses["200"]["content"], json!({ "application/json": { "schema": { "type": "string" } } }));
+        assert_eq!(responses["202"]["content"], json!({ "application/json": { "schema": {} } }));
     }
 
     #[test]
     fn success_responses_collapse_to_one_type() {
-        let body = |r: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{r}") } } });
+        let body =
+            |r: &str| json!({ "application/json": { "schema": { "$ref": format!("#/components/schemas/{r}") } } });
         let mut doc = json!({ "paths": { "/a": {
             "post": { "responses": {
                 "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } },
@@ -1386,27 +1127,16 @@ mod tests {
         );
         let patch = op(&doc, "/a", "patch");
         let open = json!({ "application/json": { "schema": {} } });
-        assert_eq!(
-            patch["responses"]["200"]["content"], open,
-            "two specific types: neither is forced on the other"
-        );
+        assert_eq!(patch["responses"]["200"]["content"], open, "two specific types: neither is forced on the other");
         assert_eq!(patch["responses"]["202"]["content"], open);
-        assert_eq!(
-            patch["x-success-schemas"]["202"],
-            json!({ "$ref": "#/components/schemas/ApiTask" })
-        );
-        assert_eq!(
-            op(&doc, "/a", "put")["responses"]["200"]["content"],
-            body("Item")
-        );
+        assert_eq!(patch["x-success-schemas"]["202"], json!({ "$ref": "#/components/schemas/ApiTask" }));
+        assert_eq!(op(&doc, "/a", "put")["responses"]["200"]["content"], body("Item"));
     }
 
     #[test]
     fn bytes_and_bodiless_answers_beside_json_make_every_success_raw() {
-        let json_body =
-            json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ApiTask" } } });
-        let pdf =
-            json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } });
+        let json_body = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ApiTask" } } });
+        let pdf = json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } });
         let mut doc = json!({ "paths": { "/a": {
             "get": { "responses": {
                 "200": { "description": "The document", "content": pdf.clone() },
@@ -1419,15 +1149,9 @@ mod tests {
         } } });
         collapse_success_responses(&mut doc);
         let get = op(&doc, "/a", "get");
-        assert_eq!(
-            get["responses"]["200"]["content"], pdf,
-            "bytes stay bytes, never parsed as JSON"
-        );
+        assert_eq!(get["responses"]["200"]["content"], pdf, "bytes stay bytes, never parsed as JSON");
         assert_eq!(get["responses"]["202"]["content"], raw_content());
-        assert_eq!(
-            get["x-success-schemas"],
-            json!({ "202": { "$ref": "#/components/schemas/ApiTask" } })
-        );
+        assert_eq!(get["x-success-schemas"], json!({ "202": { "$ref": "#/components/schemas/ApiTask" } }));
         let delete = op(&doc, "/a", "delete");
         assert_eq!(
             delete["responses"]["204"],
@@ -1456,10 +1180,7 @@ mod tests {
         let codes: Vec<&String> = get["responses"].as_object().unwrap().keys().collect();
         assert_eq!(codes, ["200", "409", "4XX", "5XX"]);
         assert_eq!(get["responses"]["4XX"]["content"], api_error);
-        assert_eq!(
-            get["x-error-schemas"],
-            json!({ "400": { "$ref": "#/components/schemas/PrepareError" } })
-        );
+        assert_eq!(get["x-error-schemas"], json!({ "400": { "$ref": "#/components/schemas/PrepareError" } }));
         assert_eq!(
             doc["components"]["schemas"]["ApiError"]["type"], "object",
             "an import alone gets a minimal ApiError"

@@ -16,18 +16,8 @@ use crate::spec::{path_shape, read_json};
 /// `(METHOD, shape)` of every operation of a spec.
 pub fn operation_shapes(doc: &Value) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
-    for (path, item) in doc
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (method, _) in item
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(m, _)| is_method(m))
-        {
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (method, _) in item.as_object().into_iter().flatten().filter(|(m, _)| is_method(m)) {
             out.insert((method.to_uppercase(), path_shape(path)));
         }
     }
@@ -76,43 +66,21 @@ pub fn missing<'a>(rows: &'a [Row], api: &Value, test_tools: &Value) -> Vec<&'a 
 }
 
 pub fn check_operations(args: &[String]) -> Result<ExitCode> {
-    let [file] = args else {
-        bail!("usage: cargo xtask check-operations FILE.tsv")
-    };
+    let [file] = args else { bail!("usage: cargo xtask check-operations FILE.tsv") };
     let tsv = std::fs::read_to_string(file).with_context(|| format!("reading {file}"))?;
     let rows = api_rows(&tsv)?;
     let spec_dir = crate::workspace_root().join("spec");
     let load = |name: &str| -> Result<Value> {
         let path = spec_dir.join(name);
-        if path.exists() {
-            read_json(&path)
-        } else {
-            Ok(Value::Null)
-        }
+        if path.exists() { read_json(&path) } else { Ok(Value::Null) }
     };
-    let missing = missing(
-        &rows,
-        &load("openapi.json")?,
-        &load("test-tools.openapi.json")?,
-    );
+    let missing = missing(&rows, &load("openapi.json")?, &load("test-tools.openapi.json")?);
     for row in &missing {
-        let spec = if row.test_tools {
-            "test-tools.openapi.json"
-        } else {
-            "openapi.json"
-        };
+        let spec = if row.test_tools { "test-tools.openapi.json" } else { "openapi.json" };
         println!("missing from spec/{spec}: {} {}", row.method, row.path);
     }
-    println!(
-        "{} of {} documented API operations are in the spec",
-        rows.len() - missing.len(),
-        rows.len()
-    );
-    Ok(if missing.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    println!("{} of {} documented API operations are in the spec", rows.len() - missing.len(), rows.len());
+    Ok(if missing.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 #[cfg(test)]
@@ -131,14 +99,7 @@ mod tests {
     fn reads_api_rows_only() {
         let rows = api_rows(TABLE).unwrap();
         assert_eq!(rows.len(), 3);
-        assert_eq!(
-            rows[2],
-            Row {
-                method: "GET".into(),
-                path: "/test-tools/v1/code".into(),
-                test_tools: true
-            }
-        );
+        assert_eq!(rows[2], Row { method: "GET".into(), path: "/test-tools/v1/code".into(), test_tools: true });
     }
 
     #[test]
@@ -149,10 +110,8 @@ mod tests {
             "/v1/{accountId}/drafts": { "get": {} }
         } });
         let test_tools = json!({ "paths": { "/test-tools/v1/code": { "get": {} } } });
-        let missing: Vec<String> = missing(&rows, &api, &test_tools)
-            .iter()
-            .map(|r| format!("{} {}", r.method, r.path))
-            .collect();
+        let missing: Vec<String> =
+            missing(&rows, &api, &test_tools).iter().map(|r| format!("{} {}", r.method, r.path)).collect();
         assert_eq!(missing, ["POST /v1/{accountId}/drafts"]);
     }
 

@@ -7,21 +7,13 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 /// Swagger groups the Extern API publishes (one document each; they merge into one spec).
-pub const GROUPS: [&str; 4] = [
-    "extern",
-    "extern.drafts",
-    "extern.docflows",
-    "extern.contents",
-];
+pub const GROUPS: [&str; 4] = ["extern", "extern.drafts", "extern.docflows", "extern.contents"];
 
 /// Public swagger document of each group. The documentation browses them per group
 /// (developer.kontur.ru/doc/<group>); the API host serves the JSON in Swashbuckle's
 /// `/swagger/<group>/swagger.json` layout.
 pub fn default_urls() -> Vec<String> {
-    GROUPS
-        .iter()
-        .map(|group| format!("https://extern-api.kontur.ru/swagger/{group}/swagger.json"))
-        .collect()
+    GROUPS.iter().map(|group| format!("https://extern-api.kontur.ru/swagger/{group}/swagger.json")).collect()
 }
 
 /// Reads one description from a URL (`http://`, `https://`) or a file path.
@@ -39,14 +31,8 @@ fn is_url(source: &str) -> bool {
 }
 
 fn fetch(url: &str) -> Result<String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
-    let mut response = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("fetching {url}"))?;
+    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
+    let mut response = agent.get(url).call().with_context(|| format!("fetching {url}"))?;
     response
         .body_mut()
         .with_config()
@@ -93,9 +79,7 @@ mod tests {
         let urls = default_urls();
         assert_eq!(urls.len(), GROUPS.len());
         assert!(
-            urls.iter()
-                .all(|u| u.starts_with("https://extern-api.kontur.ru/swagger/")
-                    && u.ends_with("/swagger.json"))
+            urls.iter().all(|u| u.starts_with("https://extern-api.kontur.ru/swagger/") && u.ends_with("/swagger.json"))
         );
         assert!(urls.iter().any(|u| u.contains("/extern.drafts/")));
     }
@@ -105,22 +89,13 @@ mod tests {
         // Loopback, a port nothing listens on: the connection is refused at once.
         let urls = vec!["http://127.0.0.1:9/swagger/extern/swagger.json".to_owned()];
         let err = format!("{:#}", load_public(&urls).unwrap_err());
-        assert!(
-            err.contains("http://127.0.0.1:9/swagger/extern/swagger.json"),
-            "{err}"
-        );
-        assert!(
-            err.contains("--from FILE") && err.contains("--offline"),
-            "{err}"
-        );
+        assert!(err.contains("http://127.0.0.1:9/swagger/extern/swagger.json"), "{err}");
+        assert!(err.contains("--from FILE") && err.contains("--offline"), "{err}");
     }
 
     #[test]
     fn files_load_and_bad_files_fail() {
-        let fixture = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/changes/old.json"
-        );
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/changes/old.json");
         assert_eq!(load(fixture).unwrap()["openapi"], "3.0.3");
         assert!(load(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).is_err());
         assert!(load("/nonexistent/swagger.json").is_err());

@@ -37,10 +37,7 @@ pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// `path` relative to the workspace root when it is inside it, for messages.
 pub fn shown(path: &Path) -> String {
     let root = crate::workspace_root();
-    path.strip_prefix(&root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(&root).unwrap_or(path).display().to_string()
 }
 
 /// A path with its parameter names left out: `/v1/{id}` and `/v1/{accountId}` are one shape.
@@ -65,11 +62,7 @@ pub fn path_shape(path: &str) -> String {
 }
 
 fn param_names(path: &str) -> Vec<String> {
-    path.split('{')
-        .skip(1)
-        .filter_map(|s| s.split_once('}'))
-        .map(|(name, _)| name.to_owned())
-        .collect()
+    path.split('{').skip(1).filter_map(|s| s.split_once('}')).map(|(name, _)| name.to_owned()).collect()
 }
 
 /// Fails when two sources define one component or operation differently: parts must not
@@ -79,22 +72,12 @@ pub fn check_conflicts(sources: &[(PathBuf, Value)]) -> Result<()> {
     let mut problems = Vec::new();
     for (file, doc) in sources {
         let mut entries: Vec<(String, &Value)> = Vec::new();
-        for (kind, items) in doc
-            .get("components")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (kind, items) in doc.get("components").and_then(Value::as_object).into_iter().flatten() {
             for (name, value) in items.as_object().into_iter().flatten() {
                 entries.push((format!("components/{kind}/{name}"), value));
             }
         }
-        for (path, item) in doc
-            .get("paths")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
+        for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
             for (method, op) in item.as_object().into_iter().flatten() {
                 if is_method(method) {
                     entries.push((format!("operation {} {path}", method.to_uppercase()), op));
@@ -103,11 +86,9 @@ pub fn check_conflicts(sources: &[(PathBuf, Value)]) -> Result<()> {
         }
         for (key, value) in entries {
             match seen.get(&key) {
-                Some((first, earlier)) if *earlier != value => problems.push(format!(
-                    "  {key} is defined differently in {} and {}",
-                    shown(first),
-                    shown(file)
-                )),
+                Some((first, earlier)) if *earlier != value => {
+                    problems.push(format!("  {key} is defined differently in {} and {}", shown(first), shown(file)))
+                }
                 Some(_) => {}
                 None => {
                     seen.insert(key, (file, value));
@@ -116,10 +97,7 @@ pub fn check_conflicts(sources: &[(PathBuf, Value)]) -> Result<()> {
         }
     }
     if !problems.is_empty() {
-        bail!(
-            "spec sources disagree:\n{}\nDefine each in one file (or identically in both).",
-            problems.join("\n")
-        );
+        bail!("spec sources disagree:\n{}\nDefine each in one file (or identically in both).", problems.join("\n"));
     }
     Ok(())
 }
@@ -129,16 +107,8 @@ pub fn check_conflicts(sources: &[(PathBuf, Value)]) -> Result<()> {
 fn align_paths(upstream: &mut Value, overlays: &[(PathBuf, Value)]) {
     let mut wanted: BTreeMap<String, String> = BTreeMap::new();
     for (_, doc) in overlays {
-        for path in doc
-            .get("paths")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .map(|(p, _)| p)
-        {
-            wanted
-                .entry(path_shape(path))
-                .or_insert_with(|| path.clone());
+        for path in doc.get("paths").and_then(Value::as_object).into_iter().flatten().map(|(p, _)| p) {
+            wanted.entry(path_shape(path)).or_insert_with(|| path.clone());
         }
     }
     let Some(paths) = upstream.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -147,17 +117,11 @@ fn align_paths(upstream: &mut Value, overlays: &[(PathBuf, Value)]) {
     let renames: Vec<(String, String)> = paths
         .keys()
         .filter_map(|p| {
-            wanted
-                .get(&path_shape(p))
-                .filter(|w| *w != p && !paths.contains_key(*w))
-                .map(|w| (p.clone(), w.clone()))
+            wanted.get(&path_shape(p)).filter(|w| *w != p && !paths.contains_key(*w)).map(|w| (p.clone(), w.clone()))
         })
         .collect();
     for (old, new) in renames {
-        let names: BTreeMap<String, String> = param_names(&old)
-            .into_iter()
-            .zip(param_names(&new))
-            .collect();
+        let names: BTreeMap<String, String> = param_names(&old).into_iter().zip(param_names(&new)).collect();
         let Some(mut item) = paths.remove(&old) else {
             continue;
         };
@@ -172,11 +136,7 @@ fn rename_path_params(item: &mut Value, names: &BTreeMap<String, String>) {
             if p.get("in").and_then(Value::as_str) != Some("path") {
                 continue;
             }
-            if let Some(new) = p
-                .get("name")
-                .and_then(Value::as_str)
-                .and_then(|n| names.get(n))
-            {
+            if let Some(new) = p.get("name").and_then(Value::as_str).and_then(|n| names.get(n)) {
                 p["name"] = json!(new);
             }
         }
@@ -246,11 +206,7 @@ pub fn merge_imports(docs: Vec<(String, Value)>) -> Result<Value> {
     for (source, doc) in docs {
         let doc = if swagger2::is_swagger2(&doc) {
             swagger2::convert(&doc)
-        } else if doc
-            .get("openapi")
-            .and_then(Value::as_str)
-            .is_some_and(|v| v.starts_with("3."))
-        {
+        } else if doc.get("openapi").and_then(Value::as_str).is_some_and(|v| v.starts_with("3.")) {
             doc
         } else {
             bail!("{source} is neither Swagger 2.0 nor OpenAPI 3.x");
@@ -268,43 +224,24 @@ pub fn merge_imports(docs: Vec<(String, Value)>) -> Result<Value> {
 /// note; every `$ref` follows.
 fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
     let mut renames: BTreeMap<String, String> = BTreeMap::new();
-    for (kind, items) in doc
-        .get("components")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    for (kind, items) in doc.get("components").and_then(Value::as_object).into_iter().flatten() {
         let Some(items) = items.as_object() else {
             continue;
         };
-        let existing = into
-            .pointer(&format!("/components/{kind}"))
-            .and_then(Value::as_object);
+        let existing = into.pointer(&format!("/components/{kind}")).and_then(Value::as_object);
         let mut taken: BTreeSet<&str> = items.keys().map(String::as_str).collect();
-        taken.extend(
-            existing
-                .into_iter()
-                .flat_map(|e| e.keys().map(String::as_str)),
-        );
+        taken.extend(existing.into_iter().flat_map(|e| e.keys().map(String::as_str)));
         let mut chosen: Vec<String> = Vec::new();
         for (name, value) in items {
-            if existing
-                .and_then(|e| e.get(name))
-                .is_none_or(|e| e == value)
-            {
+            if existing.and_then(|e| e.get(name)).is_none_or(|e| e == value) {
                 continue;
             }
             let new = (2..)
                 .map(|n| format!("{name}{n}"))
                 .find(|n| !taken.contains(n.as_str()) && !chosen.contains(n))
                 .expect("a free name");
-            eprintln!(
-                "note: {source} defines {kind} `{name}` differently from an earlier import; imported as `{new}`"
-            );
-            renames.insert(
-                format!("#/components/{kind}/{name}"),
-                format!("#/components/{kind}/{new}"),
-            );
+            eprintln!("note: {source} defines {kind} `{name}` differently from an earlier import; imported as `{new}`");
+            renames.insert(format!("#/components/{kind}/{name}"), format!("#/components/{kind}/{new}"));
             chosen.push(new);
         }
     }
@@ -319,29 +256,21 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
                     .into_iter()
                     .map(|(name, v)| {
                         let key = format!("#/components/{kind}/{name}");
-                        let name = renames
-                            .get(&key)
-                            .and_then(|r| r.rsplit('/').next())
-                            .map_or(name, str::to_owned);
+                        let name = renames.get(&key).and_then(|r| r.rsplit('/').next()).map_or(name, str::to_owned);
                         (name, v)
                     })
                     .collect();
             }
         }
     }
-    let into_map = into
-        .as_object_mut()
-        .context("an imported document is not an object")?;
+    let into_map = into.as_object_mut().context("an imported document is not an object")?;
     for (key, value) in doc.as_object().cloned().unwrap_or_default() {
         match key.as_str() {
             "paths" => {
                 let paths = into_map.entry("paths").or_insert_with(|| json!({}));
                 for (path, item) in value.as_object().into_iter().flatten() {
-                    let target = paths
-                        .as_object_mut()
-                        .context("paths")?
-                        .entry(path.clone())
-                        .or_insert_with(|| json!({}));
+                    let target =
+                        paths.as_object_mut().context("paths")?.entry(path.clone()).or_insert_with(|| json!({}));
                     merge_path_item(target, item.clone(), path, source)?;
                 }
             }
@@ -354,11 +283,7 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
                         .entry(kind.clone())
                         .or_insert_with(|| json!({}));
                     for (name, v) in items.as_object().into_iter().flatten() {
-                        target
-                            .as_object_mut()
-                            .context("components")?
-                            .entry(name.clone())
-                            .or_insert_with(|| v.clone());
+                        target.as_object_mut().context("components")?.entry(name.clone()).or_insert_with(|| v.clone());
                     }
                 }
             }
@@ -389,16 +314,11 @@ fn merge_path_item(target: &mut Value, mut item: Value, path: &str, source: &str
         push_down_parameters(target);
         push_down_parameters(&mut item);
     }
-    let target = target
-        .as_object_mut()
-        .with_context(|| format!("path {path} is not an object"))?;
+    let target = target.as_object_mut().with_context(|| format!("path {path} is not an object"))?;
     for (k, v) in item.as_object().into_iter().flatten() {
         match target.get(k) {
             Some(existing) if existing != v && is_method(k) => {
-                bail!(
-                    "{source} defines {} {path} differently from an earlier import",
-                    k.to_uppercase()
-                )
+                bail!("{source} defines {} {path} differently from an earlier import", k.to_uppercase())
             }
             Some(existing) if existing != v => {
                 bail!("{source} gives path {path} a different `{k}` than an earlier import")
@@ -421,13 +341,7 @@ fn push_down_parameters(item: &mut Value) {
     let Some(Value::Array(shared)) = map.remove("parameters") else {
         return;
     };
-    let key = |p: &Value| {
-        (
-            p.get("name").cloned(),
-            p.get("in").cloned(),
-            p.get("$ref").cloned(),
-        )
-    };
+    let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned(), p.get("$ref").cloned());
     for (method, op) in map.iter_mut() {
         if !is_method(method) {
             continue;
@@ -439,11 +353,7 @@ fn push_down_parameters(item: &mut Value) {
         let Some(own) = own.as_array_mut() else {
             continue;
         };
-        let inherited: Vec<Value> = shared
-            .iter()
-            .filter(|p| !own.iter().any(|o| key(o) == key(p)))
-            .cloned()
-            .collect();
+        let inherited: Vec<Value> = shared.iter().filter(|p| !own.iter().any(|o| key(o) == key(p))).cloned().collect();
         own.splice(0..0, inherited);
     }
 }
@@ -483,14 +393,8 @@ impl Options {
         let mut args = args.iter();
         while let Some(arg) = args.next() {
             match arg.as_str() {
-                "--from" => options
-                    .from
-                    .push(args.next().context("--from needs a URL or a file")?.clone()),
-                "--out" => {
-                    options.out = Some(PathBuf::from(
-                        args.next().context("--out needs a directory")?,
-                    ))
-                }
+                "--from" => options.from.push(args.next().context("--from needs a URL or a file")?.clone()),
+                "--out" => options.out = Some(PathBuf::from(args.next().context("--out needs a directory")?)),
                 "--offline" => options.offline = true,
                 "--check" => options.check = true,
                 "--verify" => options.verify = true,
@@ -498,9 +402,7 @@ impl Options {
             }
         }
         if options.check && (options.out.is_some() || !options.from.is_empty() || options.verify) {
-            bail!(
-                "--check compares the committed spec with its sources; it takes no --from, --out or --verify"
-            );
+            bail!("--check compares the committed spec with its sources; it takes no --from, --out or --verify");
         }
         if options.offline && !options.from.is_empty() {
             bail!("--offline reassembles without importing; it takes no --from");
@@ -523,44 +425,26 @@ impl SpecDir {
     }
     fn parts(&self) -> Result<Vec<PathBuf>> {
         let dir = self.dir.join("parts");
-        if dir.exists() {
-            json_files(&dir)
-        } else {
-            Ok(Vec::new())
-        }
+        if dir.exists() { json_files(&dir) } else { Ok(Vec::new()) }
     }
     fn upstream(&self) -> Result<Option<Value>> {
         let path = self.dir.join("upstream.json");
-        if path.exists() {
-            Ok(Some(read_json(&path)?))
-        } else {
-            Ok(None)
-        }
+        if path.exists() { Ok(Some(read_json(&path)?)) } else { Ok(None) }
     }
 
     /// Every output file with its text, from the committed sources.
     pub fn outputs(&self, upstream: Option<Value>) -> Result<Vec<(PathBuf, Value)>> {
-        let mut out = vec![(
-            self.dir.join("openapi.json"),
-            assemble(upstream, &self.base(), &self.parts()?)?,
-        )];
+        let mut out = vec![(self.dir.join("openapi.json"), assemble(upstream, &self.base(), &self.parts()?)?)];
         let test_tools = self.dir.join("test-tools.json");
         if test_tools.exists() {
-            out.push((
-                self.dir.join("test-tools.openapi.json"),
-                assemble(None, &self.base(), &[test_tools])?,
-            ));
+            out.push((self.dir.join("test-tools.openapi.json"), assemble(None, &self.base(), &[test_tools])?));
         }
         Ok(out)
     }
 }
 
 fn previous(path: &Path) -> Result<Value> {
-    if path.exists() {
-        read_json(path)
-    } else {
-        Ok(Value::Null)
-    }
+    if path.exists() { read_json(path) } else { Ok(Value::Null) }
 }
 
 fn report(name: &Path, old: &Value, new: &Value) {
@@ -570,9 +454,7 @@ fn report(name: &Path, old: &Value, new: &Value) {
 
 pub fn update_spec(args: &[String]) -> Result<ExitCode> {
     let options = Options::parse(args)?;
-    let spec = SpecDir {
-        dir: crate::workspace_root().join("spec"),
-    };
+    let spec = SpecDir { dir: crate::workspace_root().join("spec") };
     run(&spec, &options)
 }
 
@@ -583,8 +465,7 @@ pub fn run(spec: &SpecDir, options: &Options) -> Result<ExitCode> {
     if options.offline {
         for (path, doc) in spec.outputs(spec.upstream()?)? {
             let old = previous(&path)?;
-            fs::write(&path, to_text(&doc)?)
-                .with_context(|| format!("writing {}", path.display()))?;
+            fs::write(&path, to_text(&doc)?).with_context(|| format!("writing {}", path.display()))?;
             report(&path, &old, &doc);
         }
         return Ok(ExitCode::SUCCESS);
@@ -597,28 +478,19 @@ pub fn run(spec: &SpecDir, options: &Options) -> Result<ExitCode> {
     let out_dir = options.out.clone().unwrap_or_else(|| spec.dir.clone());
     fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let upstream_path = out_dir.join("upstream.json");
-    fs::write(&upstream_path, to_text(&upstream)?)
-        .with_context(|| format!("writing {}", upstream_path.display()))?;
-    println!(
-        "{}: {} operations imported",
-        shown(&upstream_path),
-        count_operations(&upstream)
-    );
+    fs::write(&upstream_path, to_text(&upstream)?).with_context(|| format!("writing {}", upstream_path.display()))?;
+    println!("{}: {} operations imported", shown(&upstream_path), count_operations(&upstream));
 
     for (path, doc) in &outputs {
         let target = out_dir.join(path.file_name().context("an output file name")?);
         // Compared with the project's current file, read before it may be overwritten.
         let old = previous(path)?;
-        fs::write(&target, to_text(doc)?)
-            .with_context(|| format!("writing {}", target.display()))?;
+        fs::write(&target, to_text(doc)?).with_context(|| format!("writing {}", target.display()))?;
         println!("{}: {} operations", shown(&target), count_operations(doc));
         report(&target, &old, doc);
     }
     if options.verify {
-        let specs: Vec<(PathBuf, &Value)> = outputs
-            .iter()
-            .map(|(path, doc)| (path.clone(), doc))
-            .collect();
+        let specs: Vec<(PathBuf, &Value)> = outputs.iter().map(|(path, doc)| (path.clone(), doc)).collect();
         verify::verify(&out_dir, &specs)?;
     }
     Ok(ExitCode::SUCCESS)
@@ -641,10 +513,7 @@ fn check(spec: &SpecDir) -> Result<ExitCode> {
         let committed = fs::read_to_string(&path).unwrap_or_default();
         if committed != expected {
             stale = true;
-            eprintln!(
-                "{} differs from what `cargo xtask update-spec --offline` writes from spec/:",
-                shown(&path)
-            );
+            eprintln!("{} differs from what `cargo xtask update-spec --offline` writes from spec/:", shown(&path));
             let old: Value = serde_json::from_str(&committed).unwrap_or(Value::Null);
             eprint!("{}", changes::compare(&old, &doc));
         }
@@ -692,18 +561,9 @@ mod tests {
 
     #[test]
     fn shapes_ignore_parameter_names() {
-        assert_eq!(
-            path_shape("/v1/{accountId}/drafts/{draftId}"),
-            "/v1/{}/drafts/{}"
-        );
-        assert_eq!(
-            path_shape("/v1/{id}/drafts/{x}"),
-            path_shape("/v1/{accountId}/drafts/{draftId}")
-        );
-        assert_eq!(
-            param_names("/v1/{accountId}/drafts/{draftId}"),
-            ["accountId", "draftId"]
-        );
+        assert_eq!(path_shape("/v1/{accountId}/drafts/{draftId}"), "/v1/{}/drafts/{}");
+        assert_eq!(path_shape("/v1/{id}/drafts/{x}"), path_shape("/v1/{accountId}/drafts/{draftId}"));
+        assert_eq!(param_names("/v1/{accountId}/drafts/{draftId}"), ["accountId", "draftId"]);
     }
 
     #[test]
@@ -719,25 +579,15 @@ mod tests {
         assert_eq!(get["summary"], "One account (corrected by the project).");
         assert_eq!(get["parameters"][0]["name"], "accountId");
         // Upstream-only operations and schemas survive; the parts add theirs; base wins its keys.
-        assert_eq!(
-            doc["paths"]["/v1/{accountId}"]["delete"]["operationId"],
-            "accounts_delete"
-        );
-        assert_eq!(
-            doc["paths"]["/v1/{accountId}"]["delete"]["parameters"][0]["name"],
-            "accountId"
-        );
+        assert_eq!(doc["paths"]["/v1/{accountId}"]["delete"]["operationId"], "accounts_delete");
+        assert_eq!(doc["paths"]["/v1/{accountId}"]["delete"]["parameters"][0]["name"], "accountId");
         assert_eq!(doc["paths"]["/v1"]["get"]["operationId"], "list_accounts");
         assert!(doc["components"]["schemas"].get("Account").is_some());
-        assert_eq!(
-            doc["components"]["schemas"]["Account"]["properties"]["kind"]["type"],
-            "string"
-        );
+        assert_eq!(doc["components"]["schemas"]["Account"]["properties"]["kind"]["type"], "string");
         assert_eq!(doc["info"]["title"], "Fixture API");
         assert_eq!(doc["servers"], json!([{ "url": "https://api.example" }]));
         assert_eq!(
-            doc["paths"]["/v1/{accountId}"]["get"]["responses"]["4XX"]["content"]["application/json"]
-                ["schema"]["$ref"],
+            doc["paths"]["/v1/{accountId}"]["get"]["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/ApiError"
         );
     }
@@ -745,23 +595,12 @@ mod tests {
     #[test]
     fn parts_that_disagree_fail() {
         let dir = fixtures().join("conflict");
-        let err = assemble(
-            None,
-            &dir.join("base.json"),
-            &json_files(&dir.join("parts")).unwrap(),
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.contains("components/schemas/Account is defined differently in"),
-            "{err}"
-        );
+        let err =
+            assemble(None, &dir.join("base.json"), &json_files(&dir.join("parts")).unwrap()).unwrap_err().to_string();
+        assert!(err.contains("components/schemas/Account is defined differently in"), "{err}");
         assert!(err.contains("a.json") && err.contains("b.json"), "{err}");
         assert!(err.contains("operation GET /v1"), "{err}");
-        assert!(
-            !err.contains("components/parameters/accountId"),
-            "identical definitions are fine: {err}"
-        );
+        assert!(!err.contains("components/parameters/accountId"), "identical definitions are fine: {err}");
     }
 
     #[test]
@@ -780,18 +619,11 @@ mod tests {
         let doc = merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
         assert_eq!(doc["info"]["title"], "A");
         assert_eq!(
-            doc["paths"]["/b"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-                ["$ref"],
+            doc["paths"]["/b"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/Link2"
         );
-        assert_eq!(
-            doc["components"]["schemas"]["Link2"]["properties"]["rel"]["type"],
-            "string"
-        );
-        assert_eq!(
-            doc["components"]["schemas"]["Link"]["properties"]["href"]["type"],
-            "string"
-        );
+        assert_eq!(doc["components"]["schemas"]["Link2"]["properties"]["rel"]["type"], "string");
+        assert_eq!(doc["components"]["schemas"]["Link"]["properties"]["href"]["type"], "string");
     }
 
     #[test]
@@ -804,26 +636,14 @@ mod tests {
         };
         let first = doc(json!({ "Link": schema("href") }), "Link");
         // The second group already has a `Link2` of its own, and refers to its `Link` percent-encoded.
-        let mut second = doc(
-            json!({ "Link": schema("rel"), "Link2": schema("name") }),
-            "Link2",
-        );
+        let mut second = doc(json!({ "Link": schema("rel"), "Link2": schema("name") }), "Link2");
         second["paths"]["/other"] = json!({ "get": { "responses": { "200": { "description": "",
             "content": { "application/json": { "schema": { "$ref": "#/components/schemas/%4Cink" } } } } } } });
-        let merged =
-            merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
+        let merged = merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
         let schemas = merged["components"]["schemas"].as_object().unwrap();
-        assert_eq!(
-            schemas.keys().collect::<Vec<_>>(),
-            ["Link", "Link3", "Link2"],
-            "nothing dropped"
-        );
+        assert_eq!(schemas.keys().collect::<Vec<_>>(), ["Link", "Link3", "Link2"], "nothing dropped");
         assert_eq!(schemas["Link"], schema("href"));
-        assert_eq!(
-            schemas["Link2"],
-            schema("name"),
-            "the second group's own Link2 is untouched"
-        );
+        assert_eq!(schemas["Link2"], schema("name"), "the second group's own Link2 is untouched");
         assert_eq!(schemas["Link3"], schema("rel"));
         let reference = |path: &str| {
             merged["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].clone()
@@ -842,63 +662,37 @@ mod tests {
             } } })
         };
         let first = doc(json!([param("accountId", "path")]), "get");
-        let second = doc(
-            json!([
-                param("accountId", "path"),
-                param("X-Kontur-Request-Id", "header")
-            ]),
-            "post",
-        );
-        let merged =
-            merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
+        let second = doc(json!([param("accountId", "path"), param("X-Kontur-Request-Id", "header")]), "post");
+        let merged = merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
         let item = &merged["paths"]["/v1/{accountId}/drafts"];
         assert!(item.get("parameters").is_none());
-        assert_eq!(
-            item["get"]["parameters"],
-            json!([param("accountId", "path")])
-        );
+        assert_eq!(item["get"]["parameters"], json!([param("accountId", "path")]));
         assert_eq!(
             item["post"]["parameters"],
-            json!([
-                param("accountId", "path"),
-                param("X-Kontur-Request-Id", "header")
-            ])
+            json!([param("accountId", "path"), param("X-Kontur-Request-Id", "header")])
         );
 
-        let described = |text: &str| json!({ "openapi": "3.0.3", "info": {}, "paths": { "/a": { "description": text } } });
-        let err = merge_imports(vec![
-            ("one".into(), described("x")),
-            ("two".into(), described("y")),
-        ])
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("two gives path /a a different `description`"),
-            "{err}"
-        );
+        let described =
+            |text: &str| json!({ "openapi": "3.0.3", "info": {}, "paths": { "/a": { "description": text } } });
+        let err = merge_imports(vec![("one".into(), described("x")), ("two".into(), described("y"))]).unwrap_err();
+        assert!(err.to_string().contains("two gives path /a a different `description`"), "{err}");
     }
 
     #[test]
     fn imports_that_disagree_on_an_operation_fail() {
         let doc = |summary: &str| json!({ "openapi": "3.0.3", "info": {}, "paths": { "/a": { "get": { "summary": summary, "responses": {} } } } });
-        let err = merge_imports(vec![("one".into(), doc("x")), ("two".into(), doc("y"))])
-            .unwrap_err()
-            .to_string();
+        let err = merge_imports(vec![("one".into(), doc("x")), ("two".into(), doc("y"))]).unwrap_err().to_string();
         assert!(err.contains("two defines GET /a differently"), "{err}");
     }
 
     #[test]
     fn options_reject_nonsense() {
-        let parse =
-            |args: &[&str]| Options::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let parse = |args: &[&str]| Options::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         assert!(parse(&["--check", "--from", "x.json"]).is_err());
         assert!(parse(&["--verify"]).is_err());
         assert!(parse(&["--offline", "--from", "x"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
-        let options = parse(&[
-            "--from", "a.json", "--from", "b.json", "--out", "/tmp/x", "--verify",
-        ])
-        .unwrap();
+        let options = parse(&["--from", "a.json", "--from", "b.json", "--out", "/tmp/x", "--verify"]).unwrap();
         assert_eq!(options.from, ["a.json", "b.json"]);
         assert!(options.verify);
     }
@@ -920,34 +714,18 @@ mod tests {
     fn an_import_is_stored_then_overlaid() {
         let spec = scratch_spec("import");
         let dir = spec.dir.clone();
-        let swagger = fixtures()
-            .join("import/swashbuckle.json")
-            .display()
-            .to_string();
-        let import = Options {
-            from: vec![swagger],
-            ..Options::default()
-        };
+        let swagger = fixtures().join("import/swashbuckle.json").display().to_string();
+        let import = Options { from: vec![swagger], ..Options::default() };
         assert_eq!(run(&spec, &import).unwrap(), ExitCode::SUCCESS);
 
         let upstream = read_json(&dir.join("upstream.json")).unwrap();
         assert_eq!(upstream["openapi"], "3.0.3");
-        assert_eq!(
-            upstream["paths"]["/v1/{id}/contracts"]["post"]["operationId"],
-            "accounts_add_contract"
-        );
-        assert!(
-            upstream["components"]["schemas"]
-                .get("ContractObject")
-                .is_some()
-        );
+        assert_eq!(upstream["paths"]["/v1/{id}/contracts"]["post"]["operationId"], "accounts_add_contract");
+        assert!(upstream["components"]["schemas"].get("ContractObject").is_some());
 
         let doc = read_json(&dir.join("openapi.json")).unwrap();
         // The part's names and corrections win; the import's other operations stay.
-        assert_eq!(
-            doc["paths"]["/v1/{accountId}"]["get"]["operationId"],
-            "get_account"
-        );
+        assert_eq!(doc["paths"]["/v1/{accountId}"]["get"]["operationId"], "get_account");
         // Paths the parts do not name keep the import's parameter names.
         let post = &doc["paths"]["/v1/{id}/contracts"]["post"];
         assert_eq!(post["parameters"][0]["name"], "id");
@@ -955,10 +733,7 @@ mod tests {
             post["requestBody"]["content"],
             json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ContractObject" } } })
         );
-        assert_eq!(
-            post["responses"]["200"]["content"],
-            post["responses"]["201"]["content"]
-        );
+        assert_eq!(post["responses"]["200"]["content"], post["responses"]["201"]["content"]);
         assert_eq!(
             doc["components"]["schemas"]["ContractObject"]["properties"]["kind"]["x-known-values"],
             json!(["usn", "ens"])
@@ -970,17 +745,7 @@ mod tests {
         );
 
         // What the import wrote is what the committed sources assemble to.
-        assert_eq!(
-            run(
-                &spec,
-                &Options {
-                    check: true,
-                    ..Options::default()
-                }
-            )
-            .unwrap(),
-            ExitCode::SUCCESS
-        );
+        assert_eq!(run(&spec, &Options { check: true, ..Options::default() }).unwrap(), ExitCode::SUCCESS);
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -989,24 +754,15 @@ mod tests {
         let spec = scratch_spec("multipart");
         let dir = spec.dir.clone();
         let groups = ["extern.docflows.json", "extern.drafts.json"];
-        let from = groups
-            .iter()
-            .map(|g| fixtures().join("swashbuckle").join(g).display().to_string())
-            .collect();
-        let import = Options {
-            from,
-            ..Options::default()
-        };
+        let from = groups.iter().map(|g| fixtures().join("swashbuckle").join(g).display().to_string()).collect();
+        let import = Options { from, ..Options::default() };
         let err = run(&spec, &import).unwrap_err().to_string();
         assert!(
             err.contains("POST /v1/{accountId}/drafts/{draftId}/documents/{documentId}/signatures/upload (signatures_upload): multipart/form-data"),
             "{err}"
         );
         assert!(err.contains("Transport::send"), "says what to do: {err}");
-        assert!(
-            !dir.join("upstream.json").exists() && !dir.join("openapi.json").exists(),
-            "nothing written"
-        );
+        assert!(!dir.join("upstream.json").exists() && !dir.join("openapi.json").exists(), "nothing written");
 
         fs::write(
             dir.join("parts/uploads.json"),
@@ -1017,8 +773,7 @@ mod tests {
         .unwrap();
         assert_eq!(run(&spec, &import).unwrap(), ExitCode::SUCCESS);
         let doc = read_json(&dir.join("openapi.json")).unwrap();
-        let body = &doc["paths"]["/v1/{accountId}/drafts/{draftId}/documents/{documentId}/signatures/upload"]
-            ["post"]["requestBody"];
+        let body = &doc["paths"]["/v1/{accountId}/drafts/{draftId}/documents/{documentId}/signatures/upload"]["post"]["requestBody"];
         assert_eq!(
             body["content"],
             json!({ "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } })
@@ -1030,14 +785,8 @@ mod tests {
     fn check_reports_a_stale_output() {
         let spec = scratch_spec("check");
         let dir = spec.dir.clone();
-        let offline = Options {
-            offline: true,
-            ..Options::default()
-        };
-        let check_only = Options {
-            check: true,
-            ..Options::default()
-        };
+        let offline = Options { offline: true, ..Options::default() };
+        let check_only = Options { check: true, ..Options::default() };
         assert_eq!(run(&spec, &offline).unwrap(), ExitCode::SUCCESS);
         assert_eq!(run(&spec, &check_only).unwrap(), ExitCode::SUCCESS);
         fs::write(dir.join("openapi.json"), "{}\n").unwrap();

@@ -11,29 +11,18 @@ use crate::normalise::is_method;
 
 /// True when the document is Swagger 2.0.
 pub fn is_swagger2(doc: &Value) -> bool {
-    doc.get("swagger")
-        .and_then(Value::as_str)
-        .is_some_and(|v| v.starts_with("2."))
+    doc.get("swagger").and_then(Value::as_str).is_some_and(|v| v.starts_with("2."))
 }
 
 /// Converts a Swagger 2.0 document.
 pub fn convert(v2: &Value) -> Value {
     let global_consumes = strings(v2.get("consumes"));
     let global_produces = strings(v2.get("produces"));
-    let global_params = v2
-        .get("parameters")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+    let global_params = v2.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default();
 
     let mut out = Map::new();
     out.insert("openapi".into(), json!("3.0.3"));
-    out.insert(
-        "info".into(),
-        v2.get("info")
-            .cloned()
-            .unwrap_or_else(|| json!({"title": "", "version": ""})),
-    );
+    out.insert("info".into(), v2.get("info").cloned().unwrap_or_else(|| json!({"title": "", "version": ""})));
     out.insert("servers".into(), Value::Array(servers(v2)));
     for key in ["security", "tags", "externalDocs"] {
         if let Some(v) = v2.get(key) {
@@ -43,30 +32,13 @@ pub fn convert(v2: &Value) -> Value {
     copy_extensions(v2, &mut out);
 
     let mut paths = Map::new();
-    for (path, item) in v2
-        .get("paths")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        let Some(item) = item.as_object() else {
-            continue;
-        };
-        let path_params: Vec<Value> = item
-            .get("parameters")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+    for (path, item) in v2.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        let Some(item) = item.as_object() else { continue };
+        let path_params: Vec<Value> = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
         let mut new_item = Map::new();
         for (key, value) in item {
             if is_method(key) {
-                let op = operation(
-                    value,
-                    &path_params,
-                    &global_params,
-                    &global_consumes,
-                    &global_produces,
-                );
+                let op = operation(value, &path_params, &global_params, &global_consumes, &global_produces);
                 new_item.insert(key.clone(), op);
             } else if key.starts_with("x-") || key == "summary" || key == "description" {
                 new_item.insert(key.clone(), value.clone());
@@ -82,29 +54,18 @@ pub fn convert(v2: &Value) -> Value {
     }
     let plain_params: Map<String, Value> = global_params
         .iter()
-        .filter(|(_, p)| {
-            !matches!(
-                p.get("in").and_then(Value::as_str),
-                Some("body" | "formData")
-            )
-        })
+        .filter(|(_, p)| !matches!(p.get("in").and_then(Value::as_str), Some("body" | "formData")))
         .map(|(name, p)| (name.clone(), parameter(p)))
         .collect();
     if !plain_params.is_empty() {
         components.insert("parameters".into(), Value::Object(plain_params));
     }
     if let Some(responses) = v2.get("responses").and_then(Value::as_object) {
-        let converted = responses
-            .iter()
-            .map(|(name, r)| (name.clone(), response(r, &global_produces)))
-            .collect();
+        let converted = responses.iter().map(|(name, r)| (name.clone(), response(r, &global_produces))).collect();
         components.insert("responses".into(), Value::Object(converted));
     }
     if let Some(defs) = v2.get("securityDefinitions").and_then(Value::as_object) {
-        let converted = defs
-            .iter()
-            .map(|(name, d)| (name.clone(), security_scheme(d)))
-            .collect();
+        let converted = defs.iter().map(|(name, d)| (name.clone(), security_scheme(d))).collect();
         components.insert("securitySchemes".into(), Value::Object(converted));
     }
     out.insert("components".into(), Value::Object(components));
@@ -117,12 +78,7 @@ pub fn convert(v2: &Value) -> Value {
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
         .unwrap_or_default()
 }
 
@@ -145,10 +101,7 @@ fn servers(v2: &Value) -> Vec<Value> {
         schemes.push("https".into());
     }
     schemes.sort_by_key(|s| s != "https");
-    schemes
-        .iter()
-        .map(|scheme| json!({ "url": format!("{scheme}://{host}{base_path}") }))
-        .collect()
+    schemes.iter().map(|scheme| json!({ "url": format!("{scheme}://{host}{base_path}") })).collect()
 }
 
 /// Resolves `#/parameters/NAME` against the global parameters.
@@ -169,52 +122,27 @@ fn operation(
     global_produces: &[String],
 ) -> Value {
     let mut out = Map::new();
-    for key in [
-        "tags",
-        "summary",
-        "description",
-        "externalDocs",
-        "operationId",
-        "deprecated",
-        "security",
-    ] {
+    for key in ["tags", "summary", "description", "externalDocs", "operationId", "deprecated", "security"] {
         if let Some(v) = op.get(key) {
             out.insert(key.into(), v.clone());
         }
     }
     copy_extensions(op, &mut out);
-    let consumes = op
-        .get("consumes")
-        .map(|c| strings(Some(c)))
-        .unwrap_or_else(|| global_consumes.to_vec());
-    let produces = op
-        .get("produces")
-        .map(|p| strings(Some(p)))
-        .unwrap_or_else(|| global_produces.to_vec());
+    let consumes = op.get("consumes").map(|c| strings(Some(c))).unwrap_or_else(|| global_consumes.to_vec());
+    let produces = op.get("produces").map(|p| strings(Some(p))).unwrap_or_else(|| global_produces.to_vec());
 
     // Operation parameters override path-level ones of the same name and place.
-    let op_params: Vec<Value> = op
-        .get("parameters")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let op_params: Vec<Value> = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
     let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned());
     // (resolved, as written): references to global parameters stay references.
     let mut all: Vec<(&Value, &Value)> = Vec::new();
     for p in path_params {
         let resolved = resolve_param(p, global_params);
-        if !op_params
-            .iter()
-            .any(|o| key(resolve_param(o, global_params)) == key(resolved))
-        {
+        if !op_params.iter().any(|o| key(resolve_param(o, global_params)) == key(resolved)) {
             all.push((resolved, p));
         }
     }
-    all.extend(
-        op_params
-            .iter()
-            .map(|p| (resolve_param(p, global_params), p)),
-    );
+    all.extend(op_params.iter().map(|p| (resolve_param(p, global_params), p)));
 
     let mut parameters = Vec::new();
     let mut body = None;
@@ -239,11 +167,7 @@ fn operation(
     let responses = op
         .get("responses")
         .and_then(Value::as_object)
-        .map(|rs| {
-            rs.iter()
-                .map(|(code, r)| (code.clone(), response(r, &produces)))
-                .collect()
-        })
+        .map(|rs| rs.iter().map(|(code, r)| (code.clone(), response(r, &produces))).collect())
         .unwrap_or_default();
     out.insert("responses".into(), Value::Object(responses));
     Value::Object(out)
@@ -306,10 +230,7 @@ fn parameter(p: &Value) -> Value {
     copy_extensions(p, &mut out);
     out.insert("schema".into(), value_schema(p));
     if p.get("type").and_then(Value::as_str) == Some("array") {
-        let format = p
-            .get("collectionFormat")
-            .and_then(Value::as_str)
-            .unwrap_or("csv");
+        let format = p.get("collectionFormat").and_then(Value::as_str).unwrap_or("csv");
         let (style, explode) = match (place, format) {
             ("query", "multi") => ("form", true),
             ("query", "ssv") => ("spaceDelimited", false),
@@ -325,41 +246,21 @@ fn parameter(p: &Value) -> Value {
 
 fn body_request(body: &Value, consumes: &[String]) -> Value {
     let schema = body.get("schema").cloned().unwrap_or_else(|| json!({}));
-    let types: Vec<String> = if consumes.is_empty() {
-        vec!["application/json".into()]
-    } else {
-        consumes.to_vec()
-    };
-    let content: Map<String, Value> = types
-        .into_iter()
-        .map(|t| (t, json!({ "schema": schema.clone() })))
-        .collect();
+    let types: Vec<String> = if consumes.is_empty() { vec!["application/json".into()] } else { consumes.to_vec() };
+    let content: Map<String, Value> = types.into_iter().map(|t| (t, json!({ "schema": schema.clone() }))).collect();
     let mut out = Map::new();
     if let Some(d) = body.get("description") {
         out.insert("description".into(), d.clone());
     }
     out.insert("content".into(), Value::Object(content));
-    out.insert(
-        "required".into(),
-        json!(
-            body.get("required")
-                .and_then(Value::as_bool)
-                .unwrap_or(false)
-        ),
-    );
+    out.insert("required".into(), json!(body.get("required").and_then(Value::as_bool).unwrap_or(false)));
     Value::Object(out)
 }
 
 /// `formData` parameters become one object schema; multipart when a file is among them or asked for.
 fn form_request(form: &[&Value], consumes: &[String]) -> Value {
-    let has_file = form
-        .iter()
-        .any(|p| p.get("type").and_then(Value::as_str) == Some("file"));
-    let media_type = if has_file
-        || consumes
-            .iter()
-            .any(|c| c.starts_with("multipart/form-data"))
-    {
+    let has_file = form.iter().any(|p| p.get("type").and_then(Value::as_str) == Some("file"));
+    let media_type = if has_file || consumes.iter().any(|c| c.starts_with("multipart/form-data")) {
         "multipart/form-data"
     } else {
         "application/x-www-form-urlencoded"
@@ -367,9 +268,7 @@ fn form_request(form: &[&Value], consumes: &[String]) -> Value {
     let mut properties = Map::new();
     let mut required = Vec::new();
     for p in form {
-        let Some(name) = p.get("name").and_then(Value::as_str) else {
-            continue;
-        };
+        let Some(name) = p.get("name").and_then(Value::as_str) else { continue };
         let mut schema = value_schema(p);
         if let Some(d) = p.get("description") {
             schema["description"] = d.clone();
@@ -391,10 +290,7 @@ fn response(r: &Value, produces: &[String]) -> Value {
         return json!({ "$ref": reference.replace("#/responses/", "#/components/responses/") });
     }
     let mut out = Map::new();
-    out.insert(
-        "description".into(),
-        r.get("description").cloned().unwrap_or_else(|| json!("")),
-    );
+    out.insert("description".into(), r.get("description").cloned().unwrap_or_else(|| json!("")));
     copy_extensions(r, &mut out);
     if let Some(schema) = r.get("schema") {
         let is_file = schema.get("type").and_then(Value::as_str) == Some("file");
@@ -446,10 +342,7 @@ fn security_scheme(d: &Value) -> Value {
                 Some("implicit") => ("implicit", json!({ "authorizationUrl": auth })),
                 Some("password") => ("password", json!({ "tokenUrl": token })),
                 Some("application") => ("clientCredentials", json!({ "tokenUrl": token })),
-                _ => (
-                    "authorizationCode",
-                    json!({ "authorizationUrl": auth, "tokenUrl": token }),
-                ),
+                _ => ("authorizationCode", json!({ "authorizationUrl": auth, "tokenUrl": token })),
             };
             body["scopes"] = scopes;
             json!({ "type": "oauth2", "flows": { flow: body } })
@@ -567,14 +460,8 @@ mod tests {
             doc["servers"],
             json!([{ "url": "https://shop.example/api" }, { "url": "http://shop.example/api" }])
         );
-        assert_eq!(
-            doc["components"]["schemas"]["Item"]["properties"]["owner"]["$ref"],
-            "#/components/schemas/Owner"
-        );
-        assert_eq!(
-            doc["components"]["schemas"]["Item"]["properties"]["note"]["nullable"],
-            true
-        );
+        assert_eq!(doc["components"]["schemas"]["Item"]["properties"]["owner"]["$ref"], "#/components/schemas/Owner");
+        assert_eq!(doc["components"]["schemas"]["Item"]["properties"]["note"]["nullable"], true);
         assert_eq!(
             doc["components"]["parameters"]["pageSize"]["schema"],
             json!({ "type": "integer", "format": "int32" })
@@ -583,10 +470,7 @@ mod tests {
             doc["components"]["securitySchemes"]["key"],
             json!({ "type": "apiKey", "name": "X-Key", "in": "header" })
         );
-        assert_eq!(
-            doc["components"]["securitySchemes"]["basic"],
-            json!({ "type": "http", "scheme": "basic" })
-        );
+        assert_eq!(doc["components"]["securitySchemes"]["basic"], json!({ "type": "http", "scheme": "basic" }));
     }
 
     #[test]
@@ -594,20 +478,11 @@ mod tests {
         let doc = convert(&fixture());
         let get = &doc["paths"]["/items/{itemId}"]["get"];
         assert_eq!(get["parameters"][0]["name"], "itemId");
-        assert_eq!(
-            get["parameters"][0]["schema"],
-            json!({ "type": "string", "format": "uuid" })
-        );
-        assert_eq!(
-            get["parameters"][1]["$ref"],
-            "#/components/parameters/pageSize"
-        );
+        assert_eq!(get["parameters"][0]["schema"], json!({ "type": "string", "format": "uuid" }));
+        assert_eq!(get["parameters"][1]["$ref"], "#/components/parameters/pageSize");
         assert_eq!(get["parameters"][2]["style"], "form");
         assert_eq!(get["parameters"][2]["explode"], true);
-        assert!(
-            get.get("requestBody").is_none(),
-            "a GET without a body parameter has no body"
-        );
+        assert!(get.get("requestBody").is_none(), "a GET without a body parameter has no body");
         assert_eq!(
             get["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/Item"
@@ -623,10 +498,7 @@ mod tests {
             put["requestBody"],
             json!({ "content": { "application/octet-stream": { "schema": { "type": "string", "format": "byte" } } }, "required": true })
         );
-        assert_eq!(
-            put["parameters"][0]["name"], "itemId",
-            "path-level parameters reach every operation"
-        );
+        assert_eq!(put["parameters"][0]["name"], "itemId", "path-level parameters reach every operation");
     }
 
     #[test]
@@ -634,10 +506,7 @@ mod tests {
         let doc = convert(&fixture());
         let post = &doc["paths"]["/upload"]["post"];
         let schema = &post["requestBody"]["content"]["multipart/form-data"]["schema"];
-        assert_eq!(
-            schema["properties"]["file"],
-            json!({ "type": "string", "format": "binary" })
-        );
+        assert_eq!(schema["properties"]["file"], json!({ "type": "string", "format": "binary" }));
         assert_eq!(schema["required"], json!(["file"]));
         assert_eq!(
             post["responses"]["200"]["content"],

@@ -21,8 +21,8 @@ const CRATE_FILES: [&str; 5] = ["Cargo.lock", "build.rs", "README.md", "src", "s
 /// Runs the generator of `build.rs` on one spec, turning progenitor's assertions into errors that
 /// name the file: a quick, clear failure before the slow build.
 pub fn generate(name: &str, spec: &Value) -> Result<String> {
-    let spec: openapiv3::OpenAPI = serde_json::from_value(spec.clone())
-        .with_context(|| format!("{name} is not OpenAPI 3.0"))?;
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(spec.clone()).with_context(|| format!("{name} is not OpenAPI 3.0"))?;
     std::panic::catch_unwind(|| codegen::generate_code(&spec, None))
         .map_err(|panic| {
             let message = panic
@@ -39,9 +39,7 @@ pub fn generate(name: &str, spec: &Value) -> Result<String> {
 /// no members, and dev-dependencies and test, bench and example targets go (a library build does
 /// not use them, and their files are not copied).
 pub fn library_manifest(manifest: &str) -> String {
-    let mut out = String::from(
-        "# Copy of the crate's manifest made by `cargo xtask update-spec --verify`.\n",
-    );
+    let mut out = String::from("# Copy of the crate's manifest made by `cargo xtask update-spec --verify`.\n");
     let mut skip_table = false;
     let mut in_workspace = false;
     let mut open_brackets = 0i32;
@@ -76,9 +74,7 @@ pub fn library_manifest(manifest: &str) -> String {
 
 /// Opened minus closed square brackets (enough for the arrays of a manifest).
 fn brackets(text: &str) -> i32 {
-    text.chars()
-        .map(|c| i32::from(c == '[') - i32::from(c == ']'))
-        .sum()
+    text.chars().map(|c| i32::from(c == '[') - i32::from(c == ']')).sum()
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
@@ -89,8 +85,7 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
             copy_tree(&entry.path(), &to.join(entry.file_name()))?;
         }
     } else {
-        fs::copy(from, to)
-            .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+        fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     }
     Ok(())
 }
@@ -110,11 +105,8 @@ pub fn copy_crate(root: &Path, dir: &Path, specs: &[(PathBuf, &Value)]) -> Resul
         }
     }
     for (file, doc) in specs {
-        let target = dir
-            .join("spec")
-            .join(file.file_name().context("a spec file name")?);
-        fs::write(&target, crate::spec::to_text(doc)?)
-            .with_context(|| format!("writing {}", target.display()))?;
+        let target = dir.join("spec").join(file.file_name().context("a spec file name")?);
+        fs::write(&target, crate::spec::to_text(doc)?).with_context(|| format!("writing {}", target.display()))?;
     }
     Ok(())
 }
@@ -130,10 +122,7 @@ pub fn verify(dir: &Path, specs: &[(PathBuf, &Value)]) -> Result<()> {
     let crate_dir = dir.join(CRATE_DIR);
     copy_crate(&root, &crate_dir, specs)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    println!(
-        "building the crate with the imported spec in {}",
-        crate_dir.display()
-    );
+    println!("building the crate with the imported spec in {}", crate_dir.display());
     let status = Command::new(cargo)
         .args(["build", "--lib", "--all-features", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
@@ -142,10 +131,7 @@ pub fn verify(dir: &Path, specs: &[(PathBuf, &Value)]) -> Result<()> {
         .status()
         .context("running cargo build")?;
     if !status.success() {
-        bail!(
-            "the crate does not build with the spec imported into {}",
-            dir.display()
-        );
+        bail!("the crate does not build with the spec imported into {}", dir.display());
     }
     println!("the crate builds with the imported spec");
     Ok(())
@@ -169,10 +155,7 @@ mod tests {
     fn generates_with_the_build_settings() {
         let ok = json!({ "200": { "description": "", "content": { "application/json": { "schema": { "type": "string" } } } } });
         let source = generate("spec/openapi.json", &spec(ok)).unwrap();
-        assert!(
-            source.contains("pub fn list_items(&self)"),
-            "builder-style method: {source}"
-        );
+        assert!(source.contains("pub fn list_items(&self)"), "builder-style method: {source}");
     }
 
     #[test]
@@ -182,13 +165,8 @@ mod tests {
             "200": { "description": "", "content": { "application/json": { "schema": { "type": "string" } } } },
             "201": { "description": "", "content": { "application/json": { "schema": { "type": "integer" } } } }
         });
-        let err = generate("spec/openapi.json", &spec(two_types))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("progenitor panicked on spec/openapi.json"),
-            "{err}"
-        );
+        let err = generate("spec/openapi.json", &spec(two_types)).unwrap_err().to_string();
+        assert!(err.contains("progenitor panicked on spec/openapi.json"), "{err}");
     }
 
     #[test]
@@ -252,47 +230,19 @@ test-tools = []
         let root = crate::workspace_root();
         let dir = std::env::temp_dir().join(format!("xtask-verify-copy-{}", std::process::id()));
         let imported = json!({ "openapi": "3.0.3", "info": { "title": "Imported", "version": "1" }, "paths": {} });
-        copy_crate(
-            &root,
-            &dir,
-            &[(PathBuf::from("/elsewhere/openapi.json"), &imported)],
-        )
-        .unwrap();
-        let same = |path: &str| {
-            assert_eq!(
-                fs::read(root.join(path)).unwrap(),
-                fs::read(dir.join(path)).unwrap(),
-                "{path}"
-            )
-        };
-        for path in [
-            "Cargo.lock",
-            "build.rs",
-            "src/lib.rs",
-            "src/transport/mod.rs",
-            "spec/test-tools.openapi.json",
-        ] {
+        copy_crate(&root, &dir, &[(PathBuf::from("/elsewhere/openapi.json"), &imported)]).unwrap();
+        let same =
+            |path: &str| assert_eq!(fs::read(root.join(path)).unwrap(), fs::read(dir.join(path)).unwrap(), "{path}");
+        for path in ["Cargo.lock", "build.rs", "src/lib.rs", "src/transport/mod.rs", "spec/test-tools.openapi.json"] {
             same(path);
         }
         let root_manifest = fs::read_to_string(root.join("Cargo.toml")).unwrap();
         let manifest = fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-        for section in [
-            "[package]",
-            "[dependencies]",
-            "[build-dependencies]",
-            "[features]",
-        ] {
-            let body = |text: &str| {
-                text.split(section)
-                    .nth(1)
-                    .map(|s| s.split("\n[").next().unwrap().to_owned())
-            };
+        for section in ["[package]", "[dependencies]", "[build-dependencies]", "[features]"] {
+            let body = |text: &str| text.split(section).nth(1).map(|s| s.split("\n[").next().unwrap().to_owned());
             assert_eq!(body(&manifest), body(&root_manifest), "{section}");
         }
-        assert_eq!(
-            crate::spec::read_json(&dir.join("spec/openapi.json")).unwrap(),
-            imported
-        );
+        assert_eq!(crate::spec::read_json(&dir.join("spec/openapi.json")).unwrap(), imported);
         fs::remove_dir_all(&dir).unwrap();
     }
 }
