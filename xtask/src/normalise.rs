@@ -30,13 +30,9 @@ pub fn is_method(key: &str) -> bool {
 
 /// Calls `f(path, method, operation)` for every operation, in document order.
 pub fn for_each_operation(doc: &mut Value, mut f: impl FnMut(&str, &str, &mut Map<String, Value>)) {
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
     for (path, item) in paths.iter_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
+        let Some(item) = item.as_object_mut() else { continue };
         for (method, op) in item.iter_mut() {
             if let (true, Some(op)) = (is_method(method), op.as_object_mut()) {
                 f(path, method, op);
@@ -114,12 +110,13 @@ pub fn decode_ref(reference: &str) -> String {
 /// Schema names that are not Rust identifiers (Swashbuckle generics such as
 /// `UsnServiceContractInfo[Object]`) get one, and every `$ref` follows.
 fn sanitise_schema_names(doc: &mut Value) {
-    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else {
-        return;
-    };
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
     let mut taken: HashSet<String> = schemas.keys().filter(|k| !needs_new_name(k)).cloned().collect();
     let mut renames = HashMap::new();
-    for name in schemas.keys().filter(|k| needs_new_name(k)) {
+    // In name order, not document order: a reordered document gets the same type names.
+    let mut invalid: Vec<&String> = schemas.keys().filter(|k| needs_new_name(k)).collect();
+    invalid.sort();
+    for name in invalid {
         let base = type_name(name);
         let mut candidate = base.clone();
         let mut n = 2;
@@ -218,9 +215,7 @@ fn open_schemas_under(value: &mut Value, in_answer: bool) {
 /// Walks one schema by its structure, so a property that happens to be named `properties` or
 /// `type` is never mistaken for a keyword.
 fn open_schema(schema: &mut Value, keep_unknown: bool) {
-    let Some(map) = schema.as_object_mut() else {
-        return;
-    };
+    let Some(map) = schema.as_object_mut() else { return };
     if map.contains_key("$ref") {
         return;
     }
@@ -284,9 +279,7 @@ fn visit_schemas_under(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Va
 }
 
 fn visit_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
-    let Some(map) = schema.as_object_mut() else {
-        return;
-    };
+    let Some(map) = schema.as_object_mut() else { return };
     f(map);
     if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
         properties.values_mut().for_each(|property| visit_schema(property, f));
@@ -310,9 +303,7 @@ fn open_enums(doc: &mut Value) {
         if !schema.get("enum").is_some_and(Value::is_array) {
             return;
         }
-        let Some(Value::Array(values)) = schema.remove("enum") else {
-            return;
-        };
+        let Some(Value::Array(values)) = schema.remove("enum") else { return };
         let names = schema.get("x-enumNames").and_then(Value::as_array).filter(|n| n.len() == values.len()).cloned();
         let mut known = Vec::new();
         let mut listed = Vec::new();
@@ -448,9 +439,7 @@ fn fix_parameters(doc: &mut Value) {
         .map(|(name, _)| format!("#/components/parameters/{name}"))
         .collect();
     let fix_list = |list: &mut Value| {
-        let Some(items) = list.as_array_mut() else {
-            return;
-        };
+        let Some(items) = list.as_array_mut() else { return };
         items.retain(|p| {
             p.get("in").and_then(Value::as_str) != Some("cookie")
                 && !p.get("$ref").and_then(Value::as_str).is_some_and(|r| cookie_refs.contains(r))
@@ -539,9 +528,7 @@ fn single_request_media_type(doc: &mut Value) {
         }
     }
     for body in bodies {
-        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else {
-            continue;
-        };
+        let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) else { continue };
         if content.is_empty() {
             continue;
         }
@@ -593,18 +580,14 @@ pub fn unsendable_request_bodies(doc: &Value) -> Vec<String> {
     let mut found = Vec::new();
     for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten().filter(|(m, _)| is_method(m)) {
-            let Some(body) = op.get("requestBody") else {
-                continue;
-            };
+            let Some(body) = op.get("requestBody") else { continue };
             let body = body
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
                 .and_then(|name| shared?.get(name))
                 .unwrap_or(body);
-            let Some(content) = body.get("content").and_then(Value::as_object) else {
-                continue;
-            };
+            let Some(content) = body.get("content").and_then(Value::as_object) else { continue };
             if !content.is_empty() && !content.keys().any(|k| is_sendable(k)) {
                 let id = op.get("operationId").and_then(Value::as_str).unwrap_or("no operationId");
                 let types = content.keys().cloned().collect::<Vec<_>>().join(", ");
@@ -642,9 +625,7 @@ fn single_response_media_type(doc: &mut Value) {
         }
     }
     for response in responses {
-        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
-            continue;
-        };
+        let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else { continue };
         let Some(key) = content
             .keys()
             .find(|k| is_exact(k, "application/json"))
@@ -743,9 +724,7 @@ fn raw_content() -> Value {
 fn collapse_success_responses(doc: &mut Value) {
     let shared = doc.pointer("/components/responses").and_then(Value::as_object).cloned();
     for_each_operation(doc, |_, _, op| {
-        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-            return;
-        };
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
         if responses.contains_key("default") && responses.keys().any(|c| c.starts_with('2')) {
             responses.remove("default");
         }
@@ -795,9 +774,7 @@ fn collapse_success_responses(doc: &mut Value) {
 }
 
 fn is_api_error(response: &Value) -> bool {
-    let Some(content) = response.get("content").and_then(Value::as_object) else {
-        return false;
-    };
+    let Some(content) = response.get("content").and_then(Value::as_object) else { return false };
     content.len() == 1
         && content.get("application/json").and_then(|m| m.pointer("/schema/$ref")) == Some(&json!(API_ERROR_REF))
 }
@@ -807,9 +784,7 @@ fn is_api_error(response: &Value) -> bool {
 fn collapse_error_responses(doc: &mut Value) {
     let shared = doc.pointer("/components/responses").and_then(Value::as_object).cloned();
     for_each_operation(doc, |_, _, op| {
-        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-            return;
-        };
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { return };
         let mut dropped = Map::new();
         let codes: Vec<String> = responses.keys().filter(|c| is_error(c)).cloned().collect();
         for code in codes {
@@ -850,13 +825,9 @@ fn add_default_error(doc: &mut Value) {
         }
     });
     if any && doc.pointer("/components/schemas/ApiError").is_none() {
-        let Some(root) = doc.as_object_mut() else {
-            return;
-        };
+        let Some(root) = doc.as_object_mut() else { return };
         let components = root.entry("components").or_insert_with(|| json!({}));
-        let Some(components) = components.as_object_mut() else {
-            return;
-        };
+        let Some(components) = components.as_object_mut() else { return };
         let schemas = components.entry("schemas").or_insert_with(|| json!({}));
         if let Some(schemas) = schemas.as_object_mut() {
             schemas.insert("ApiError".into(), json!({ "type": "object", "description": "Error answer of the API." }));
@@ -898,6 +869,20 @@ mod tests {
     }
 
     #[test]
+    fn schema_names_do_not_depend_on_document_order() {
+        let schemas = json!({ "Page[Docflow]": { "type": "object" }, "Page<Docflow>": { "type": "string" } });
+        let mut doc = json!({ "components": { "schemas": schemas } });
+        let reversed: Map<String, Value> = schemas.as_object().unwrap().clone().into_iter().rev().collect();
+        let mut reordered = json!({ "components": { "schemas": reversed } });
+        sanitise_schema_names(&mut doc);
+        sanitise_schema_names(&mut reordered);
+        assert_eq!(doc["components"]["schemas"]["PageDocflow"], json!({ "type": "string" }), "`<` sorts before `[`");
+        assert_eq!(doc["components"]["schemas"]["PageDocflow2"], json!({ "type": "object" }));
+        assert_eq!(reordered["components"]["schemas"]["PageDocflow"], json!({ "type": "string" }));
+        assert_eq!(reordered["components"]["schemas"]["PageDocflow2"], json!({ "type": "object" }));
+    }
+
+    #[test]
     fn answers_keep_unknown_fields_and_nothing_stays_closed() {
         let mut doc = json!({
             "components": { "schemas": {
@@ -922,15 +907,8 @@ mod tests {
         let a = &doc["components"]["schemas"]["A"];
         assert_eq!(a["additionalProperties"], json!({}), "closed becomes open");
         assert_eq!(a["properties"]["m"]["additionalProperties"], json!({ "type": "string" }), "a typed map stays");
-        assert_eq!(
-            a["properties"]["properties"]["additionalProperties"],
-            json!({}),
-            "a property named `properties` is a schema"
-        );
-        assert!(
-            a["properties"]["properties"]["properties"].get("additionalProperties").is_none(),
-            "property names are not keywords"
-        );
+        assert_eq!(a["properties"]["properties"]["additionalProperties"], json!({}), "a property named `properties` is a schema");
+        assert!(a["properties"]["properties"]["properties"].get("additionalProperties").is_none(), "property names are not keywords");
         assert_eq!(a["properties"]["list"]["items"]["additionalProperties"], json!({}));
         assert_eq!(a["properties"]["r"], json!({ "$ref": "#/components/schemas/B" }), "references are left alone");
         assert_eq!(doc["components"]["schemas"]["B"], json!({ "type": "object" }), "no properties: just not closed");

@@ -111,9 +111,7 @@ fn align_paths(upstream: &mut Value, overlays: &[(PathBuf, Value)]) {
             wanted.entry(path_shape(path)).or_insert_with(|| path.clone());
         }
     }
-    let Some(paths) = upstream.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
+    let Some(paths) = upstream.get_mut("paths").and_then(Value::as_object_mut) else { return };
     let renames: Vec<(String, String)> = paths
         .keys()
         .filter_map(|p| {
@@ -122,9 +120,7 @@ fn align_paths(upstream: &mut Value, overlays: &[(PathBuf, Value)]) {
         .collect();
     for (old, new) in renames {
         let names: BTreeMap<String, String> = param_names(&old).into_iter().zip(param_names(&new)).collect();
-        let Some(mut item) = paths.remove(&old) else {
-            continue;
-        };
+        let Some(mut item) = paths.remove(&old) else { continue };
         rename_path_params(&mut item, &names);
         paths.insert(new, item);
     }
@@ -225,9 +221,7 @@ pub fn merge_imports(docs: Vec<(String, Value)>) -> Result<Value> {
 fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
     let mut renames: BTreeMap<String, String> = BTreeMap::new();
     for (kind, items) in doc.get("components").and_then(Value::as_object).into_iter().flatten() {
-        let Some(items) = items.as_object() else {
-            continue;
-        };
+        let Some(items) = items.as_object() else { continue };
         let existing = into.pointer(&format!("/components/{kind}")).and_then(Value::as_object);
         let mut taken: BTreeSet<&str> = items.keys().map(String::as_str).collect();
         taken.extend(existing.into_iter().flat_map(|e| e.keys().map(String::as_str)));
@@ -249,9 +243,7 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
         rewrite_refs(&mut doc, &renames);
         if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
             for (kind, items) in components.iter_mut() {
-                let Some(items) = items.as_object_mut() else {
-                    continue;
-                };
+                let Some(items) = items.as_object_mut() else { continue };
                 *items = std::mem::take(items)
                     .into_iter()
                     .map(|(name, v)| {
@@ -335,24 +327,16 @@ fn merge_path_item(target: &mut Value, mut item: Value, path: &str, source: &str
 /// Moves a path item's `parameters` into each of its operations (an operation's own parameter of
 /// the same name and place wins, as OpenAPI says).
 fn push_down_parameters(item: &mut Value) {
-    let Some(map) = item.as_object_mut() else {
-        return;
-    };
-    let Some(Value::Array(shared)) = map.remove("parameters") else {
-        return;
-    };
+    let Some(map) = item.as_object_mut() else { return };
+    let Some(Value::Array(shared)) = map.remove("parameters") else { return };
     let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned(), p.get("$ref").cloned());
     for (method, op) in map.iter_mut() {
         if !is_method(method) {
             continue;
         }
-        let Some(op) = op.as_object_mut() else {
-            continue;
-        };
+        let Some(op) = op.as_object_mut() else { continue };
         let own = op.entry("parameters").or_insert_with(|| json!([]));
-        let Some(own) = own.as_array_mut() else {
-            continue;
-        };
+        let Some(own) = own.as_array_mut() else { continue };
         let inherited: Vec<Value> = shared.iter().filter(|p| !own.iter().any(|o| key(o) == key(p))).cloned().collect();
         own.splice(0..0, inherited);
     }
@@ -738,11 +722,7 @@ mod tests {
             doc["components"]["schemas"]["ContractObject"]["properties"]["kind"]["x-known-values"],
             json!(["usn", "ens"])
         );
-        assert_eq!(
-            doc["components"]["schemas"]["Account"]["additionalProperties"],
-            json!({}),
-            "a closed upstream object is opened"
-        );
+        assert_eq!(doc["components"]["schemas"]["Account"]["additionalProperties"], json!({}), "a closed upstream object is opened");
 
         // What the import wrote is what the committed sources assemble to.
         assert_eq!(run(&spec, &Options { check: true, ..Options::default() }).unwrap(), ExitCode::SUCCESS);
