@@ -148,6 +148,30 @@ fn rename_path_params(item: &mut Value, names: &BTreeMap<String, String>) {
     }
 }
 
+/// Operation ids written in the project's sources are public names the project chose: an upstream
+/// operation on another route with the same id takes its route's id, so the project's method keeps
+/// its name instead of both giving way to their routes.
+fn yield_ids_to_overlays(upstream: &mut Value, overlays: &[(PathBuf, Value)]) {
+    let mut ours: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (_, doc) in overlays {
+        for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten().filter(|(m, _)| is_method(m)) {
+                if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                    ours.insert(normalise::snake_case(id), (path_shape(path), method.clone()));
+                }
+            }
+        }
+    }
+    normalise::for_each_operation(upstream, |path, method, op| {
+        let id = op.get("operationId").and_then(Value::as_str).map(normalise::snake_case);
+        if let Some(route) = id.and_then(|id| ours.get(&id))
+            && *route != (path_shape(path), method.to_owned())
+        {
+            op.insert("operationId".into(), json!(normalise::id_from_route(method, path)));
+        }
+    });
+}
+
 /// JSON merge patch (RFC 7396: objects merge, `null` deletes, anything else replaces), except that
 /// an object with a `$ref` on either side replaces the other whole: a reference and an inline
 /// schema merged key by key would make a schema that is neither.
@@ -179,6 +203,7 @@ pub fn assemble(upstream: Option<Value>, base: &Path, parts: &[PathBuf]) -> Resu
     check_conflicts(&overlays)?;
     let mut doc = upstream.unwrap_or_else(|| json!({}));
     align_paths(&mut doc, &overlays);
+    yield_ids_to_overlays(&mut doc, &overlays);
     for (_, patch) in &overlays {
         overlay(&mut doc, patch);
     }
@@ -574,6 +599,19 @@ mod tests {
             doc["paths"]["/v1/{accountId}"]["get"]["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/ApiError"
         );
+    }
+
+    #[test]
+    fn an_upstream_operation_gives_way_to_a_part_that_uses_its_id() {
+        let dir = fixtures().join("spec");
+        let spec = SpecDir { dir: dir.clone() };
+        let mut upstream = read_json(&dir.join("upstream.json")).unwrap();
+        // The API names its account certificates `GetAccount` too.
+        upstream["paths"]["/v1/{id}/certificates"] =
+            json!({ "get": { "operationId": "GetAccount", "responses": { "200": { "description": "" } } } });
+        let doc = assemble(Some(upstream), &spec.base(), &spec.parts().unwrap()).unwrap();
+        assert_eq!(doc["paths"]["/v1/{accountId}"]["get"]["operationId"], "get_account", "the project's name stays");
+        assert_eq!(doc["paths"]["/v1/{id}/certificates"]["get"]["operationId"], "get_v1_id_certificates");
     }
 
     #[test]
