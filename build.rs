@@ -92,6 +92,7 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     let tokens = generator.generate_tokens(spec).map_err(|err| err.to_string())?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut EmptyExtraByDefault, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut NullListsAreEmpty, &mut file);
     Ok(prettyplease::unparse(&file))
 }
 
@@ -109,6 +110,32 @@ impl syn::visit_mut::VisitMut for EmptyExtraByDefault {
             }
         }
         syn::visit_mut::visit_field_value_mut(self, field);
+    }
+}
+
+/// typify reads an optional list or map that is absent as empty, but fails the whole answer on an
+/// explicit `null`, which .NET services write for empty collections. Read `null` as empty too.
+struct NullListsAreEmpty;
+
+/// The function the generated code calls for optional lists and maps.
+const NULL_AS_DEFAULT: &str = "crate::nulls::null_as_default";
+
+impl syn::visit_mut::VisitMut for NullListsAreEmpty {
+    fn visit_field_mut(&mut self, field: &mut syn::Field) {
+        for attr in &mut field.attrs {
+            if !attr.path().is_ident("serde") {
+                continue;
+            }
+            let syn::Meta::List(list) = &mut attr.meta else { continue };
+            let text = list.tokens.to_string();
+            let empty_when_absent = text.split(',').any(|part| part.trim() == "default") && text.contains("is_empty");
+            if empty_when_absent && !text.contains("deserialize_with") {
+                let with: proc_macro2::TokenStream =
+                    format!(", deserialize_with = \"{NULL_AS_DEFAULT}\"").parse().expect("a serde attribute argument");
+                list.tokens.extend(with);
+            }
+        }
+        syn::visit_mut::visit_field_mut(self, field);
     }
 }
 
