@@ -18,7 +18,7 @@ pub use certificate::{CertificateDecryptor, CertificateLogin};
 pub use clock::{Clock, SystemClock};
 pub use code::{AuthorizationCode, AuthorizationCodeLogin, CODE_FLOW_SCOPE};
 pub use device::{DevicePrompt, DevicePromptHandler};
-pub use error::{AuthError, BoxError, RequiredFactor};
+pub use error::{AuthError, BoxError, RequiredFactor, SharedError};
 pub use token::{API_KEY_HEADER, TokenAuthenticator};
 pub use trusted::{JwtSigner, MAX_TRUSTED_JWT_LIFETIME, TrustedClaims, TrustedLogin};
 
