@@ -44,8 +44,8 @@ pub fn operation_facts(id: &str) -> Option<&'static OperationFacts> {
 pub fn retry_safety_table() -> String {
     let mut table = String::from(
         "# Retry safety of every operation\n\n\
-         Generated from the spec by `build.rs`; `tests/transport_retry_table.rs` keeps this file current\n\
-         (`BLESS=1 cargo test --all-features --test transport_retry_table` rewrites it).\n\n\
+         Generated from the spec by `build.rs`; `tests/transport_hardening.rs` keeps this file current\n\
+         (`BLESS=1 cargo test --all-features --test transport_hardening` rewrites it).\n\n\
          An operation is retried after a timeout, a broken connection or a 408/502/503/504 answer only\n\
          when it is retry-safe. Any operation is sent again after \"connection refused\" or a 429\n\
          answer: the server never processed it. `x-retry-safe` in the spec overrides the method's rule\n\
