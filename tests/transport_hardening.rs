@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use futures::future::BoxFuture;
 use kontur_extern::auth::{AuthError, Authenticator};
 use kontur_extern::transport::{
-    DEFAULT_DEADLINE, DEFAULT_FIRST_BYTE_TIMEOUT, RetryPolicy, SendExt, Transport, operation_facts,
-    retry_safety_table,
+    DEFAULT_DEADLINE, DEFAULT_FIRST_BYTE_TIMEOUT, RetryPolicy, SendExt, Transport, operation_facts, retry_safety_table,
 };
 use kontur_extern::{Client, Environment, Error, raw};
 use secrecy::SecretString;
@@ -60,10 +59,9 @@ async fn refused_base_url() -> String {
 #[tokio::test]
 async fn api_redirects_are_not_followed_even_with_the_callers_http_settings() {
     let elsewhere = LoopbackServer::always(Reply::raw(200, r#"{"accounts":[]}"#)).await;
-    let api = LoopbackServer::always(
-        Reply::raw(307, "").header("Location", &format!("{}/v1?stolen=1", elsewhere.base_url)),
-    )
-    .await;
+    let api =
+        LoopbackServer::always(Reply::raw(307, "").header("Location", &format!("{}/v1?stolen=1", elsewhere.base_url)))
+            .await;
     let identity = LoopbackServer::always(Reply::raw(500, "")).await;
     for http in [None, Some(reqwest::Client::builder())] {
         let mut builder = Client::builder()
@@ -179,7 +177,9 @@ async fn a_failed_cloud_sign_confirmation_never_shows_the_sms_code() {
     let undocumented = LoopbackServer::always(Reply::raw(302, "moved")).await;
     let refused = refused_base_url().await;
 
-    for (name, base_url) in [("refused", &refused), ("timed out", &slow.base_url), ("undocumented", &undocumented.base_url)] {
+    for (name, base_url) in
+        [("refused", &refused), ("timed out", &slow.base_url), ("undocumented", &undocumented.base_url)]
+    {
         let client = Transport::unauthenticated()
             .retry_policy(RetryPolicy::none())
             .first_byte_timeout(Duration::from_millis(200))
@@ -245,10 +245,8 @@ async fn the_deadline_covers_the_wait_for_a_slot() {
 
 #[tokio::test]
 async fn the_deadline_covers_the_pauses_between_retries() {
-    let server = LoopbackServer::always(
-        Reply::json(503, json!({ "status-code": 503 })).header("Retry-After", "2"),
-    )
-    .await;
+    let server =
+        LoopbackServer::always(Reply::json(503, json!({ "status-code": 503 })).header("Retry-After", "2")).await;
     let client = Transport::unauthenticated().into_client(&server.base_url).unwrap();
     let started = Instant::now();
     let error = get_docflow(&client, Duration::from_millis(500)).await.expect_err("unavailable");
@@ -302,7 +300,8 @@ async fn trickling_server(chunks: usize, size: usize, gap: Duration, stall_after
             head.push(byte[0]);
         }
         let total = chunks * size;
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nContent-Type: application/octet-stream\r\n\r\n");
+        let head =
+            format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\nContent-Type: application/octet-stream\r\n\r\n");
         socket.write_all(head.as_bytes()).await.unwrap();
         for index in 0..chunks {
             if stall_after == Some(index) {
@@ -319,7 +318,8 @@ async fn trickling_server(chunks: usize, size: usize, gap: Duration, stall_after
 
 async fn download(transport: &Transport, base_url: &str) -> reqwest::Result<bytes::Bytes> {
     let http = kontur_extern::transport::http_client().unwrap();
-    let request = reqwest::Request::new(reqwest::Method::GET, format!("{base_url}/v1/{ACCOUNT}/contents/x").parse().unwrap());
+    let request =
+        reqwest::Request::new(reqwest::Method::GET, format!("{base_url}/v1/{ACCOUNT}/contents/x").parse().unwrap());
     transport.send(&http, request, "download_content").await?.bytes().await
 }
 

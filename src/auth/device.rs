@@ -15,6 +15,8 @@ const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// How much longer to wait after `slow_down` (RFC 8628).
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// The longest pause between polls, whatever the host asks: a user waits for the login.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// Lifetime of the device code when the host names none (the documented value).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 
@@ -70,7 +72,10 @@ pub(crate) async fn device_login(
                     tracing::debug!("device login still pending");
                 }
                 Some("slow_down") => {
-                    interval = interval.saturating_add(SLOW_DOWN_STEP).min(lifetime);
+                    interval = interval
+                        .saturating_add(SLOW_DOWN_STEP)
+                        .min(MAX_INTERVAL)
+                        .min(lifetime);
                     tracing::debug!(
                         interval_s = interval.as_secs(),
                         "identity host asked to poll more slowly"
@@ -84,7 +89,7 @@ pub(crate) async fn device_login(
 
 /// When a device login ends and how often it polls, from the host's answer. Any number the host
 /// sends is accepted without overflow: a lifetime beyond what the clock can represent has no
-/// deadline (`None`), and the polling interval never exceeds the lifetime.
+/// deadline (`None`), and the polling interval never exceeds the lifetime nor a minute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct DeviceSchedule {
     pub(crate) lifetime: Duration,
@@ -103,6 +108,7 @@ impl DeviceSchedule {
             .interval
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_INTERVAL)
+            .min(MAX_INTERVAL)
             .min(lifetime);
         Self {
             lifetime,
