@@ -5,6 +5,8 @@
 
 use futures::future::BoxFuture;
 
+#[cfg(test)]
+mod answer_fuzz;
 mod certificate;
 mod clock;
 mod code;
