@@ -39,8 +39,9 @@ pub trait Authenticator: Send + Sync + std::fmt::Debug + 'static {
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>>;
 
-    /// The API answered 401 to `rejected`. Returns true when fresh credentials were obtained,
-    /// so the request is worth exactly one more try.
+    /// The API answered 401 to `rejected` (its method, URL and the `Authorization` header it
+    /// carried). Returns true when fresh credentials were obtained, so the request is worth
+    /// exactly one more try.
     fn reauthorize<'a>(
         &'a self,
         rejected: &'a reqwest::Request,

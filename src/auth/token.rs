@@ -83,6 +83,8 @@ impl fmt::Debug for Grant {
 #[derive(Debug)]
 struct Issued {
     access: SecretString,
+    /// `Bearer <access>`, made once per token: every request sends it.
+    bearer: Option<HeaderValue>,
     /// When to start renewing it (expiry less the margin); `None` when the lifetime is unknown.
     renew_at: Option<Instant>,
     /// When it stops working; `None` when unknown.
@@ -155,6 +157,7 @@ impl TokenAuthenticator {
             (_, false) => None,
         };
         let issued = settings.initial_token.map(|access| Issued {
+            bearer: bearer_header(&access),
             access,
             renew_at: None,
             expires_at: None,
@@ -221,11 +224,16 @@ impl TokenAuthenticator {
 impl TokenState {
     /// The current token, when it needs no renewal now.
     fn usable_token(&self, now: Instant) -> Option<SecretString> {
+        self.usable(now).map(|issued| issued.access.clone())
+    }
+
+    /// The current token, when it needs no renewal now.
+    fn usable(&self, now: Instant) -> Option<&Issued> {
         let issued = self.issued.as_ref()?;
         let fresh = issued.renew_at.is_none_or(|at| now < at);
         let waiting_to_retry = self.retry_renewal_at.is_some_and(|at| now < at)
             && issued.expires_at.is_some_and(|at| now < at);
-        (fresh || waiting_to_retry).then(|| issued.access.clone())
+        (fresh || waiting_to_retry).then_some(issued)
     }
 }
 
@@ -387,6 +395,7 @@ impl Inner {
         );
         let access = answer.access_token;
         self.lock().issued = Some(Issued {
+            bearer: bearer_header(&access),
             access: access.clone(),
             renew_at,
             expires_at,
@@ -424,14 +433,24 @@ impl Authenticator for TokenAuthenticator {
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
             self.check_destination(request.url())?;
-            let token = self.access_token().await?;
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-                .map_err(|_| AuthError::UnexpectedAnswer {
-                    status: 200,
-                    excerpt: "the access token is not a valid header value".to_owned(),
-                    trace_id: None,
-                })?;
-            value.set_sensitive(true);
+            // The common case: a fresh token whose header is ready.
+            let ready = {
+                let state = self.inner.lock();
+                state
+                    .usable(self.inner.clock.now())
+                    .and_then(|issued| issued.bearer.clone())
+            };
+            let value = match ready {
+                Some(value) => value,
+                None => {
+                    let token = self.access_token().await?;
+                    bearer_header(&token).ok_or_else(|| AuthError::UnexpectedAnswer {
+                        status: 200,
+                        excerpt: "the access token is not a valid header value".to_owned(),
+                        trace_id: None,
+                    })?
+                }
+            };
             request.headers_mut().insert(AUTHORIZATION, value);
             if let Some(api_key) = &self.inner.api_key_header {
                 request
@@ -492,6 +511,13 @@ impl fmt::Debug for TokenAuthenticator {
             .field("clock", &inner.clock)
             .finish_non_exhaustive()
     }
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive; `None` when the token cannot be a header.
+fn bearer_header(token: &SecretString) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 fn origin(url: &Url) -> String {

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{HeaderValue, USER_AGENT};
+use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
 use reqwest::{Method, Request, Response, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
@@ -270,7 +270,9 @@ impl Transport {
                     }
                 }
             }
-            let rejected_copy = self.authenticator.as_ref().map(|_| headers_only_copy(&this_try));
+            // What the authenticator attached, for `reauthorize` after a 401 (a header, not a copy
+            // of the request: most calls never need it).
+            let presented = this_try.headers().get(AUTHORIZATION).cloned();
 
             let Ok(permit) = tokio::time::timeout_at(deadline, self.limiter.acquire()).await else {
                 tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
@@ -322,11 +324,12 @@ impl Transport {
 
             if status == StatusCode::UNAUTHORIZED
                 && !reauthorized
-                && let (Some(authenticator), Some(rejected)) = (&self.authenticator, &rejected_copy)
+                && let Some(authenticator) = &self.authenticator
             {
                 reauthorized = true;
                 drop(permit);
-                let reauthorizing = outside_call(authenticator.reauthorize(rejected)).instrument(span.clone());
+                let rejected = rejected_request(&route.method, &target, presented);
+                let reauthorizing = outside_call(authenticator.reauthorize(&rejected)).instrument(span.clone());
                 match tokio::time::timeout_at(deadline, reauthorizing).await {
                     Ok(Ok(true)) => match spare {
                         Some(spare) => {
@@ -461,10 +464,13 @@ impl Route {
     }
 }
 
-/// What the rejected request looked like, for `reauthorize`; bodies are not needed to judge credentials.
-fn headers_only_copy(request: &Request) -> Request {
-    let mut copy = Request::new(request.method().clone(), request.url().clone());
-    *copy.headers_mut() = request.headers().clone();
+/// What the rejected request looked like, for `reauthorize`: its method, URL and the
+/// `Authorization` it carried; bodies and other headers are not needed to judge credentials.
+fn rejected_request(method: &Method, url: &url::Url, authorization: Option<HeaderValue>) -> Request {
+    let mut copy = Request::new(method.clone(), url.clone());
+    if let Some(authorization) = authorization {
+        copy.headers_mut().insert(AUTHORIZATION, authorization);
+    }
     copy
 }
 
