@@ -191,7 +191,7 @@ async fn a_failed_cloud_sign_confirmation_never_shows_the_sms_code() {
         assert_no_secret(&format!("{name} (bare send)"), &confirm_bare(&client).await);
     }
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("confirm_cloud_sign_draft"), "the logs name the operation:\n{logs}");
+    assert!(logs.contains("kontur_extern::transport"), "the transport's log lines were captured:\n{logs}");
     assert_no_secret("the logs", &logs);
 }
 
@@ -280,8 +280,8 @@ async fn a_get_whose_answer_is_late_is_sent_again() {
         .first_byte_timeout(Duration::from_millis(200))
         .into_client(&server.base_url)
         .unwrap();
-    get_docflow(&client, Duration::from_secs(5)).await.expect("the second attempt answers");
-    assert_eq!(server.hits(), 2);
+    get_docflow(&client, Duration::from_secs(5)).await.expect("a later attempt answers");
+    assert!(server.hits() >= 2, "the late GET was sent again");
 }
 
 /// Serves one GET with `chunks` body pieces of `size` bytes, `gap` apart; `stall_after` stops

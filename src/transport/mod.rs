@@ -258,7 +258,7 @@ impl Transport {
 
             if let Some(authenticator) = &self.authenticator {
                 let authorizing = outside_call(authenticator.authorize(&mut this_try)).instrument(span.clone());
-                match tokio::time::timeout_at(deadline, authorizing).await {
+                match until(deadline, authorizing).await {
                     Ok(Ok(())) => {}
                     Ok(Err(error)) => {
                         tracing::warn!(parent: &span, %error, "could not authorize the request");
@@ -266,7 +266,13 @@ impl Transport {
                     }
                     Err(_) => {
                         tracing::warn!(parent: &span, "deadline passed while obtaining credentials");
-                        return Err(timed_out(http, call.as_deref(), attempts, &target).await);
+                        return Err(timed_out(
+                            call.as_deref(),
+                            attempts,
+                            &target,
+                            "the deadline passed while obtaining credentials",
+                        )
+                        .await);
                     }
                 }
             }
@@ -274,16 +280,22 @@ impl Transport {
             // of the request: most calls never need it).
             let presented = this_try.headers().get(AUTHORIZATION).cloned();
 
-            let Ok(permit) = tokio::time::timeout_at(deadline, self.limiter.acquire()).await else {
+            let Ok(permit) = until(deadline, self.limiter.acquire()).await else {
                 tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
-                return Err(timed_out(http, call.as_deref(), attempts, &target).await);
+                return Err(timed_out(
+                    call.as_deref(),
+                    attempts,
+                    &target,
+                    "the deadline passed while waiting for a free slot",
+                )
+                .await);
             };
             let attempt_started = Instant::now();
             let attempt_limit = deadline.min(attempt_started + first_byte_timeout);
             let sending = http.execute(this_try).instrument(span.clone());
             let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(timeout_error(http, &target).await),
+                Err(_) => Err(timeout_error(&target, "no answer within the first-byte timeout or the deadline").await),
             };
             span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
 
@@ -382,34 +394,33 @@ impl Transport {
     }
 }
 
+/// `future`'s output, or `Err` once `deadline` passes. A future that is ready at once (a fresh
+/// token, a free slot: the common case) costs no timer.
+async fn until<F: std::future::Future>(deadline: Instant, future: F) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut future = std::pin::pin!(future);
+    if let std::task::Poll::Ready(output) = futures::poll!(future.as_mut()) {
+        return Ok(output);
+    }
+    tokio::time::timeout_at(deadline, future).await
+}
+
 /// The deadline passed outside an attempt: a timeout error like reqwest's own.
-async fn timed_out(
-    http: &reqwest::Client,
-    call: Option<&CallContext>,
-    attempts: u32,
-    url: &url::Url,
-) -> reqwest::Error {
+async fn timed_out(call: Option<&CallContext>, attempts: u32, url: &url::Url, what: &'static str) -> reqwest::Error {
     if let Some(call) = call {
         call.note_answer(attempts, None, None);
     }
-    timeout_error(http, url).await
+    timeout_error(url, what).await
 }
 
-/// A reqwest timeout error for `url`, without a query. reqwest offers no constructor, so this
-/// asks `http` for a request whose own timeout is zero: it fails before anything is sent.
-async fn timeout_error(http: &reqwest::Client, url: &url::Url) -> reqwest::Error {
-    let mut probe = Request::new(Method::GET, url_origin(url));
-    *probe.timeout_mut() = Some(Duration::ZERO);
-    loop {
-        match http.execute(probe).await {
-            Err(error) => return without_query(error),
-            // Cannot happen (the zero timeout fires on the first poll); never send more than once.
-            Ok(_) => {
-                probe = Request::new(Method::GET, url_origin(url));
-                *probe.timeout_mut() = Some(Duration::ZERO);
-            }
-        }
-    }
+/// A reqwest error that is a timeout (`is_timeout()`) and says `what` timed out. reqwest offers no
+/// constructor, so this reads a local body that fails with `io::ErrorKind::TimedOut`: nothing is
+/// sent anywhere. The error names only the origin of `url`.
+async fn timeout_error(url: &url::Url, what: &'static str) -> reqwest::Error {
+    let failing = futures::stream::once(async move {
+        Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, what))
+    });
+    let response: Response = http::Response::new(reqwest::Body::wrap_stream(failing)).into();
+    response.bytes().await.expect_err("a body whose only piece is an error fails").with_url(url_origin(url))
 }
 
 /// `url` without its query and fragment: queries carry codes (`code`, `requestId`, `innKpp`).
