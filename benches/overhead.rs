@@ -91,7 +91,8 @@ fn start_server(body: Vec<u8>) -> String {
     let address = listener.local_addr().expect("its address");
     listener.set_nonblocking(true).expect("non-blocking");
     let mut answer =
-        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len())
+            .into_bytes();
     answer.extend_from_slice(&body);
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
@@ -175,9 +176,15 @@ impl Setup {
                 let body = self.floor.get(url).send().await.expect("an answer").bytes().await.expect("a body");
                 serde_json::from_slice(&body).expect("a docflow")
             }
-            Variant::Raw => {
-                self.raw.get_docflow().account_id(self.account).docflow_id(self.docflow).send().await.expect("a docflow").into_inner()
-            }
+            Variant::Raw => self
+                .raw
+                .get_docflow()
+                .account_id(self.account)
+                .docflow_id(self.docflow)
+                .send()
+                .await
+                .expect("a docflow")
+                .into_inner(),
             Variant::Checked => self
                 .raw
                 .get_docflow()
@@ -248,7 +255,10 @@ fn main() {
             let docflow = setup.call(variant).await;
             assert_eq!(docflow.documents.len(), 3, "{} decodes the whole docflow", variant.name());
         }
-        println!("overhead: {calls} calls per variant and mode, {rounds} interleaved rounds, {} byte docflow", body.len());
+        println!(
+            "overhead: {calls} calls per variant and mode, {rounds} interleaved rounds, {} byte docflow",
+            body.len()
+        );
         for (mode, tasks) in [("sequential", 1), ("concurrent", CONCURRENCY)] {
             let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
             let mut wall: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
