@@ -8,6 +8,7 @@ pub mod auth;
 pub mod base64;
 pub mod client;
 pub mod error;
+pub mod events;
 pub mod transport;
 
 pub use client::{Client, ClientBuilder, Environment};
