@@ -87,6 +87,19 @@ pub trait CursorStore: Send + Sync + 'static {
     fn save(&self, cursor: &EventCursor) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
+/// A shared store: the feed and the code that started it can both reach it.
+impl<S: CursorStore> CursorStore for std::sync::Arc<S> {
+    type Error = S::Error;
+
+    fn load(&self) -> impl Future<Output = Result<Option<EventCursor>, Self::Error>> + Send {
+        S::load(self)
+    }
+
+    fn save(&self, cursor: &EventCursor) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        S::save(self, cursor)
+    }
+}
+
 /// A cursor kept in memory: for tests, and for consumers that start from a given cursor and keep
 /// their place elsewhere (read it back with [`cursor`](Self::cursor)).
 #[derive(Debug, Default)]
@@ -102,12 +115,17 @@ impl MemoryCursorStore {
 
     /// A store that already holds `cursor`: the feed starts there.
     pub fn starting_at(cursor: EventCursor) -> Self {
-        Self { cursor: Mutex::new(Some(cursor)) }
+        Self {
+            cursor: Mutex::new(Some(cursor)),
+        }
     }
 
     /// The cursor saved last.
     pub fn cursor(&self) -> Option<EventCursor> {
-        self.cursor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.cursor
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }
 
@@ -191,7 +209,10 @@ async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, FileStoreError> + Send + 'static,
 ) -> Result<T, FileStoreError> {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|joined| {
-        Err(FileStoreError::Io { path: PathBuf::new(), source: io::Error::other(joined.to_string()) })
+        Err(FileStoreError::Io {
+            path: PathBuf::new(),
+            source: io::Error::other(joined.to_string()),
+        })
     })
 }
 
@@ -199,15 +220,28 @@ fn read_cursor(path: &Path) -> Result<Option<EventCursor>, FileStoreError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(FileStoreError::Io { path: path.to_owned(), source }),
+        Err(source) => {
+            return Err(FileStoreError::Io {
+                path: path.to_owned(),
+                source,
+            });
+        }
     };
     let line = text.strip_suffix('\n').unwrap_or(&text);
-    EventCursor::new(line).map(Some).map_err(|source| FileStoreError::Corrupt { path: path.to_owned(), source })
+    EventCursor::new(line)
+        .map(Some)
+        .map_err(|source| FileStoreError::Corrupt {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 /// The temporary file `save` writes before renaming: in the same directory, so the rename is atomic.
 pub(crate) fn temporary_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp"))
 }
 

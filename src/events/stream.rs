@@ -15,9 +15,9 @@ use serde::de::Error as _;
 
 use super::cursor::{CursorStore, EventCursor};
 use super::{Event, Events};
+use crate::Error;
 use crate::error::{DecodeFailure, trace_id_of};
 use crate::transport::SendExt;
-use crate::Error;
 
 /// Events asked for per request unless the policy says otherwise.
 const DEFAULT_TAKE: u32 = 100;
@@ -49,7 +49,11 @@ pub struct ExponentialBackoff {
 impl ExponentialBackoff {
     /// Pauses from `initial`, doubling after each failure, at most `max`.
     pub fn new(initial: Duration, max: Duration) -> Self {
-        Self { initial, max: max.max(initial), failures: 0 }
+        Self {
+            initial,
+            max: max.max(initial),
+            failures: 0,
+        }
     }
 }
 
@@ -88,7 +92,11 @@ pub struct FeedPolicy {
 impl Default for FeedPolicy {
     /// 100 events per request, 30 s between polls once caught up, [`ExponentialBackoff::default`].
     fn default() -> Self {
-        Self { take: DEFAULT_TAKE, poll_interval: DEFAULT_POLL_INTERVAL, backoff: Box::new(ExponentialBackoff::default()) }
+        Self {
+            take: DEFAULT_TAKE,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            backoff: Box::new(ExponentialBackoff::default()),
+        }
     }
 }
 
@@ -145,7 +153,12 @@ pub struct FeedBuilder<S> {
 
 impl<S: CursorStore> FeedBuilder<S> {
     pub(super) fn new(events: Events, store: S) -> Self {
-        Self { events, store, policy: FeedPolicy::default(), stop: None }
+        Self {
+            events,
+            store,
+            policy: FeedPolicy::default(),
+            stop: None,
+        }
     }
 
     /// How the feed is read (page size, poll interval, backoff).
@@ -173,7 +186,10 @@ impl<S: CursorStore> FeedBuilder<S> {
         let cursor = self.store.load().await?.unwrap_or_default();
         let feed = Feed {
             events: self.events,
-            acks: Arc::new(Acks { store: self.store, committed: tokio::sync::Mutex::new(0) }),
+            acks: Arc::new(Acks {
+                store: self.store,
+                committed: tokio::sync::Mutex::new(0),
+            }),
             cursor,
             take: self.policy.take,
             poll_interval: self.policy.poll_interval,
@@ -289,8 +305,18 @@ impl<S: CursorStore> Feed<S> {
                         continue;
                     }
                     self.sequence += 1;
-                    let ack = BatchAck { sequence: self.sequence, next: next.clone(), acks: self.acks.clone() };
-                    return Some(Ok(Batch { events, from, next, caught_up, ack }));
+                    let ack = BatchAck {
+                        sequence: self.sequence,
+                        next: next.clone(),
+                        acks: self.acks.clone(),
+                    };
+                    return Some(Ok(Batch {
+                        events,
+                        from,
+                        next,
+                        caught_up,
+                        ack,
+                    }));
                 }
             }
         }
@@ -332,7 +358,13 @@ fn read_page(
         // Nothing new and nowhere else to go: stay.
         None if events.is_empty() => from.clone(),
         // Going on from anywhere else could skip or repeat events.
-        None => return Err(broken(status, trace_id, "a page with events has no next-event-id".to_owned())),
+        None => {
+            return Err(broken(
+                status,
+                trace_id,
+                "a page with events has no next-event-id".to_owned(),
+            ));
+        }
     };
     Ok((events, next))
 }
@@ -455,7 +487,9 @@ impl<S: CursorStore> BatchAck<S> {
 
 impl<S> fmt::Debug for BatchAck<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BatchAck").field("next", &self.next).finish_non_exhaustive()
+        f.debug_struct("BatchAck")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
     }
 }
 
@@ -470,7 +504,11 @@ mod tests {
         let caps = [1, 2, 4, 8, 8, 8];
         for (pause, cap) in pauses.iter().zip(caps) {
             let cap = Duration::from_secs(cap);
-            assert!(*pause >= cap / 2 && *pause <= cap, "{pause:?} outside [{:?}, {cap:?}]", cap / 2);
+            assert!(
+                *pause >= cap / 2 && *pause <= cap,
+                "{pause:?} outside [{:?}, {cap:?}]",
+                cap / 2
+            );
         }
         backoff.reset();
         assert!(backoff.next_pause().unwrap() <= Duration::from_secs(1));
