@@ -140,21 +140,25 @@ async fn an_event_leads_to_its_docflow_in_one_call() {
         .await;
     let client = client(&server);
 
-    let mut by_ids = ApiEvent::default();
-    by_ids.account_id = Some(common::id(ACCOUNT));
-    by_ids.docflow_id = Some(common::id(DOCFLOW));
+    let by_ids = ApiEvent {
+        account_id: Some(common::id(ACCOUNT)),
+        docflow_id: Some(common::id(DOCFLOW)),
+        ..Default::default()
+    };
     let docflow = client.events().docflow(&Event::from(by_ids)).await.unwrap();
     assert_eq!(docflow.id, common::id(DOCFLOW));
 
     // An event with only its link still finds the docflow.
-    let mut by_link = ApiEvent::default();
-    by_link.docflow_link = Some(Link {
-        href: Some(format!(
-            "https://extern-api.testkontur.ru/v1/{ACCOUNT}/docflows/{DOCFLOW}"
-        )),
-        rel: Some("docflow".to_owned()),
+    let by_link = ApiEvent {
+        docflow_link: Some(Link {
+            href: Some(format!(
+                "https://extern-api.testkontur.ru/v1/{ACCOUNT}/docflows/{DOCFLOW}"
+            )),
+            rel: Some("docflow".to_owned()),
+            ..Default::default()
+        }),
         ..Default::default()
-    });
+    };
     let docflow = client.events().docflow(&Event::from(by_link)).await.unwrap();
     assert_eq!(docflow.id, common::id(DOCFLOW));
     get.assert_calls_async(2).await;

@@ -315,11 +315,13 @@ mod tests {
             format!("https://extern-api.testkontur.ru/v1/{account}/docflows/{docflow}"),
             format!("/v1/{account}/docflows/{docflow}?x=1"),
         ] {
-            let mut raw = ApiEvent::default();
-            raw.docflow_link = Some(Link {
-                href: Some(href.clone()),
+            let raw = ApiEvent {
+                docflow_link: Some(Link {
+                    href: Some(href.clone()),
+                    ..Default::default()
+                }),
                 ..Default::default()
-            });
+            };
             let ids = Event::from(raw).docflow_ids();
             assert_eq!(
                 ids,
