@@ -82,7 +82,7 @@ fn the_file_store_survives_a_crash_during_save() {
         .build()
         .unwrap();
     let mut last_seen = 0u64;
-    for round in 0..6u64 {
+    for round in 0..40u64 {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--ignored",
@@ -96,7 +96,8 @@ fn the_file_store_survives_a_crash_during_save() {
             .spawn()
             .expect("the test binary runs again as the child");
         wait_until_saved_past(&path, last_seen);
-        std::thread::sleep(Duration::from_millis(3 * round + 1));
+        // Kill at different moments of the save loop.
+        std::thread::sleep(Duration::from_micros(250 * (round % 9)));
         child.kill().unwrap();
         child.wait().unwrap();
 
