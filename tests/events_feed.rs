@@ -11,6 +11,7 @@ use futures::StreamExt;
 use kontur_extern::events::{
     Backoff, Batch, CursorStore, EventCursor, EventStream, FeedPolicy, FileCursorStore, MemoryCursorStore,
 };
+use kontur_extern::vocab::{DocflowType, TransactionKind};
 
 /// The same short pause after every failure, for tests.
 struct FixedPause(Duration);
@@ -206,6 +207,8 @@ async fn unknown_new_state_values_and_fields_flow_through() {
     let mut odd = event_json(0, "urn:transaction:something-new-in-2030");
     odd["docflow-type"] = "urn:docflow:not-yet-invented".into();
     odd["mood"] = "cheerful".into();
+    // The same instant as the ordinary events, as Moscow time without an offset.
+    odd["event-date-time"] = "2024-05-20T13:15:30.1234567".into();
     fake.push([odd, event_json(1, "urn:transaction:processing-result-ok")]);
     let mut stream = feed(&fake, MemoryCursorStore::new(), policy(10, Duration::from_secs(60))).await;
 
@@ -213,26 +216,34 @@ async fn unknown_new_state_values_and_fields_flow_through() {
     let events = batch.events();
     assert_eq!(events.len(), 2);
     assert_eq!(
-        events[0].new_state().map(|state| state.to_string()).as_deref(),
-        Some("urn:transaction:something-new-in-2030")
+        events[0].new_state(),
+        Some(&TransactionKind::Unknown(
+            "urn:transaction:something-new-in-2030".into()
+        ))
     );
     assert_eq!(
-        events[0].docflow_type().map(|kind| kind.to_string()).as_deref(),
-        Some("urn:docflow:not-yet-invented")
+        events[0].docflow_type(),
+        Some(&DocflowType::Unknown("urn:docflow:not-yet-invented".into()))
     );
     assert_eq!(
         events[0].as_raw().extra.get("mood"),
         Some(&serde_json::json!("cheerful"))
     );
-    assert_eq!(
-        events[1].new_state().map(|state| state.to_string()).as_deref(),
-        Some("urn:transaction:processing-result-ok")
-    );
+    // Read-modify-write keeps the unknown values and fields as they came.
+    let written = serde_json::to_value(events[0].as_raw()).unwrap();
+    assert_eq!(written["new-state"], "urn:transaction:something-new-in-2030");
+    assert_eq!(written["docflow-type"], "urn:docflow:not-yet-invented");
+    assert_eq!(written["mood"], "cheerful");
+    assert_eq!(events[1].new_state(), Some(&TransactionKind::ProcessingResultOk));
+    assert_eq!(events[1].docflow_type(), Some(&DocflowType::Fns534Report));
     assert_eq!(
         events[1].account_id().map(|id| id.to_string()).as_deref(),
         Some(events_support::ACCOUNT)
     );
-    assert!(events[1].date().is_some());
+    let date = events[1].date().expect("a date");
+    assert_eq!(date.as_str(), "2024-05-20T10:15:30.1234567Z");
+    assert_eq!(date.to_utc().timestamp(), 1_716_200_130);
+    assert_eq!(events[0].date().map(|date| date.to_utc()), Some(date.to_utc()));
     assert_eq!(
         events[1].docflow_link().and_then(|link| link.rel.as_deref()),
         Some("docflow")

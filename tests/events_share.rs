@@ -4,8 +4,9 @@ mod common;
 
 use httpmock::prelude::*;
 use kontur_extern::events::{AccountEvents, Event, EventFilter};
-use kontur_extern::raw::types::{ApiEvent, DocflowType, Link};
+use kontur_extern::raw::types::{ApiEvent, Link};
 use kontur_extern::transport::{RetryPolicy, Transport};
+use kontur_extern::vocab::DocflowType;
 use kontur_extern::{Client, Environment};
 use secrecy::SecretString;
 use serde_json::json;
@@ -45,7 +46,7 @@ async fn share_sends_the_subscriber_and_a_typed_filter() {
         })
         .await;
     let filter = EventFilter::all()
-        .docflow_type(DocflowType::from("urn:docflow:fns534-report".to_owned()))
+        .docflow_type(DocflowType::Fns534Report)
         .knd("1151001")
         .okud("0610016");
     AccountEvents::new(client(&server), common::id(ACCOUNT))

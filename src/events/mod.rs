@@ -56,16 +56,10 @@ use uuid::Uuid;
 pub use self::cursor::{CursorStore, EventCursor, FileCursorStore, FileStoreError, InvalidCursor, MemoryCursorStore};
 pub use self::share::{DocumentForm, EventFilter};
 pub use self::stream::{Backoff, Batch, BatchAck, EventStream, ExponentialBackoff, FeedBuilder, FeedPolicy};
-use crate::raw::types::{self, ApiEvent, DocflowType, Link};
+use crate::raw::types::{self, ApiEvent, Link};
 use crate::transport::SendExt;
-use crate::{Client, Error};
-
-/// The new state an event reports: a URN such as `urn:transaction:report-receipt`, any value
-/// kept as sent (the list grows with every docflow type).
-pub type NewState = String;
-
-/// When an event happened.
-pub type EventDate = chrono::DateTime<chrono::Utc>;
+use crate::vocab::{DocflowType, TransactionKind};
+use crate::{Client, Error, ExternDateTime};
 
 impl Client {
     /// The events feed and event publishers of the integrator.
@@ -181,9 +175,9 @@ impl AccountEvents {
     /// ```no_run
     /// # async fn demo(client: kontur_extern::Client, account_id: uuid::Uuid) -> Result<(), kontur_extern::Error> {
     /// use kontur_extern::events::{AccountEvents, EventFilter};
-    /// use kontur_extern::raw::types::DocflowType;
+    /// use kontur_extern::vocab::DocflowType;
     ///
-    /// let filter = EventFilter::all().docflow_type(DocflowType::from("urn:docflow:fns534-demand".to_owned()));
+    /// let filter = EventFilter::all().docflow_type(DocflowType::Fns534Demand);
     /// AccountEvents::new(client, account_id).share("my-service", &filter).await?;
     /// # Ok(()) }
     /// ```
@@ -228,13 +222,13 @@ impl Event {
     }
 
     /// What happened: the transaction the docflow went through (`urn:transaction:report-receipt`).
-    /// Values this crate does not know arrive intact.
-    pub fn new_state(&self) -> Option<&NewState> {
+    /// Values this crate does not know arrive intact as [`TransactionKind::Unknown`].
+    pub fn new_state(&self) -> Option<&TransactionKind> {
         self.0.new_state.as_ref()
     }
 
     /// When it happened.
-    pub fn date(&self) -> Option<&EventDate> {
+    pub fn date(&self) -> Option<&ExternDateTime> {
         self.0.event_date_time.as_ref()
     }
 

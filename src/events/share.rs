@@ -1,15 +1,16 @@
 //! Who may read an account's events, and which ones: sharing and event publishers.
 
-use crate::raw::types::{self, DocflowType};
+use crate::raw::types;
+use crate::vocab::DocflowType;
 
 /// Which of an account's events a subscriber may read; [`EventFilter::all`] shares everything.
 ///
 /// ```
 /// use kontur_extern::events::EventFilter;
-/// use kontur_extern::raw::types::DocflowType;
+/// use kontur_extern::vocab::DocflowType;
 ///
 /// let filter = EventFilter::all()
-///     .docflow_type(DocflowType::from("urn:docflow:fns534-report".to_owned()))
+///     .docflow_type(DocflowType::Fns534Report)
 ///     .knd("1151001")
 ///     .okud("0610016");
 /// assert!(!filter.is_everything());
