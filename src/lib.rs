@@ -8,10 +8,16 @@ pub mod auth;
 pub mod base64;
 pub mod client;
 pub mod error;
+pub mod handles;
+pub mod ids;
+pub mod links;
+pub mod paging;
+pub mod tasks;
 pub mod transport;
 
 pub use client::{Client, ClientBuilder, Environment};
 pub use error::Error;
+pub use handles::RequestOptions;
 
 pub mod raw {
     //! The client generated from the spec by progenitor: every operation of the API.
