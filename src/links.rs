@@ -450,20 +450,6 @@ impl Links {
         self.get(link).await
     }
 
-    /// Sends a hand-built request to `path` (relative to the API base) for an operation the
-    /// generated client does not have yet, and decodes the JSON answer.
-    pub(crate) async fn request_path<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Vec<u8>>,
-        operation: &'static str,
-    ) -> Result<T, Error> {
-        let url = resolve_href(self.ctx.client.environment().api_url(), path).map_err(link_error)?;
-        let (status, trace_id, answer) = self.execute_as(method, url, body, operation).await?;
-        decode_json(&answer, status, trace_id, operation)
-    }
-
     async fn execute(
         &self,
         method: Method,

@@ -476,10 +476,10 @@ impl TaskKind for PrepareBuilderDocuments {
     const NAME: &'static str = "builder documents prepare";
 
     fn decode(task: &ApiTask) -> Result<Self::Output, String> {
-        let result: types::DraftsBuilderBuildResult = match &task.task_result {
-            Some(_) => result_as(task)?,
-            None => return Ok(Vec::new()),
-        };
+        if task.task_result.is_none() {
+            return Ok(Vec::new());
+        }
+        let result: types::DraftsBuilderPrepareDocumentsResult = result_as(task)?;
         Ok(result.error_drafts_builder_documents)
     }
 }

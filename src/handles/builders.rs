@@ -195,14 +195,14 @@ impl DraftsBuilderHandle {
     /// Starts preparing the builder's documents (`POST …/documents/prepare?deferred=true`); the
     /// task ends in the documents that could not be prepared.
     pub async fn prepare_documents(&self) -> Result<Task<PrepareBuilderDocuments>, Error> {
-        let path = format!(
-            "v1/{}/drafts/builders/{}/documents/prepare?deferred=true",
-            self.account, self.id
-        );
-        let task: types::ApiTask = crate::links::Links::from_ctx(self.ctx.clone())
-            .request_path(reqwest::Method::POST, &path, None, "prepare_drafts_builder_documents")
-            .await
-            .map_err(|error| crate::tasks::busy_from(error, self.lock()))?;
+        let call = self
+            .ctx
+            .raw()
+            .prepare_drafts_builder_documents()
+            .account_id(self.account)
+            .drafts_builder_id(self.id)
+            .deferred(true);
+        let task = self.ctx.run(self.lock(), call.send()).await?;
         Ok(Task::started(self.ctx.clone(), self.task_location(), task))
     }
 
@@ -332,6 +332,28 @@ impl BuilderDocumentHandle {
             .drafts_builder_id(b.id)
             .document_id(self.id)
             .body(request);
+        b.ctx.run(b.lock(), call.send()).await
+    }
+
+    /// Generates a file of the document from a JSON contract (`version`: the contract format's
+    /// version; the API's current one when `None`).
+    pub async fn generate_file(
+        &self,
+        contract: serde_json::Value,
+        version: Option<i32>,
+    ) -> Result<types::DraftsBuilderDocumentFile, Error> {
+        let b = &self.builder;
+        let mut call = b
+            .ctx
+            .raw()
+            .generate_drafts_builder_document_file()
+            .account_id(b.account)
+            .drafts_builder_id(b.id)
+            .document_id(self.id)
+            .body(contract);
+        if let Some(version) = version {
+            call = call.version(version);
+        }
         b.ctx.run(b.lock(), call.send()).await
     }
 

@@ -551,13 +551,18 @@ impl DraftSignatures {
         Ok(self.document.get().await?.signatures)
     }
 
-    /// One signature of the document, `None` when the document has no such signature.
-    pub async fn get(&self, id: SignatureId) -> Result<Option<types::Signature>, Error> {
-        Ok(self
-            .list()
-            .await?
-            .into_iter()
-            .find(|signature| signature.signature_id() == id))
+    /// One signature of the document.
+    pub async fn get(&self, id: SignatureId) -> Result<types::Signature, Error> {
+        let d = &self.document;
+        let call = d
+            .ctx
+            .raw()
+            .get_draft_document_signature()
+            .account_id(d.account)
+            .draft_id(d.draft)
+            .document_id(d.id)
+            .signature_id(id);
+        d.ctx.run(d.lock(), call.send()).await
     }
 
     /// The bytes of a signature.
