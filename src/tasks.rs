@@ -7,11 +7,11 @@
 //!
 //! Waiting polls with growing pauses ([`WaitPolicy`]: from about 1 s, capped, with an overall
 //! deadline); it is a plain future, so dropping it stops the polling. A failed task is
-//! [`TaskError::Failed`] with the task's own error. A task can be saved ([`Task::ticket`],
+//! [`TaskErrorKind::Failed`] with the task's own error. A task can be saved ([`Task::ticket`],
 //! serde) and awaited again after a restart ([`TaskTicket::resume`]).
 //!
 //! While a task runs the API locks its object: another check, send or edit answers 409
-//! `concurrentApiTaskActive`. The layer reports it as [`TaskError::Busy`], which names the
+//! `concurrentApiTaskActive`. The layer reports it as [`TaskErrorKind::Busy`], which names the
 //! blocking task and can wait for it ([`TaskConflict::wait`]).
 //!
 //! ```no_run
@@ -97,7 +97,7 @@ impl WaitPolicy {
         self
     }
 
-    /// Give up after this long in all; waiting then fails with [`TaskError::DeadlineExceeded`].
+    /// Give up after this long in all; waiting then fails with [`TaskErrorKind::DeadlineExceeded`].
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
@@ -120,53 +120,85 @@ impl WaitPolicy {
 #[non_exhaustive]
 pub enum TaskLocation {
     /// `…/drafts/{draftId}/tasks/{id}`: check, prepare, send, cloud signing of a draft.
-    Draft { account_id: AccountId, draft_id: DraftId },
+    Draft {
+        /// The account.
+        account_id: AccountId,
+        /// The draft.
+        draft_id: DraftId,
+    },
     /// `…/drafts/{draftId}/documents/{documentId}/tasks/{id}`: printing a draft document.
     DraftDocument {
+        /// The account.
         account_id: AccountId,
+        /// The draft.
         draft_id: DraftId,
+        /// The document (of the draft or docflow).
         document_id: DocumentId,
     },
     /// `…/docflows/{docflowId}/documents/{documentId}/tasks/{id}`: printing, decryption.
     DocflowDocument {
+        /// The account.
         account_id: AccountId,
+        /// The docflow.
         docflow_id: DocflowId,
+        /// The document (of the draft or docflow).
         document_id: DocumentId,
     },
     /// A document of an inventory of a docflow document.
     InventoryDocument {
+        /// The account.
         account_id: AccountId,
+        /// The docflow.
         docflow_id: DocflowId,
+        /// The document (of the draft or docflow).
         document_id: DocumentId,
+        /// The inventory (a docflow).
         inventory_id: DocflowId,
+        /// The document of the inventory.
         inventory_document_id: DocumentId,
     },
     /// `…/documents/{documentId}/replies/{replyId}/tasks/{id}`: cloud signing of a reply.
     Reply {
+        /// The account.
         account_id: AccountId,
+        /// The docflow.
         docflow_id: DocflowId,
+        /// The document (of the draft or docflow).
         document_id: DocumentId,
+        /// The reply.
         reply_id: ReplyId,
     },
     /// `…/documents/{documentId}/pfr-replies/{replyId}/tasks/{id}`.
     PfrReply {
+        /// The account.
         account_id: AccountId,
+        /// The docflow.
         docflow_id: DocflowId,
+        /// The document (of the draft or docflow).
         document_id: DocumentId,
+        /// The reply.
         reply_id: ReplyId,
     },
     /// A reply to a document of an inventory.
     InventoryReply {
+        /// The account.
         account_id: AccountId,
+        /// The docflow.
         docflow_id: DocflowId,
+        /// The document (of the draft or docflow).
         document_id: DocumentId,
+        /// The inventory (a docflow).
         inventory_id: DocflowId,
+        /// The document of the inventory.
         inventory_document_id: DocumentId,
+        /// The reply.
         reply_id: ReplyId,
     },
     /// `…/drafts/builders/{id}/tasks/{id}`: build, documents prepare.
     DraftsBuilder {
+        /// The account.
         account_id: AccountId,
+        /// The drafts builder.
         drafts_builder_id: DraftsBuilderId,
     },
 }

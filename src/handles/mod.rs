@@ -136,7 +136,7 @@ impl Ctx {
     }
 
     /// Runs a generated call: checked, with this handle's options; a 409 "another task is
-    /// running" becomes [`crate::tasks::TaskError::Busy`] (waitable when `lock` says where the
+    /// running" becomes [`crate::tasks::TaskErrorKind::Busy`] (waitable when `lock` says where the
     /// blocking task lives).
     pub(crate) async fn run<F, T, E>(&self, lock: Option<TaskLocation>, send: F) -> Result<T, Error>
     where
