@@ -706,26 +706,32 @@ impl<K: TaskKind> Task<K> {
         let mut interval = self.policy.first_interval;
         let mut task = match &self.last {
             Some(task) if state_of(task) != TaskState::Running => task.clone(),
-            _ => self.ticket.location.poll(&self.ctx, self.ticket.task_id).await?,
+            // Just started: give it the first pause before asking again.
+            Some(_) => {
+                tokio::time::sleep(self.pause_within(interval, deadline, started)?).await;
+                interval = self.policy.next_interval(interval);
+                self.ticket.location.poll(&self.ctx, self.ticket.task_id).await?
+            }
+            None => self.ticket.location.poll(&self.ctx, self.ticket.task_id).await?,
         };
         while state_of(&task) == TaskState::Running {
-            let pause = match deadline {
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(self.error(TaskErrorKind::DeadlineExceeded {
-                            waited: started.elapsed(),
-                        }));
-                    }
-                    interval.min(deadline - now)
-                }
-                None => interval,
-            };
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep(self.pause_within(interval, deadline, started)?).await;
             interval = self.policy.next_interval(interval);
             task = self.ticket.location.poll(&self.ctx, self.ticket.task_id).await?;
         }
         Ok(task)
+    }
+
+    /// The next pause, shortened to end at the deadline; an error once the deadline has passed.
+    fn pause_within(&self, interval: Duration, deadline: Option<Instant>, started: Instant) -> Result<Duration, Error> {
+        let Some(deadline) = deadline else { return Ok(interval) };
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(self.error(TaskErrorKind::DeadlineExceeded {
+                waited: started.elapsed(),
+            }));
+        }
+        Ok(interval.min(deadline - now))
     }
 
     fn outcome(&self, task: ApiTask) -> Result<K::Output, Error> {

@@ -22,7 +22,7 @@ use crate::raw::types;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Accounts {
-    ctx: Ctx,
+    pub(crate) ctx: Ctx,
 }
 
 impl Accounts {
@@ -67,8 +67,8 @@ impl Accounts {
 /// ```
 #[derive(Clone, Debug)]
 pub struct AccountHandle {
-    ctx: Ctx,
-    id: AccountId,
+    pub(crate) ctx: Ctx,
+    pub(crate) id: AccountId,
 }
 
 impl AccountHandle {
@@ -207,9 +207,9 @@ impl AccountHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Certificates {
-    ctx: Ctx,
-    account: AccountId,
-    for_all_users: Option<bool>,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) for_all_users: Option<bool>,
 }
 
 /// The warrants of an account. From [`AccountHandle::warrants`].
@@ -222,9 +222,9 @@ pub struct Certificates {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Warrants {
-    ctx: Ctx,
-    account: AccountId,
-    for_all_users: Option<bool>,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) for_all_users: Option<bool>,
 }
 
 /// The employees of an account. From [`AccountHandle::employees`].
@@ -237,9 +237,9 @@ pub struct Warrants {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Employees {
-    ctx: Ctx,
-    account: AccountId,
-    for_all_users: Option<bool>,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) for_all_users: Option<bool>,
 }
 
 /// The users of an account. From [`AccountHandle::users`].
@@ -252,8 +252,8 @@ pub struct Employees {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Users {
-    ctx: Ctx,
-    account: AccountId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
 }
 
 macro_rules! for_all_users {

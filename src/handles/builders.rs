@@ -20,8 +20,8 @@ use crate::tasks::{AnyTask, Build, PrepareBuilderDocuments, Task, TaskLocation};
 /// ```
 #[derive(Clone, Debug)]
 pub struct DraftsBuilders {
-    ctx: Ctx,
-    account: AccountId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
 }
 
 impl DraftsBuilders {
@@ -59,9 +59,9 @@ impl DraftsBuilders {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DraftsBuilderHandle {
-    ctx: Ctx,
-    account: AccountId,
-    id: DraftsBuilderId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) id: DraftsBuilderId,
 }
 
 impl DraftsBuilderHandle {
@@ -225,8 +225,8 @@ impl DraftsBuilderHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct BuilderDocumentHandle {
-    builder: DraftsBuilderHandle,
-    id: BuilderDocumentId,
+    pub(crate) builder: DraftsBuilderHandle,
+    pub(crate) id: BuilderDocumentId,
 }
 
 impl BuilderDocumentHandle {
@@ -375,8 +375,8 @@ impl BuilderDocumentHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct BuilderFileHandle {
-    document: BuilderDocumentHandle,
-    id: BuilderFileId,
+    pub(crate) document: BuilderDocumentHandle,
+    pub(crate) id: BuilderFileId,
 }
 
 macro_rules! file_call {

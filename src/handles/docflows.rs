@@ -23,8 +23,8 @@ use crate::tasks::{AnyTask, Print, Task, TaskLocation};
 /// ```
 #[derive(Clone, Debug)]
 pub struct Docflows {
-    ctx: Ctx,
-    account: AccountId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
 }
 
 impl Docflows {
@@ -79,9 +79,9 @@ impl Docflows {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DocflowHandle {
-    ctx: Ctx,
-    account: AccountId,
-    id: DocflowId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) id: DocflowId,
 }
 
 impl DocflowHandle {
@@ -224,10 +224,10 @@ impl DocflowHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DocflowDocumentHandle {
-    ctx: Ctx,
-    account: AccountId,
-    docflow: DocflowId,
-    id: DocumentId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) docflow: DocflowId,
+    pub(crate) id: DocumentId,
 }
 
 impl DocflowDocumentHandle {
@@ -548,8 +548,8 @@ pub(crate) fn short_document_type(document_type: &str) -> String {
 /// ```
 #[derive(Clone, Debug)]
 pub struct InventoryHandle {
-    document: DocflowDocumentHandle,
-    id: DocflowId,
+    pub(crate) document: DocflowDocumentHandle,
+    pub(crate) id: DocflowId,
 }
 
 impl InventoryHandle {
@@ -590,8 +590,8 @@ impl InventoryHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct InventoryDocumentHandle {
-    inventory: InventoryHandle,
-    id: DocumentId,
+    pub(crate) inventory: InventoryHandle,
+    pub(crate) id: DocumentId,
 }
 
 impl InventoryDocumentHandle {
@@ -683,10 +683,10 @@ impl InventoryDocumentHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DocumentsRequestHandle {
-    ctx: Ctx,
-    account: AccountId,
-    docflow: DocflowId,
-    id: DocumentsRequestId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) docflow: DocflowId,
+    pub(crate) id: DocumentsRequestId,
 }
 
 impl DocumentsRequestHandle {

@@ -25,7 +25,7 @@ use crate::tasks::{AnyTask, Check, Prepare, Print, SendDraft, Task, TaskLocation
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NewDraft {
-    meta: types::DraftMeta,
+    pub(crate) meta: types::DraftMeta,
 }
 
 impl NewDraft {
@@ -86,8 +86,8 @@ impl From<types::DraftMeta> for NewDraft {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Drafts {
-    ctx: Ctx,
-    account: AccountId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
 }
 
 impl Drafts {
@@ -144,9 +144,9 @@ impl Drafts {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DraftHandle {
-    ctx: Ctx,
-    account: AccountId,
-    id: DraftId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) id: DraftId,
 }
 
 impl DraftHandle {
@@ -375,10 +375,10 @@ impl DraftHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DraftDocumentHandle {
-    ctx: Ctx,
-    account: AccountId,
-    draft: DraftId,
-    id: DocumentId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) draft: DraftId,
+    pub(crate) id: DocumentId,
 }
 
 impl DraftDocumentHandle {
@@ -510,7 +510,7 @@ impl DraftDocumentHandle {
 /// ```
 #[derive(Clone, Debug)]
 pub struct DraftSignatures {
-    document: DraftDocumentHandle,
+    pub(crate) document: DraftDocumentHandle,
 }
 
 impl DraftSignatures {

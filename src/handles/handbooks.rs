@@ -16,7 +16,7 @@ use crate::raw::types;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Handbooks {
-    ctx: Ctx,
+    pub(crate) ctx: Ctx,
 }
 
 impl Handbooks {

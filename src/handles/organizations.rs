@@ -16,10 +16,10 @@ use crate::raw::types;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Organizations {
-    ctx: Ctx,
-    account: AccountId,
-    inn: Option<String>,
-    kpp: Option<String>,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) inn: Option<String>,
+    pub(crate) kpp: Option<String>,
 }
 
 impl Organizations {
@@ -93,9 +93,9 @@ impl Organizations {
 /// ```
 #[derive(Clone, Debug)]
 pub struct OrganizationHandle {
-    ctx: Ctx,
-    account: AccountId,
-    id: OrganizationId,
+    pub(crate) ctx: Ctx,
+    pub(crate) account: AccountId,
+    pub(crate) id: OrganizationId,
 }
 
 impl OrganizationHandle {
