@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod base64;
 pub mod client;
+pub mod datetime;
 pub mod error;
 pub mod handles;
 pub mod ids;
@@ -14,8 +15,10 @@ pub mod links;
 pub mod paging;
 pub mod tasks;
 pub mod transport;
+pub mod vocab;
 
 pub use client::{Client, ClientBuilder, Environment};
+pub use datetime::{ExternDate, ExternDateTime};
 pub use error::Error;
 pub use handles::RequestOptions;
 
