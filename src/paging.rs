@@ -10,10 +10,10 @@
 //! # -> Result<(), kontur_extern::Error> {
 //! use futures::TryStreamExt;
 //! use kontur_extern::paging::DocflowFilter;
-//! use kontur_extern::raw::types::DocflowType;
+//! use kontur_extern::vocab::DocflowType;
 //!
 //! let filter = DocflowFilter::new()
-//!     .docflow_type(DocflowType::from("urn:docflow:fns534-report".to_owned()))
+//!     .docflow_type(DocflowType::Fns534Report)
 //!     .inn_kpp("7700000000-770001001")
 //!     .finished(false);
 //! let mut docflows = client.account(account).docflows().search(filter).page_size(500);
@@ -35,7 +35,7 @@ use futures::future::BoxFuture;
 
 use crate::Error;
 use crate::ids::OrganizationId;
-use crate::raw::types::{DocflowType, SuccessState};
+use crate::vocab::{DocflowType, SuccessState};
 
 /// The page size used when the caller sets none (the API's own default).
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -195,11 +195,11 @@ impl Order {
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use kontur_extern::paging::{DocflowFilter, Order};
-/// use kontur_extern::raw::types::{DocflowType, SuccessState};
+/// use kontur_extern::vocab::{DocflowType, SuccessState};
 ///
 /// let filter = DocflowFilter::new()
-///     .docflow_type(DocflowType::from("urn:docflow:fns534-demand".to_owned()))
-///     .success_state(SuccessState::from("urn:docflow-state:failed".to_owned()))
+///     .docflow_type(DocflowType::Fns534Demand)
+///     .success_state(SuccessState::Failed)
 ///     .created_from(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap())
 ///     .order_by(Order::Descending);
 /// assert_eq!(filter.types(), ["fns534-demand"]);
@@ -297,7 +297,7 @@ impl DocflowFilter {
 
     /// Adds a docflow type (repeatable). The `urn:docflow:` prefix is removed, as the API wants.
     pub fn docflow_type(mut self, docflow_type: DocflowType) -> Self {
-        self.types.push(without_prefix(docflow_type.as_str(), "urn:docflow:"));
+        self.types.push(docflow_type.short_name().to_owned());
         self
     }
 

@@ -461,7 +461,7 @@ async fn drafts_builders_hold_documents_and_files() {
     let client = layer_client(&server);
     let account = client.account(account());
     let meta = types::DraftsBuilderMeta {
-        builder_type: Some(types::DraftsBuilderType::from(
+        builder_type: Some(kontur_extern::vocab::DraftsBuilderType::from(
             "urn:drafts-builder:fns534-inventory".to_owned(),
         )),
         ..Default::default()

@@ -9,7 +9,7 @@ use futures::{StreamExt, TryStreamExt};
 use httpmock::prelude::*;
 use kontur_extern::ids::{AccountId, DocflowId, DocumentId, OrganizationId};
 use kontur_extern::paging::{DocflowFilter, Order};
-use kontur_extern::raw::types::{DocflowType, SuccessState};
+use kontur_extern::vocab::{DocflowType, SuccessState};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "bd0cd3f6-315d-4f03-a9cc-3507f63265ed";
@@ -153,10 +153,10 @@ async fn docflow_search_sends_every_filter() {
         .await;
     let time = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let filter = DocflowFilter::new()
-        .docflow_type(DocflowType::from("urn:docflow:fns534-report".to_owned()))
+        .docflow_type(DocflowType::Fns534Report)
         .docflow_type_name("urn:docflow:pfr-letter")
-        .success_state(SuccessState::from("urn:docflow-state:failed".to_owned()))
-        .success_state(SuccessState::from("warning".to_owned()))
+        .success_state(SuccessState::Failed)
+        .success_state(SuccessState::from("warning"))
         .pfr_letter_category("urn:pfr-letter-category:notice")
         .inn_kpp("7700000000-770001001")
         .organization(OrganizationId::from(id(ORGANIZATION)))

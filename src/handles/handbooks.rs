@@ -37,7 +37,7 @@ impl Handbooks {
                 let (skip, take) = wire(skip, take);
                 let mut call = ctx.raw().list_control_units().skip(skip).take(take);
                 if let Some(unit_type) = unit_type {
-                    call = call.type_(types::ControlUnitType::from(unit_type));
+                    call = call.type_(crate::vocab::ControlUnitType::from(unit_type));
                 }
                 if let Some(region) = region {
                     call = call.region(region);
@@ -74,7 +74,7 @@ impl Handbooks {
     }
 
     /// The entries of a handbook, page by page.
-    pub fn handbook(&self, handbook_type: types::HandbookType) -> Paged<types::HandbookItem> {
+    pub fn handbook(&self, handbook_type: crate::vocab::HandbookType) -> Paged<types::HandbookItem> {
         let ctx = self.ctx.clone();
         Paged::new(MAX_PAGE_SIZE, move |skip, take| {
             let (ctx, handbook_type) = (ctx.clone(), handbook_type.clone());
