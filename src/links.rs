@@ -562,3 +562,64 @@ fn bytes_of(body: Bytes, status: reqwest::StatusCode, trace_id: Option<String>) 
             }))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(base: &str) -> Url {
+        Url::parse(base).unwrap()
+    }
+
+    #[test]
+    fn relative_hrefs_resolve_under_the_api_base() {
+        let root = api("https://extern-api.testkontur.ru/");
+        assert_eq!(
+            resolve_href(&root, "/v1/a/docflows").unwrap().as_str(),
+            "https://extern-api.testkontur.ru/v1/a/docflows"
+        );
+        assert_eq!(
+            resolve_href(&root, "v1/a?x=1").unwrap().as_str(),
+            "https://extern-api.testkontur.ru/v1/a?x=1"
+        );
+        let mounted = api("https://proxy.example/extern/");
+        assert_eq!(
+            resolve_href(&mounted, "/v1/a").unwrap().as_str(),
+            "https://proxy.example/extern/v1/a"
+        );
+        assert_eq!(
+            resolve_href(&mounted, "/extern/v1/a").unwrap().as_str(),
+            "https://proxy.example/extern/v1/a"
+        );
+    }
+
+    #[test]
+    fn only_the_api_origin_is_accepted() {
+        let root = api("https://extern-api.testkontur.ru/");
+        assert!(resolve_href(&root, "https://extern-api.testkontur.ru:443/v1/a").is_ok());
+        for foreign in [
+            "https://evil.example/v1/a",
+            "http://extern-api.testkontur.ru/v1/a",
+            "https://extern-api.testkontur.ru:8443/v1/a",
+            "//evil.example/v1/a",
+        ] {
+            assert!(
+                matches!(resolve_href(&root, foreign), Err(LinkError::ForeignHost { .. })),
+                "{foreign}"
+            );
+        }
+        assert!(matches!(
+            resolve_href(&root, "ftp://extern-api.testkontur.ru/x"),
+            Err(LinkError::InvalidHref { .. })
+        ));
+    }
+
+    #[test]
+    fn the_document_type_of_a_reply_link_has_no_urn_prefix() {
+        let link: Link = serde_json::from_value(serde_json::json!({
+            "rel": "reply", "href": "/v1/a/docflows/b/documents/c/generate-reply?documentType=urn%3Adocument%3Afns534-ion-receipt"
+        }))
+        .unwrap();
+        assert_eq!(link.document_type().as_deref(), Some("fns534-ion-receipt"));
+    }
+}

@@ -766,6 +766,19 @@ fn empty_api_error() -> ApiError {
     serde_json::from_value(serde_json::json!({})).expect("ApiError has no required fields")
 }
 
+/// `task.await` is `task.wait().await`: poll with the task's policy until its typed result.
+impl<K: TaskKind> std::future::IntoFuture for Task<K>
+where
+    K::Output: 'static,
+{
+    type Output = Result<K::Output, Error>;
+    type IntoFuture = futures::future::BoxFuture<'static, Self::Output>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.wait())
+    }
+}
+
 fn task_type_of(task: &ApiTask) -> Option<String> {
     task.task_type.as_ref().map(|kind| kind.as_str().to_owned())
 }

@@ -329,3 +329,40 @@ async fn handbooks_are_streams() {
         .unwrap();
     assert_eq!(forms.len(), 1);
 }
+
+#[tokio::test]
+async fn reports_tables_are_paged_through_the_request_body() {
+    let server = MockServer::start_async().await;
+    let first = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/v1/{ACCOUNT}/reports-tables/search"))
+                .json_body_includes(json!({ "skip": 0, "take": 1 }).to_string());
+            then.status(200)
+                .json_body(json!({ "total-count": 2, "reports-tables": [{ "organization-id": ORGANIZATION }] }));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/v1/{ACCOUNT}/reports-tables/search"))
+                .json_body_includes(json!({ "skip": 1, "take": 1 }).to_string());
+            then.status(200)
+                .json_body(json!({ "total-count": 2, "reports-tables": [{ "organization-id": ORGANIZATION }] }));
+        })
+        .await;
+    let client = layer_client(&server);
+    let request = kontur_extern::raw::types::SearchReportsTablesRequest {
+        organization_ids: vec![id(ORGANIZATION)],
+        ..Default::default()
+    };
+    let tables: Vec<_> = client
+        .account(account())
+        .reports_tables(request)
+        .page_size(1)
+        .try_collect()
+        .await
+        .expect("tables");
+    assert_eq!(tables.len(), 2);
+    assert_eq!((first.calls_async().await, second.calls_async().await), (1, 1));
+}

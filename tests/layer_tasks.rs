@@ -293,7 +293,7 @@ async fn send_that_succeeds_gives_the_docflow() {
         .send_forced()
         .await
         .expect("send starts");
-    let outcome = send.wait().await.expect("sent");
+    let outcome = send.await.expect("sent"); // a task is a future of its typed result
     let docflow = outcome.docflow().expect("a docflow");
     assert_eq!(docflow.docflow_id(), DocflowId::from(id(DOCFLOW)));
     assert_eq!(
