@@ -950,7 +950,9 @@ impl TaskConflict {
         &self.failure
     }
 
-    /// A ticket for the blocking task, when the layer knows where it is polled (draft calls do).
+    /// A ticket for the blocking task, when the layer knows where it is polled: calls on a draft
+    /// or a drafts builder (their tasks live on that object). For docflow calls the blocking task
+    /// may belong to another document or reply, so only its id and type are known.
     pub fn blocking_task(&self) -> Option<TaskTicket<AnyTask>> {
         Some(TaskTicket::new(self.blocking_task_id?, self.location.clone()?))
     }

@@ -392,7 +392,7 @@ impl DocflowDocumentHandle {
             .document_id(self.id)
             .deferred(true)
             .body(body);
-        let task = self.ctx.run(Some(self.task_location()), call.send()).await?;
+        let task = self.ctx.run(None, call.send()).await?;
         Ok(Task::started(self.ctx.clone(), self.task_location(), task))
     }
 
@@ -666,7 +666,7 @@ impl InventoryDocumentHandle {
             .document_id(self.id)
             .deferred(true)
             .body(body);
-        let task = d.ctx.run(Some(self.task_location()), call.send()).await?;
+        let task = d.ctx.run(None, call.send()).await?;
         Ok(Task::started(d.ctx.clone(), self.task_location(), task))
     }
 }

@@ -252,7 +252,9 @@ impl ReplyHandle {
 
     /// Reads the reply.
     pub async fn get(&self) -> Result<types::ReplyDocument, Error> {
-        let lock = Some(self.task_location());
+        // The task holding a docflow lock may belong to another document or reply: the
+        // conflict names it, but where it is polled is unknown here.
+        let lock = None;
         match self.inventory {
             None => {
                 let call = self
@@ -283,7 +285,9 @@ impl ReplyHandle {
 
     /// Saves the signature (detached CMS bytes) of the reply.
     pub async fn put_signature(&self, signature: impl Into<Vec<u8>>) -> Result<types::ReplyDocument, Error> {
-        let lock = Some(self.task_location());
+        // The task holding a docflow lock may belong to another document or reply: the
+        // conflict names it, but where it is polled is unknown here.
+        let lock = None;
         match self.inventory {
             None => {
                 let call = self
@@ -316,7 +320,9 @@ impl ReplyHandle {
 
     /// Replaces the reply's content (when the generated one needs changes before signing).
     pub async fn put_content(&self, content: impl Into<Vec<u8>>) -> Result<types::ReplyDocument, Error> {
-        let lock = Some(self.task_location());
+        // The task holding a docflow lock may belong to another document or reply: the
+        // conflict names it, but where it is polled is unknown here.
+        let lock = None;
         match self.inventory {
             None => {
                 let call = self
@@ -350,7 +356,9 @@ impl ReplyHandle {
     /// Sends the signed reply; `sender_ip` is the signer's IP address when the regulator wants it.
     /// The answer is the docflow.
     pub async fn send(&self, sender_ip: Option<String>) -> Result<types::Docflow, Error> {
-        let lock = Some(self.task_location());
+        // The task holding a docflow lock may belong to another document or reply: the
+        // conflict names it, but where it is polled is unknown here.
+        let lock = None;
         let body = types::SendReplyRequest {
             sender_ip,
             ..Default::default()
@@ -448,7 +456,7 @@ impl PfrReplyHandle {
             .docflow_id(self.docflow)
             .document_id(self.document)
             .reply_id(self.id);
-        self.ctx.run(Some(self.task_location()), call.send()).await
+        self.ctx.run(None, call.send()).await
     }
 
     /// Saves the signature of one document of the reply.
@@ -467,7 +475,7 @@ impl PfrReplyHandle {
             .reply_id(self.id)
             .reply_document_id(document)
             .body(signature.into());
-        self.ctx.run_unit(Some(self.task_location()), call.send()).await
+        self.ctx.run_unit(None, call.send()).await
     }
 
     /// Replaces the decrypted content of one document of the reply.
@@ -486,7 +494,7 @@ impl PfrReplyHandle {
             .reply_id(self.id)
             .reply_document_id(document)
             .body(content.into());
-        self.ctx.run_unit(Some(self.task_location()), call.send()).await
+        self.ctx.run_unit(None, call.send()).await
     }
 
     /// Sends the signed reply; the answer is the docflow.
@@ -504,7 +512,7 @@ impl PfrReplyHandle {
             .document_id(self.document)
             .reply_id(self.id)
             .body(body);
-        self.ctx.run(Some(self.task_location()), call.send()).await
+        self.ctx.run(None, call.send()).await
     }
 
     /// A task of this reply (cloud signing), untyped.
