@@ -136,11 +136,7 @@ impl LinkRel {
     pub fn as_str(&self) -> &str {
         match self {
             LinkRel::Other(text) => text,
-            known => KNOWN_RELS
-                .iter()
-                .find(|(_, rel)| rel == known)
-                .map(|(text, _)| *text)
-                .unwrap_or_default(),
+            known => KNOWN_RELS.iter().find(|(_, rel)| rel == known).map(|(text, _)| *text).unwrap_or_default(),
         }
     }
 }
@@ -179,16 +175,12 @@ impl Link {
         let from_name = self.name.as_deref().filter(|name| !name.is_empty()).map(str::to_owned);
         let from_href = || {
             let href = self.href.as_deref()?;
-            let url = Url::parse(href)
-                .or_else(|_| Url::parse("http://relative.invalid/")?.join(href))
-                .ok()?;
+            let url = Url::parse(href).or_else(|_| Url::parse("http://relative.invalid/")?.join(href)).ok()?;
             url.query_pairs()
                 .find(|(key, _)| key.eq_ignore_ascii_case("documentType"))
                 .map(|(_, value)| value.into_owned())
         };
-        from_name
-            .or_else(from_href)
-            .map(|kind| kind.strip_prefix("urn:document:").map(str::to_owned).unwrap_or(kind))
+        from_name.or_else(from_href).map(|kind| kind.strip_prefix("urn:document:").map(str::to_owned).unwrap_or(kind))
     }
 }
 
@@ -300,10 +292,7 @@ fn origin_of(url: &Url) -> String {
 /// Resolves `href` against the API base `api`: absolute URLs must be on the API host; a
 /// path-absolute href (`/v1/...`) keeps a base path the API is mounted under.
 pub(crate) fn resolve_href(api: &Url, href: &str) -> Result<Url, LinkError> {
-    let invalid = |reason: String| LinkError::InvalidHref {
-        href: href.to_owned(),
-        reason,
-    };
+    let invalid = |reason: String| LinkError::InvalidHref { href: href.to_owned(), reason };
     let url = match Url::parse(href) {
         Ok(url) => url,
         Err(url::ParseError::RelativeUrlWithoutBase) => {
@@ -323,11 +312,7 @@ pub(crate) fn resolve_href(api: &Url, href: &str) -> Result<Url, LinkError> {
     }
     let (origin, api_origin) = (origin_of(&url), origin_of(api));
     if !origin.eq_ignore_ascii_case(&api_origin) {
-        return Err(LinkError::ForeignHost {
-            href: href.to_owned(),
-            origin,
-            api_origin,
-        });
+        return Err(LinkError::ForeignHost { href: href.to_owned(), origin, api_origin });
     }
     Ok(url)
 }
@@ -358,9 +343,7 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub fn links(&self) -> Links {
-        Links {
-            ctx: Ctx::new(self.clone()),
-        }
+        Links { ctx: Ctx::new(self.clone()) }
     }
 }
 
@@ -373,11 +356,11 @@ impl Links {
 
     /// The absolute URL the link leads to, checked to be on the API host.
     pub fn resolve(&self, link: &Link) -> Result<Url, Error> {
-        let href = link.href.as_deref().filter(|href| !href.is_empty()).ok_or_else(|| {
-            link_error(LinkError::MissingHref {
-                rel: link.rel.clone().unwrap_or_default(),
-            })
-        })?;
+        let href = link
+            .href
+            .as_deref()
+            .filter(|href| !href.is_empty())
+            .ok_or_else(|| link_error(LinkError::MissingHref { rel: link.rel.clone().unwrap_or_default() }))?;
         if link.templated == Some(true) {
             return Err(link_error(LinkError::Templated { href: href.to_owned() }));
         }
@@ -467,13 +450,9 @@ impl Links {
         operation: &'static str,
     ) -> Result<(reqwest::StatusCode, Option<String>, Bytes), Error> {
         let mut request = Request::new(method, url);
-        request
-            .headers_mut()
-            .insert(ACCEPT, HeaderValue::from_static("application/json"));
+        request.headers_mut().insert(ACCEPT, HeaderValue::from_static("application/json"));
         if let Some(body) = body {
-            request
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            request.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             *request.body_mut() = Some(body.into());
         }
         if let Some(timeout) = self.ctx.options.timeout_value() {
@@ -499,24 +478,14 @@ async fn read_answer(
 ) -> Result<(reqwest::StatusCode, Option<String>, Bytes), Error> {
     let status = response.status();
     let trace_id = trace_id_of(response.headers());
-    let body = response
-        .bytes()
-        .await
-        .map_err(|source| transport_error(source, true, operation))?;
+    let body = response.bytes().await.map_err(|source| transport_error(source, true, operation))?;
     if status.is_success() {
         return Ok((status, trace_id, body));
     }
     match serde_json::from_slice::<types::ApiError>(&body) {
         Ok(error) => {
-            let trace_id = trace_id
-                .or_else(|| error.trace_id.clone())
-                .or_else(|| error.track_id.clone());
-            Err(Error::Api(Box::new(ApiFailure {
-                operation: Some(operation),
-                status,
-                trace_id,
-                body: error,
-            })))
+            let trace_id = trace_id.or_else(|| error.trace_id.clone()).or_else(|| error.track_id.clone());
+            Err(Error::Api(Box::new(ApiFailure { operation: Some(operation), status, trace_id, body: error })))
         }
         Err(_) => Err(Error::UnexpectedStatus(Box::new(UnexpectedStatus {
             operation: Some(operation),
@@ -549,18 +518,15 @@ fn bytes_of(body: Bytes, status: reqwest::StatusCode, trace_id: Option<String>) 
         return Ok(body);
     }
     let text: String = decode_json(&body, status, trace_id.clone(), FOLLOW_LINK_OPERATION)?;
-    types::Base64Bytes(text.trim().to_owned())
-        .decode()
-        .map(Bytes::from)
-        .map_err(|error| {
-            Error::Decode(Box::new(DecodeFailure {
-                operation: Some(FOLLOW_LINK_OPERATION),
-                status: Some(status),
-                trace_id,
-                excerpt: excerpt(&body),
-                source: serde::de::Error::custom(format!("a JSON string that is not base64: {error}")),
-            }))
-        })
+    types::Base64Bytes(text.trim().to_owned()).decode().map(Bytes::from).map_err(|error| {
+        Error::Decode(Box::new(DecodeFailure {
+            operation: Some(FOLLOW_LINK_OPERATION),
+            status: Some(status),
+            trace_id,
+            excerpt: excerpt(&body),
+            source: serde::de::Error::custom(format!("a JSON string that is not base64: {error}")),
+        }))
+    })
 }
 
 #[cfg(test)]
@@ -578,19 +544,10 @@ mod tests {
             resolve_href(&root, "/v1/a/docflows").unwrap().as_str(),
             "https://extern-api.testkontur.ru/v1/a/docflows"
         );
-        assert_eq!(
-            resolve_href(&root, "v1/a?x=1").unwrap().as_str(),
-            "https://extern-api.testkontur.ru/v1/a?x=1"
-        );
+        assert_eq!(resolve_href(&root, "v1/a?x=1").unwrap().as_str(), "https://extern-api.testkontur.ru/v1/a?x=1");
         let mounted = api("https://proxy.example/extern/");
-        assert_eq!(
-            resolve_href(&mounted, "/v1/a").unwrap().as_str(),
-            "https://proxy.example/extern/v1/a"
-        );
-        assert_eq!(
-            resolve_href(&mounted, "/extern/v1/a").unwrap().as_str(),
-            "https://proxy.example/extern/v1/a"
-        );
+        assert_eq!(resolve_href(&mounted, "/v1/a").unwrap().as_str(), "https://proxy.example/extern/v1/a");
+        assert_eq!(resolve_href(&mounted, "/extern/v1/a").unwrap().as_str(), "https://proxy.example/extern/v1/a");
     }
 
     #[test]
@@ -603,15 +560,9 @@ mod tests {
             "https://extern-api.testkontur.ru:8443/v1/a",
             "//evil.example/v1/a",
         ] {
-            assert!(
-                matches!(resolve_href(&root, foreign), Err(LinkError::ForeignHost { .. })),
-                "{foreign}"
-            );
+            assert!(matches!(resolve_href(&root, foreign), Err(LinkError::ForeignHost { .. })), "{foreign}");
         }
-        assert!(matches!(
-            resolve_href(&root, "ftp://extern-api.testkontur.ru/x"),
-            Err(LinkError::InvalidHref { .. })
-        ));
+        assert!(matches!(resolve_href(&root, "ftp://extern-api.testkontur.ru/x"), Err(LinkError::InvalidHref { .. })));
     }
 
     #[test]

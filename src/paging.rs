@@ -55,10 +55,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// A page of `items` out of `total_count` (negative counts are treated as unknown).
     pub fn new(items: Vec<T>, total_count: Option<i64>) -> Self {
-        Self {
-            items,
-            total_count: total_count.and_then(|count| u64::try_from(count).ok()),
-        }
+        Self { items, total_count: total_count.and_then(|count| u64::try_from(count).ok()) }
     }
 }
 
@@ -140,9 +137,7 @@ impl<T> Stream for Paged<T> {
             if this.done {
                 return Poll::Ready(None);
             }
-            let loading = this
-                .loading
-                .get_or_insert_with(|| (this.fetch)(this.skip, this.page_size));
+            let loading = this.loading.get_or_insert_with(|| (this.fetch)(this.skip, this.page_size));
             let page = match loading.as_mut().poll(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(page) => page,
@@ -364,8 +359,7 @@ impl DocflowFilter {
 
     /// Adds a PFR letter category (repeatable); the `urn:pfr-letter-category:` prefix is removed.
     pub fn pfr_letter_category(mut self, category: &str) -> Self {
-        self.pfr_letter_categories
-            .push(without_prefix(category, "urn:pfr-letter-category:"));
+        self.pfr_letter_categories.push(without_prefix(category, "urn:pfr-letter-category:"));
         self
     }
 
@@ -377,8 +371,7 @@ impl DocflowFilter {
 
     /// Adds a success state (repeatable); the `urn:docflow-state:` prefix is removed.
     pub fn success_state(mut self, state: SuccessState) -> Self {
-        self.success_states
-            .push(without_prefix(state.as_str(), "urn:docflow-state:"));
+        self.success_states.push(without_prefix(state.as_str(), "urn:docflow-state:"));
         self
     }
 
@@ -470,8 +463,5 @@ pub(crate) use apply_docflow_filter;
 
 /// `skip` as the API's `int64`, `take` as its `int32`.
 pub(crate) fn wire(skip: u64, take: u32) -> (i64, i32) {
-    (
-        i64::try_from(skip).unwrap_or(i64::MAX),
-        i32::try_from(take).unwrap_or(i32::MAX),
-    )
+    (i64::try_from(skip).unwrap_or(i64::MAX), i32::try_from(take).unwrap_or(i32::MAX))
 }

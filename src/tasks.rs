@@ -89,11 +89,7 @@ impl WaitPolicy {
 
     /// How much each pause grows (at least 1.0: constant pauses).
     pub fn multiplier(mut self, multiplier: f64) -> Self {
-        self.multiplier = if multiplier.is_finite() {
-            multiplier.max(1.0)
-        } else {
-            1.0
-        };
+        self.multiplier = if multiplier.is_finite() { multiplier.max(1.0) } else { 1.0 };
         self
     }
 
@@ -222,21 +218,10 @@ impl TaskLocation {
         let raw = ctx.raw();
         match *self {
             TaskLocation::Draft { account_id, draft_id } => {
-                ctx.run(
-                    None,
-                    raw.get_draft_task()
-                        .account_id(account_id)
-                        .draft_id(draft_id)
-                        .api_task_id(task)
-                        .send(),
-                )
-                .await
+                ctx.run(None, raw.get_draft_task().account_id(account_id).draft_id(draft_id).api_task_id(task).send())
+                    .await
             }
-            TaskLocation::DraftDocument {
-                account_id,
-                draft_id,
-                document_id,
-            } => {
+            TaskLocation::DraftDocument { account_id, draft_id, document_id } => {
                 ctx.run(
                     None,
                     raw.get_draft_document_task()
@@ -248,11 +233,7 @@ impl TaskLocation {
                 )
                 .await
             }
-            TaskLocation::DocflowDocument {
-                account_id,
-                docflow_id,
-                document_id,
-            } => {
+            TaskLocation::DocflowDocument { account_id, docflow_id, document_id } => {
                 ctx.run(
                     None,
                     raw.get_docflow_document_task()
@@ -284,12 +265,7 @@ impl TaskLocation {
                 )
                 .await
             }
-            TaskLocation::Reply {
-                account_id,
-                docflow_id,
-                document_id,
-                reply_id,
-            } => {
+            TaskLocation::Reply { account_id, docflow_id, document_id, reply_id } => {
                 ctx.run(
                     None,
                     raw.get_reply_task()
@@ -302,12 +278,7 @@ impl TaskLocation {
                 )
                 .await
             }
-            TaskLocation::PfrReply {
-                account_id,
-                docflow_id,
-                document_id,
-                reply_id,
-            } => {
+            TaskLocation::PfrReply { account_id, docflow_id, document_id, reply_id } => {
                 ctx.run(
                     None,
                     raw.get_pfr_reply_task()
@@ -342,10 +313,7 @@ impl TaskLocation {
                 )
                 .await
             }
-            TaskLocation::DraftsBuilder {
-                account_id,
-                drafts_builder_id,
-            } => {
+            TaskLocation::DraftsBuilder { account_id, drafts_builder_id } => {
                 ctx.run(
                     None,
                     raw.get_drafts_builder_task()
@@ -375,10 +343,7 @@ pub trait TaskKind: Send + Sync + 'static {
 }
 
 fn result_as<T: serde::de::DeserializeOwned>(task: &ApiTask) -> Result<T, String> {
-    let value = task
-        .task_result
-        .clone()
-        .ok_or_else(|| "the succeeded task has no task-result".to_owned())?;
+    let value = task.task_result.clone().ok_or_else(|| "the succeeded task has no task-result".to_owned())?;
     serde_json::from_value(value).map_err(|error| format!("task-result does not decode: {error}"))
 }
 
@@ -438,22 +403,12 @@ impl TaskKind for SendDraft {
     const NAME: &'static str = "send";
 
     fn decode(task: &ApiTask) -> Result<Self::Output, String> {
-        let value = task
-            .task_result
-            .as_ref()
-            .ok_or_else(|| "the succeeded task has no task-result".to_owned())?;
+        let value = task.task_result.as_ref().ok_or_else(|| "the succeeded task has no task-result".to_owned())?;
         // A docflow's id is a UUID; a failure's id is a URN and it carries a status code or message.
-        let is_docflow = value
-            .get("id")
-            .and_then(|id| id.as_str())
-            .is_some_and(|id| id.parse::<uuid::Uuid>().is_ok())
+        let is_docflow = value.get("id").and_then(|id| id.as_str()).is_some_and(|id| id.parse::<uuid::Uuid>().is_ok())
             && value.get("status-code").is_none()
             && value.get("message").is_none();
-        if is_docflow {
-            result_as(task).map(SendOutcome::Sent)
-        } else {
-            result_as(task).map(SendOutcome::NotSent)
-        }
+        if is_docflow { result_as(task).map(SendOutcome::Sent) } else { result_as(task).map(SendOutcome::NotSent) }
     }
 }
 
@@ -467,9 +422,7 @@ impl TaskKind for Print {
 
     fn decode(task: &ApiTask) -> Result<Self::Output, String> {
         let result: types::PrintResult = result_as(task)?;
-        result
-            .content_id()
-            .ok_or_else(|| "the print result has no content-id".to_owned())
+        result.content_id().ok_or_else(|| "the print result has no content-id".to_owned())
     }
 }
 
@@ -492,10 +445,7 @@ impl TaskKind for Build {
 
     fn decode(task: &ApiTask) -> Result<Self::Output, String> {
         let result: types::DraftsBuilderBuildResult = result_as(task)?;
-        Ok(BuildOutcome {
-            draft_ids: result.draft_ids(),
-            errors: result.error_drafts_builder_documents,
-        })
+        Ok(BuildOutcome { draft_ids: result.draft_ids(), errors: result.error_drafts_builder_documents })
     }
 }
 
@@ -553,11 +503,7 @@ pub struct TaskTicket<K> {
 impl<K> TaskTicket<K> {
     /// A ticket for task `task_id` polled at `location`.
     pub fn new(task_id: TaskId, location: TaskLocation) -> Self {
-        Self {
-            task_id,
-            location,
-            kind: PhantomData,
-        }
+        Self { task_id, location, kind: PhantomData }
     }
 }
 
@@ -582,10 +528,7 @@ impl<K> PartialEq for TaskTicket<K> {
 
 impl<K> fmt::Debug for TaskTicket<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskTicket")
-            .field("task_id", &self.task_id)
-            .field("location", &self.location)
-            .finish()
+        f.debug_struct("TaskTicket").field("task_id", &self.task_id).field("location", &self.location).finish()
     }
 }
 
@@ -632,12 +575,7 @@ impl<K> fmt::Debug for Task<K> {
 
 impl<K: TaskKind> Task<K> {
     pub(crate) fn new(ctx: Ctx, ticket: TaskTicket<K>, last: Option<ApiTask>) -> Self {
-        Self {
-            ctx,
-            ticket,
-            last,
-            policy: WaitPolicy::default(),
-        }
+        Self { ctx, ticket, last, policy: WaitPolicy::default() }
     }
 
     /// The task started by an answer (the `ApiTask` of a `deferred=true` call).
@@ -727,9 +665,7 @@ impl<K: TaskKind> Task<K> {
         let Some(deadline) = deadline else { return Ok(interval) };
         let now = Instant::now();
         if now >= deadline {
-            return Err(self.error(TaskErrorKind::DeadlineExceeded {
-                waited: started.elapsed(),
-            }));
+            return Err(self.error(TaskErrorKind::DeadlineExceeded { waited: started.elapsed() }));
         }
         Ok(interval.min(deadline - now))
     }
@@ -738,16 +674,10 @@ impl<K: TaskKind> Task<K> {
         match state_of(&task) {
             TaskState::Failed => {
                 let error = task.error.clone().unwrap_or_else(empty_api_error);
-                Err(self.error(TaskErrorKind::Failed {
-                    task_type: task_type_of(&task),
-                    error,
-                }))
+                Err(self.error(TaskErrorKind::Failed { task_type: task_type_of(&task), error }))
             }
             _ => K::decode(&task).map_err(|message| {
-                self.error(TaskErrorKind::UnexpectedResult {
-                    task_type: task_type_of(&task),
-                    message,
-                })
+                self.error(TaskErrorKind::UnexpectedResult { task_type: task_type_of(&task), message })
             }),
         }
     }
@@ -991,25 +921,17 @@ pub(crate) fn busy_from(error: Error, location: Option<TaskLocation>) -> Error {
     let failure = match error {
         Error::Api(failure)
             if failure.status == reqwest::StatusCode::CONFLICT
-                && failure
-                    .body
-                    .id
-                    .as_deref()
-                    .is_some_and(|id| id.eq_ignore_ascii_case(CONCURRENT_TASK_ERROR_ID)) =>
+                && failure.body.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(CONCURRENT_TASK_ERROR_ID)) =>
         {
             failure
         }
         other => return other,
     };
     let concurrent = failure.body.context.get("concurrent-task");
-    let blocking_task_id = concurrent
-        .and_then(|task| task.get("id"))
-        .and_then(|id| id.as_str())
-        .and_then(|id| id.parse().ok());
-    let blocking_task_type = concurrent
-        .and_then(|task| task.get("task-type"))
-        .and_then(|kind| kind.as_str())
-        .map(str::to_owned);
+    let blocking_task_id =
+        concurrent.and_then(|task| task.get("id")).and_then(|id| id.as_str()).and_then(|id| id.parse().ok());
+    let blocking_task_type =
+        concurrent.and_then(|task| task.get("task-type")).and_then(|kind| kind.as_str()).map(str::to_owned);
     Error::Task(Box::new(TaskError {
         task_id: None,
         kind_name: "task",

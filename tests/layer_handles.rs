@@ -63,22 +63,18 @@ async fn a_draft_is_created_filled_signed_and_read_back() {
     let server = MockServer::start_async().await;
     let create = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("/v1/{ACCOUNT}/drafts"))
-                .json_body(json!({
-                    "sender": { "inn": "7700000000", "kpp": "770001001" },
-                    "recipient": { "ifns-code": "0087" },
-                    "payer": { "inn": "7700000000" },
-                    "related-document": { "related-docflow-id": DOCFLOW, "related-document-id": DOCUMENT }
-                }));
+            when.method(POST).path(format!("/v1/{ACCOUNT}/drafts")).json_body(json!({
+                "sender": { "inn": "7700000000", "kpp": "770001001" },
+                "recipient": { "ifns-code": "0087" },
+                "payer": { "inn": "7700000000" },
+                "related-document": { "related-docflow-id": DOCFLOW, "related-document-id": DOCUMENT }
+            }));
             then.status(200).json_body(json!({ "id": DRAFT, "status": "new" }));
         })
         .await;
     let add_document = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(draft_path("/documents"))
-                .json_body(json!({ "content-id": CONTENT }));
+            when.method(POST).path(draft_path("/documents")).json_body(json!({ "content-id": CONTENT }));
             then.status(200).json_body(json!({ "id": DOCUMENT }));
         })
         .await;
@@ -92,25 +88,20 @@ async fn a_draft_is_created_filled_signed_and_read_back() {
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path(draft_path(&format!("/documents/{DOCUMENT}/signatures/{SIGNATURE}")));
-            then.status(200)
-                .json_body(json!({ "id": SIGNATURE, "title": "Ivanov" }));
+            when.method(GET).path(draft_path(&format!("/documents/{DOCUMENT}/signatures/{SIGNATURE}")));
+            then.status(200).json_body(json!({ "id": SIGNATURE, "title": "Ivanov" }));
         })
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET).path(draft_path(&format!(
-                "/documents/{DOCUMENT}/signatures/{SIGNATURE}/content"
-            )));
+            when.method(GET).path(draft_path(&format!("/documents/{DOCUMENT}/signatures/{SIGNATURE}/content")));
             then.status(200).json_body(json!("c2lnbmF0dXJl"));
         })
         .await;
     server
         .mock_async(|when, then| {
             when.method(GET).path(draft_path(&format!("/documents/{DOCUMENT}")));
-            then.status(200)
-                .json_body(json!({ "id": DOCUMENT, "signatures": [{ "id": SIGNATURE }] }));
+            then.status(200).json_body(json!({ "id": DOCUMENT, "signatures": [{ "id": SIGNATURE }] }));
         })
         .await;
     server
@@ -134,27 +125,16 @@ async fn a_draft_is_created_filled_signed_and_read_back() {
             when.method(PUT)
                 .path(draft_path("/meta"))
                 .json_body(json!({ "recipient": { "ifns-code": "0088" }, "sender": { "inn": "7700000000" } }));
-            then.status(200)
-                .json_body(json!({ "recipient": { "ifns-code": "0088" } }));
+            then.status(200).json_body(json!({ "recipient": { "ifns-code": "0088" } }));
         })
         .await;
 
     let client = layer_client(&server);
     let drafts = client.account(account()).drafts();
     let new = NewDraft::new(
-        types::DraftSender {
-            inn: Some("7700000000".into()),
-            kpp: Some("770001001".into()),
-            ..Default::default()
-        },
-        types::DraftRecipient {
-            ifns_code: Some("0087".into()),
-            ..Default::default()
-        },
-        types::DraftPayer {
-            inn: Some("7700000000".into()),
-            ..Default::default()
-        },
+        types::DraftSender { inn: Some("7700000000".into()), kpp: Some("770001001".into()), ..Default::default() },
+        types::DraftRecipient { ifns_code: Some("0087".into()), ..Default::default() },
+        types::DraftPayer { inn: Some("7700000000".into()), ..Default::default() },
     )
     .related_document(DocflowId::from(id(DOCFLOW)), DocumentId::from(id(DOCUMENT)));
     let created = drafts.create(new).await.expect("created");
@@ -162,10 +142,7 @@ async fn a_draft_is_created_filled_signed_and_read_back() {
     let draft = client.account(account()).draft(created.draft_id());
 
     let document = draft
-        .add_document(types::DraftDocumentRequest {
-            content_id: Some(id(CONTENT)),
-            ..Default::default()
-        })
+        .add_document(types::DraftDocumentRequest { content_id: Some(id(CONTENT)), ..Default::default() })
         .await
         .expect("document added");
     add_document.assert_async().await;
@@ -173,25 +150,15 @@ async fn a_draft_is_created_filled_signed_and_read_back() {
     let signature = document.signatures().add(b"signature").await.expect("signed");
     add_signature.assert_async().await;
     assert_eq!(signature.signature_id(), SignatureId::from(id(SIGNATURE)));
-    let read = document
-        .signatures()
-        .get(signature.signature_id())
-        .await
-        .expect("signature");
+    let read = document.signatures().get(signature.signature_id()).await.expect("signature");
     assert_eq!(read.title.as_deref(), Some("Ivanov"));
-    assert_eq!(
-        &document.signatures().content(signature.signature_id()).await.unwrap()[..],
-        b"signature"
-    );
+    assert_eq!(&document.signatures().content(signature.signature_id()).await.unwrap()[..], b"signature");
     assert_eq!(document.signatures().list().await.unwrap().len(), 1);
     let documents = draft.documents().await.expect("documents through links");
     assert_eq!(documents[0].document_id(), document.id());
 
     let mut meta = draft.meta().await.expect("meta");
-    meta.recipient = Some(types::DraftRecipient {
-        ifns_code: Some("0088".into()),
-        ..Default::default()
-    });
+    meta.recipient = Some(types::DraftRecipient { ifns_code: Some("0088".into()), ..Default::default() });
     let updated = draft.update_meta(meta).await.expect("meta updated");
     update_meta.assert_async().await;
     assert_eq!(updated.recipient.and_then(|r| r.ifns_code).as_deref(), Some("0088"));
@@ -203,20 +170,13 @@ async fn errors_name_the_operation_status_and_trace_id() {
     server
         .mock_async(|when, then| {
             when.method(GET).path(draft_path(""));
-            then.status(404)
-                .header("X-Kontur-Trace-Id", "trace-404")
-                .json_body(json!({
-                    "id": "urn:error:externapi:draftNotFound", "message": "no such draft"
-                }));
+            then.status(404).header("X-Kontur-Trace-Id", "trace-404").json_body(json!({
+                "id": "urn:error:externapi:draftNotFound", "message": "no such draft"
+            }));
         })
         .await;
     let client = layer_client(&server);
-    let error = client
-        .account(account())
-        .draft(DraftId::from(id(DRAFT)))
-        .get()
-        .await
-        .expect_err("404");
+    let error = client.account(account()).draft(DraftId::from(id(DRAFT))).get().await.expect_err("404");
     assert_eq!(error.operation(), Some("get_draft"));
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(error.trace_id(), Some("trace-404"));
@@ -229,15 +189,11 @@ async fn per_call_options_reach_the_transport() {
     server
         .mock_async(|when, then| {
             when.method(GET).path(format!("/v1/{ACCOUNT}"));
-            then.status(200)
-                .delay(Duration::from_millis(400))
-                .json_body(json!({ "id": ACCOUNT }));
+            then.status(200).delay(Duration::from_millis(400)).json_body(json!({ "id": ACCOUNT }));
         })
         .await;
     let client = layer_client(&server);
-    let impatient = client
-        .account(account())
-        .with_options(RequestOptions::new().timeout(Duration::from_millis(50)));
+    let impatient = client.account(account()).with_options(RequestOptions::new().timeout(Duration::from_millis(50)));
     let error = impatient.get().await.expect_err("times out");
     assert!(error.is_timeout(), "{error:?}");
     assert_eq!(error.operation(), Some("get_account"));
@@ -255,10 +211,7 @@ async fn a_handle_moves_into_a_spawned_task() {
         })
         .await;
     let draft = layer_client(&server).account(account()).draft(DraftId::from(id(DRAFT)));
-    let read = tokio::spawn(async move { draft.get().await })
-        .await
-        .expect("joined")
-        .expect("read");
+    let read = tokio::spawn(async move { draft.get().await }).await.expect("joined").expect("read");
     assert_eq!(read.draft_id(), DraftId::from(id(DRAFT)));
 }
 
@@ -269,8 +222,7 @@ async fn docflow_documents_contents_print_and_recognize() {
     server
         .mock_async(|when, then| {
             when.method(GET).path(docflow_path(""));
-            then.status(200)
-                .json_body(json!({ "id": DOCFLOW, "organization-id": ORGANIZATION }));
+            then.status(200).json_body(json!({ "id": DOCFLOW, "organization-id": ORGANIZATION }));
         })
         .await;
     server
@@ -293,11 +245,8 @@ async fn docflow_documents_contents_print_and_recognize() {
         .await;
     let recognize = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(doc("/recognize"))
-                .json_body(json!({ "content-id": CONTENT }));
-            then.status(200)
-                .json_body(json!({ "demand-number": "42", "demand-knd": "1160001" }));
+            when.method(POST).path(doc("/recognize")).json_body(json!({ "content-id": CONTENT }));
+            then.status(200).json_body(json!({ "demand-number": "42", "demand-knd": "1160001" }));
         })
         .await;
     let print = server
@@ -315,23 +264,11 @@ async fn docflow_documents_contents_print_and_recognize() {
     let documents = docflow.documents().await.expect("documents");
     let document = docflow.document(documents[0].document_id());
     assert_eq!(&document.decrypted_content().await.expect("content")[..], b"<demand/>");
-    assert_eq!(
-        document.signatures().await.expect("signatures")[0].signature_id(),
-        SignatureId::from(id(SIGNATURE))
-    );
-    let meta = document
-        .recognize(ContentId::from(id(CONTENT)))
-        .await
-        .expect("recognized");
+    assert_eq!(document.signatures().await.expect("signatures")[0].signature_id(), SignatureId::from(id(SIGNATURE)));
+    let meta = document.recognize(ContentId::from(id(CONTENT))).await.expect("recognized");
     recognize.assert_async().await;
     assert_eq!(meta.demand_number.as_deref(), Some("42"));
-    let pdf = document
-        .print(None)
-        .await
-        .expect("print starts")
-        .wait()
-        .await
-        .expect("printed");
+    let pdf = document.print(None).await.expect("print starts").wait().await.expect("printed");
     print.assert_async().await;
     assert_eq!(pdf, ContentId::from(id(CONTENT)));
 }
@@ -344,31 +281,24 @@ async fn documents_requests_are_generated_signed_and_sent() {
             when.method(POST)
                 .path(docflow_path("/generate-documents-request"))
                 .json_body(json!({ "certificate-base64": "Y2VydA==" }));
-            then.status(201)
-                .json_body(json!({ "id": REQUEST, "docflow-id": DOCFLOW }));
+            then.status(201).json_body(json!({ "id": REQUEST, "docflow-id": DOCFLOW }));
         })
         .await;
     let sign = server
         .mock_async(|when, then| {
-            when.method(PUT)
-                .path(docflow_path(&format!("/documents-requests/{REQUEST}/signature")))
-                .body("cms");
+            when.method(PUT).path(docflow_path(&format!("/documents-requests/{REQUEST}/signature"))).body("cms");
             then.status(200).json_body(json!({ "id": REQUEST }));
         })
         .await;
     let send = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(docflow_path(&format!("/documents-requests/{REQUEST}/send")));
+            when.method(POST).path(docflow_path(&format!("/documents-requests/{REQUEST}/send")));
             then.status(200).json_body(json!({ "id": DOCFLOW }));
         })
         .await;
     let client = layer_client(&server);
     let docflow = client.account(account()).docflow(DocflowId::from(id(DOCFLOW)));
-    let (request, generated) = docflow
-        .generate_documents_request(b"cert", None)
-        .await
-        .expect("generated");
+    let (request, generated) = docflow.generate_documents_request(b"cert", None).await.expect("generated");
     generate.assert_async().await;
     assert_eq!(request.id(), DocumentsRequestId::from(id(REQUEST)));
     assert_eq!(generated.docflow_id(), Some(docflow.id()));
@@ -384,17 +314,13 @@ async fn organizations_are_created_renamed_and_deleted() {
     let base = format!("/v1/{ACCOUNT}/organizations");
     let create = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(base.clone())
-                .json_body(json!({ "inn": "7700000000", "name": "Romashka" }));
+            when.method(POST).path(base.clone()).json_body(json!({ "inn": "7700000000", "name": "Romashka" }));
             then.status(201).json_body(json!({ "id": ORGANIZATION }));
         })
         .await;
     let rename = server
         .mock_async(|when, then| {
-            when.method(PUT)
-                .path(format!("{base}/{ORGANIZATION}"))
-                .json_body(json!({ "name": "Romashka LLC" }));
+            when.method(PUT).path(format!("{base}/{ORGANIZATION}")).json_body(json!({ "name": "Romashka LLC" }));
             then.status(200).json_body(json!({ "id": ORGANIZATION }));
         })
         .await;
@@ -412,6 +338,7 @@ async fn organizations_are_created_renamed_and_deleted() {
             inn: "7700000000".into(),
             kpp: None,
             name: "Romashka".into(),
+            extra: Default::default(),
         })
         .await
         .expect("created");
@@ -446,15 +373,12 @@ async fn drafts_builders_hold_documents_and_files() {
             when.method(POST)
                 .path(format!("{base}/{BUILDER}/documents/{DOCUMENT}/files"))
                 .json_body(json!({ "content-id": CONTENT }));
-            then.status(200)
-                .json_body(json!({ "id": SIGNATURE, "content-id": CONTENT }));
+            then.status(200).json_body(json!({ "id": SIGNATURE, "content-id": CONTENT }));
         })
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET).path(format!(
-                "{base}/{BUILDER}/documents/{DOCUMENT}/files/{SIGNATURE}/content"
-            ));
+            when.method(GET).path(format!("{base}/{BUILDER}/documents/{DOCUMENT}/files/{SIGNATURE}/content"));
             then.status(200).json_body(json!("ZmlsZQ=="));
         })
         .await;
@@ -469,18 +393,12 @@ async fn drafts_builders_hold_documents_and_files() {
     let created = account.drafts_builders().create(meta).await.expect("created");
     let builder = account.drafts_builder(created.drafts_builder_id());
     assert_eq!(builder.id(), DraftsBuilderId::from(id(BUILDER)));
-    let document = builder
-        .add_document(types::DraftsBuilderDocumentMeta::default())
-        .await
-        .expect("document");
+    let document = builder.add_document(types::DraftsBuilderDocumentMeta::default()).await.expect("document");
     add_document.assert_async().await;
     let document = builder.document(document.builder_document_id());
     assert_eq!(document.id(), BuilderDocumentId::from(id(DOCUMENT)));
     let file = document
-        .add_file(types::DraftsBuilderDocumentFileRequest {
-            content_id: Some(id(CONTENT)),
-            ..Default::default()
-        })
+        .add_file(types::DraftsBuilderDocumentFileRequest { content_id: Some(id(CONTENT)), ..Default::default() })
         .await
         .expect("file");
     add_file.assert_async().await;
@@ -495,9 +413,7 @@ async fn draft_tasks_are_listed_and_attached() {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path(draft_path("/tasks"))
-                .query_param("includeReleased", "true");
+            when.method(GET).path(draft_path("/tasks")).query_param("includeReleased", "true");
             then.status(200).json_body(json!({
                 "total-count": 1,
                 "api-task-page-items": [{ "id": REQUEST, "task-state": "succeed", "task-type": "urn:task-type:check" }]

@@ -38,9 +38,7 @@ async fn a_link_to_another_host_is_refused_and_nothing_is_sent_there() {
     let client = layer_client(&api);
     let outside = link("docflow", &foreign.url(format!("/v1/{ACCOUNT}/docflows/{DOCFLOW}")));
     let error = client.links().docflow(&outside).await.expect_err("refused");
-    let Error::Link(link_error) = &error else {
-        panic!("expected a link error, got {error:?}")
-    };
+    let Error::Link(link_error) = &error else { panic!("expected a link error, got {error:?}") };
     assert!(matches!(**link_error, LinkError::ForeignHost { .. }), "{link_error:?}");
     assert!(error.to_string().contains("only the API host"), "{error}");
     assert_eq!(anything.calls_async().await, 0, "no request reached the other host");
@@ -80,25 +78,15 @@ async fn content_links_give_bytes_and_errors_name_the_trace() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/v1/missing");
-            then.status(404)
-                .header("X-Kontur-Trace-Id", "trace-404")
-                .json_body(json!({
-                    "id": "urn:error:externapi:notFound", "message": "no such document"
-                }));
+            then.status(404).header("X-Kontur-Trace-Id", "trace-404").json_body(json!({
+                "id": "urn:error:externapi:notFound", "message": "no such document"
+            }));
         })
         .await;
     let client = layer_client(&server);
-    let bytes = client
-        .links()
-        .content(&link("decrypted-content", "/v1/content-as-base64"))
-        .await
-        .expect("bytes");
+    let bytes = client.links().content(&link("decrypted-content", "/v1/content-as-base64")).await.expect("bytes");
     assert_eq!(&bytes[..], b"Hello");
-    let error = client
-        .links()
-        .document(&link("document", "/v1/missing"))
-        .await
-        .expect_err("404");
+    let error = client.links().document(&link("document", "/v1/missing")).await.expect_err("404");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(error.trace_id(), Some("trace-404"));
     assert_eq!(error.operation(), Some("follow_link"));
@@ -110,25 +98,11 @@ async fn templated_and_empty_links_are_refused() {
     let client = layer_client(&server);
     let templated: Link =
         serde_json::from_value(json!({ "rel": "next", "href": "/v1/x{?skip}", "templated": true })).unwrap();
-    let error = client
-        .links()
-        .page::<serde_json::Value>(&templated)
-        .await
-        .expect_err("templated");
-    assert!(
-        matches!(&error, Error::Link(e) if matches!(**e, LinkError::Templated { .. })),
-        "{error:?}"
-    );
+    let error = client.links().page::<serde_json::Value>(&templated).await.expect_err("templated");
+    assert!(matches!(&error, Error::Link(e) if matches!(**e, LinkError::Templated { .. })), "{error:?}");
     let empty: Link = serde_json::from_value(json!({ "rel": "self" })).unwrap();
-    let error = client
-        .links()
-        .page::<serde_json::Value>(&empty)
-        .await
-        .expect_err("no href");
-    assert!(
-        matches!(&error, Error::Link(e) if matches!(**e, LinkError::MissingHref { .. })),
-        "{error:?}"
-    );
+    let error = client.links().page::<serde_json::Value>(&empty).await.expect_err("no href");
+    assert!(matches!(&error, Error::Link(e) if matches!(**e, LinkError::MissingHref { .. })), "{error:?}");
 }
 
 #[test]
@@ -148,10 +122,7 @@ fn relations_are_an_open_enum() {
         ]
     }))
     .unwrap();
-    assert_eq!(
-        docflow.link(&LinkRel::WebDocflow).and_then(|l| l.href.as_deref()),
-        Some("https://extern.kontur.ru/x")
-    );
+    assert_eq!(docflow.link(&LinkRel::WebDocflow).and_then(|l| l.href.as_deref()), Some("https://extern.kontur.ru/x"));
     assert_eq!(docflow.links_with(&LinkRel::Reply).count(), 2);
 }
 
@@ -184,11 +155,7 @@ fn demand_with_reply_links(base: &str) -> types::Docflow {
 fn a_docflow_lists_the_replies_it_awaits() {
     let docflow = demand_with_reply_links("https://extern-api.testkontur.ru");
     let awaited = docflow.awaited_replies();
-    assert_eq!(
-        awaited.len(),
-        3,
-        "the same link on the docflow and its document counts once: {awaited:?}"
-    );
+    assert_eq!(awaited.len(), 3, "the same link on the docflow and its document counts once: {awaited:?}");
     assert_eq!(awaited[0].document_type, "fns534-demand-receipt");
     assert_eq!(awaited[0].document_id, DocumentId::from(id(DOCUMENT)));
     assert_eq!(awaited[0].kind, ReplyKind::Document);
@@ -223,9 +190,7 @@ async fn a_reply_starts_from_the_link_then_is_signed_and_sent() {
         .await;
     let signature = server
         .mock_async(|when, then| {
-            when.method(PUT)
-                .path(format!("{base}/replies/{REPLY}/signature"))
-                .body("signature bytes");
+            when.method(PUT).path(format!("{base}/replies/{REPLY}/signature")).body("signature bytes");
             then.status(200).json_body(json!({ "id": REPLY }));
         })
         .await;
@@ -238,25 +203,16 @@ async fn a_reply_starts_from_the_link_then_is_signed_and_sent() {
         })
         .await;
     let client = layer_client(&server);
-    let handle = client
-        .account(AccountId::from(id(ACCOUNT)))
-        .docflow(DocflowId::from(id(DOCFLOW)));
+    let handle = client.account(AccountId::from(id(ACCOUNT))).docflow(DocflowId::from(id(DOCFLOW)));
     let docflow = demand_with_reply_links(&server.base_url());
-    let awaited = docflow
-        .awaited_replies()
-        .into_iter()
-        .next()
-        .expect("a reply is awaited");
+    let awaited = docflow.awaited_replies().into_iter().next().expect("a reply is awaited");
     let StartedReply::Reply(reply, generated) = handle.start_reply(&awaited, b"cert").await.expect("generated") else {
         panic!("an ordinary reply")
     };
     generate.assert_async().await;
     assert_eq!(reply.id(), ReplyId::from(id(REPLY)));
     assert_eq!(generated.content.expect("content").decode().unwrap(), b"<file/>");
-    reply
-        .put_signature(b"signature bytes".to_vec())
-        .await
-        .expect("signature saved");
+    reply.put_signature(b"signature bytes".to_vec()).await.expect("signature saved");
     signature.assert_async().await;
     let sent = reply.send(Some("192.0.2.1".into())).await.expect("sent");
     send.assert_async().await;
@@ -267,9 +223,7 @@ async fn a_reply_starts_from_the_link_then_is_signed_and_sent() {
 async fn a_reply_link_of_another_docflow_is_refused() {
     let server = MockServer::start_async().await;
     let client = layer_client(&server);
-    let other = client
-        .account(AccountId::from(id(ACCOUNT)))
-        .docflow(DocflowId::from(id(INVENTORY)));
+    let other = client.account(AccountId::from(id(ACCOUNT))).docflow(DocflowId::from(id(INVENTORY)));
     let awaited = demand_with_reply_links(&server.base_url()).awaited_replies().remove(0);
     let error = other.start_reply(&awaited, b"cert").await.expect_err("wrong docflow");
     assert!(error.to_string().contains("belongs to docflow"), "{error}");

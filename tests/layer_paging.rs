@@ -70,12 +70,8 @@ async fn a_page_that_fails_mid_stream_is_an_error_item_and_the_end() {
     mock_drafts_page(&server, 0, 2, drafts_page(0, 2, 6)).await;
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path(format!("/v1/{ACCOUNT}/drafts"))
-                .query_param("skip", "2");
-            then.status(500)
-                .header("X-Kontur-Trace-Id", "trace-500")
-                .json_body(json!({ "message": "boom" }));
+            when.method(GET).path(format!("/v1/{ACCOUNT}/drafts")).query_param("skip", "2");
+            then.status(500).header("X-Kontur-Trace-Id", "trace-500").json_body(json!({ "message": "boom" }));
         })
         .await;
     let client = layer_client(&server);
@@ -97,8 +93,7 @@ async fn the_page_size_is_capped_at_the_api_maximum_and_a_short_page_ends_a_list
                 .path(format!("/v1/{ACCOUNT}/docflows"))
                 .query_param("take", "1000")
                 .query_param("skip", "0");
-            then.status(200)
-                .json_body(json!({ "docflows-page-item": [{ "id": DOCFLOW }] }));
+            then.status(200).json_body(json!({ "docflows-page-item": [{ "id": DOCFLOW }] }));
         })
         .await;
     let client = layer_client(&server);
@@ -147,8 +142,7 @@ async fn docflow_search_sends_every_filter() {
                 .query_param_exists("updatedTo")
                 .query_param_exists("periodFrom")
                 .query_param_exists("periodTo");
-            then.status(200)
-                .json_body(json!({ "total-count": 0, "docflows-page-item": [] }));
+            then.status(200).json_body(json!({ "total-count": 0, "docflows-page-item": [] }));
         })
         .await;
     let time = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
@@ -179,13 +173,7 @@ async fn docflow_search_sends_every_filter() {
         .period(time, time);
     assert_eq!(filter.types(), ["fns534-report", "pfr-letter"]);
     let client = layer_client(&server);
-    let found: Vec<_> = client
-        .account(account())
-        .docflows()
-        .search(filter)
-        .try_collect()
-        .await
-        .expect("searched");
+    let found: Vec<_> = client.account(account()).docflows().search(filter).try_collect().await.expect("searched");
     search.assert_async().await;
     assert!(found.is_empty());
 }
@@ -196,11 +184,8 @@ async fn related_docflows_and_inventories_are_paged_with_the_filter() {
     let base = format!("/v1/{ACCOUNT}/docflows/{DOCFLOW}/documents/{DOCUMENT}");
     let related = server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path(format!("{base}/related"))
-                .query_param("type", "fns534-letter");
-            then.status(200)
-                .json_body(json!({ "total-count": 1, "docflows-page-item": [{ "id": ORGANIZATION }] }));
+            when.method(GET).path(format!("{base}/related")).query_param("type", "fns534-letter");
+            then.status(200).json_body(json!({ "total-count": 1, "docflows-page-item": [{ "id": ORGANIZATION }] }));
         })
         .await;
     let inventories = server
@@ -212,22 +197,13 @@ async fn related_docflows_and_inventories_are_paged_with_the_filter() {
         })
         .await;
     let client = layer_client(&server);
-    let document = client
-        .account(account())
-        .docflow(DocflowId::from(id(DOCFLOW)))
-        .document(DocumentId::from(id(DOCUMENT)));
-    let found: Vec<_> = document
-        .related(DocflowFilter::new().docflow_type_name("fns534-letter"))
-        .try_collect()
-        .await
-        .expect("related");
+    let document =
+        client.account(account()).docflow(DocflowId::from(id(DOCFLOW))).document(DocumentId::from(id(DOCUMENT)));
+    let found: Vec<_> =
+        document.related(DocflowFilter::new().docflow_type_name("fns534-letter")).try_collect().await.expect("related");
     related.assert_async().await;
     assert_eq!(found.len(), 1);
-    let found: Vec<_> = document
-        .inventories(DocflowFilter::new())
-        .try_collect()
-        .await
-        .expect("inventories");
+    let found: Vec<_> = document.inventories(DocflowFilter::new()).try_collect().await.expect("inventories");
     inventories.assert_async().await;
     assert_eq!(found.len(), 2);
 }
@@ -245,9 +221,7 @@ async fn every_list_of_the_account_is_a_stream() {
     for (path, field, item) in &lists {
         server
             .mock_async(|when, then| {
-                when.method(GET)
-                    .path(format!("/v1/{ACCOUNT}/{path}"))
-                    .query_param("skip", "0");
+                when.method(GET).path(format!("/v1/{ACCOUNT}/{path}")).query_param("skip", "0");
                 then.status(200).json_body(json!({ "total-count": 1, *field: [item] }));
             })
             .await;
@@ -255,37 +229,17 @@ async fn every_list_of_the_account_is_a_stream() {
     let accounts = server
         .mock_async(|when, then| {
             when.method(GET).path("/v1").query_param("skip", "0");
-            then.status(200)
-                .json_body(json!({ "total-count": 1, "accounts": [{ "id": ACCOUNT }] }));
+            then.status(200).json_body(json!({ "total-count": 1, "accounts": [{ "id": ACCOUNT }] }));
         })
         .await;
     let client = layer_client(&server);
     let account = client.account(account());
-    assert_eq!(
-        account
-            .certificates()
-            .for_all_users(true)
-            .list()
-            .try_collect::<Vec<_>>()
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        account.warrants().list().try_collect::<Vec<_>>().await.unwrap().len(),
-        1
-    );
-    assert_eq!(
-        account.employees().list().try_collect::<Vec<_>>().await.unwrap().len(),
-        1
-    );
+    assert_eq!(account.certificates().for_all_users(true).list().try_collect::<Vec<_>>().await.unwrap().len(), 1);
+    assert_eq!(account.warrants().list().try_collect::<Vec<_>>().await.unwrap().len(), 1);
+    assert_eq!(account.employees().list().try_collect::<Vec<_>>().await.unwrap().len(), 1);
     assert_eq!(account.users().list().try_collect::<Vec<_>>().await.unwrap().len(), 1);
     let organizations: Vec<_> = account.organizations().list().try_collect().await.unwrap();
-    assert_eq!(
-        organizations[0].organization_id(),
-        OrganizationId::from(id(ORGANIZATION))
-    );
+    assert_eq!(organizations[0].organization_id(), OrganizationId::from(id(ORGANIZATION)));
     let all: Vec<_> = client.accounts().list().try_collect().await.unwrap();
     accounts.assert_async().await;
     assert_eq!(all[0].account_id(), account.id());
@@ -296,37 +250,20 @@ async fn handbooks_are_streams() {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path("/v1/handbooks/control-units")
-                .query_param("type", "fns")
-                .query_param("region", "77");
-            then.status(200)
-                .json_body(json!({ "total-count": 1, "control-units": [{ "code": "7701" }] }));
+            when.method(GET).path("/v1/handbooks/control-units").query_param("type", "fns").query_param("region", "77");
+            then.status(200).json_body(json!({ "total-count": 1, "control-units": [{ "code": "7701" }] }));
         })
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path("/v1/handbooks/fns-forms")
-                .query_param("knd", "1151001");
-            then.status(200)
-                .json_body(json!({ "total-count": 1, "fns-forms": [{ "knd": "1151001" }] }));
+            when.method(GET).path("/v1/handbooks/fns-forms").query_param("knd", "1151001");
+            then.status(200).json_body(json!({ "total-count": 1, "fns-forms": [{ "knd": "1151001" }] }));
         })
         .await;
     let client = layer_client(&server);
-    let units: Vec<_> = client
-        .handbooks()
-        .control_units(Some("fns"), Some("77"))
-        .try_collect()
-        .await
-        .unwrap();
+    let units: Vec<_> = client.handbooks().control_units(Some("fns"), Some("77")).try_collect().await.unwrap();
     assert_eq!(units.len(), 1);
-    let forms: Vec<_> = client
-        .handbooks()
-        .fns_forms(Some("1151001"))
-        .try_collect()
-        .await
-        .unwrap();
+    let forms: Vec<_> = client.handbooks().fns_forms(Some("1151001")).try_collect().await.unwrap();
     assert_eq!(forms.len(), 1);
 }
 
@@ -356,13 +293,8 @@ async fn reports_tables_are_paged_through_the_request_body() {
         organization_ids: vec![id(ORGANIZATION)],
         ..Default::default()
     };
-    let tables: Vec<_> = client
-        .account(account())
-        .reports_tables(request)
-        .page_size(1)
-        .try_collect()
-        .await
-        .expect("tables");
+    let tables: Vec<_> =
+        client.account(account()).reports_tables(request).page_size(1).try_collect().await.expect("tables");
     assert_eq!(tables.len(), 2);
     assert_eq!((first.calls_async().await, second.calls_async().await), (1, 1));
 }

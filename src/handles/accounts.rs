@@ -16,6 +16,7 @@ use crate::raw::types;
 /// use kontur_extern::raw::types::CreateAccountRequest;
 /// let account = client.accounts().create(CreateAccountRequest {
 ///     inn: "7700000000".into(), kpp: Some("770001001".into()), organization_name: "Romashka".into(),
+///     extra: Default::default(),
 /// }).await?;
 /// let handle = client.account(account.account_id());
 /// # Ok(()) }
@@ -39,9 +40,7 @@ impl Accounts {
             let ctx = ctx.clone();
             async move {
                 let (skip, take) = wire(skip, take);
-                let page = ctx
-                    .run(None, ctx.raw().list_accounts().skip(skip).take(take).send())
-                    .await?;
+                let page = ctx.run(None, ctx.raw().list_accounts().skip(skip).take(take).send()).await?;
                 Ok(Page::new(page.accounts, page.total_count))
             }
         })
@@ -49,9 +48,7 @@ impl Accounts {
 
     /// Creates an account; its organization becomes the head organization.
     pub async fn create(&self, request: types::CreateAccountRequest) -> Result<types::Account, Error> {
-        self.ctx
-            .run(None, self.ctx.raw().create_account().body(request).send())
-            .await
+        self.ctx.run(None, self.ctx.raw().create_account().body(request).send()).await
     }
 }
 
@@ -85,16 +82,12 @@ impl AccountHandle {
 
     /// Reads the account.
     pub async fn get(&self) -> Result<types::Account, Error> {
-        self.ctx
-            .run(None, self.ctx.raw().get_account().account_id(self.id).send())
-            .await
+        self.ctx.run(None, self.ctx.raw().get_account().account_id(self.id).send()).await
     }
 
     /// Deletes the account (partners may delete only accounts they created).
     pub async fn delete(&self) -> Result<(), Error> {
-        self.ctx
-            .run_unit(None, self.ctx.raw().delete_account().account_id(self.id).send())
-            .await
+        self.ctx.run_unit(None, self.ctx.raw().delete_account().account_id(self.id).send()).await
     }
 
     /// The account's drafts: create, list.
@@ -139,37 +132,22 @@ impl AccountHandle {
 
     /// The signing certificates of the account's users.
     pub fn certificates(&self) -> Certificates {
-        Certificates {
-            ctx: self.ctx.clone(),
-            account: self.id,
-            for_all_users: None,
-        }
+        Certificates { ctx: self.ctx.clone(), account: self.id, for_all_users: None }
     }
 
     /// The warrants (powers of attorney) of the account.
     pub fn warrants(&self) -> Warrants {
-        Warrants {
-            ctx: self.ctx.clone(),
-            account: self.id,
-            for_all_users: None,
-        }
+        Warrants { ctx: self.ctx.clone(), account: self.id, for_all_users: None }
     }
 
     /// The employees of the account.
     pub fn employees(&self) -> Employees {
-        Employees {
-            ctx: self.ctx.clone(),
-            account: self.id,
-            for_all_users: None,
-        }
+        Employees { ctx: self.ctx.clone(), account: self.id, for_all_users: None }
     }
 
     /// The users of the account.
     pub fn users(&self) -> Users {
-        Users {
-            ctx: self.ctx.clone(),
-            account: self.id,
-        }
+        Users { ctx: self.ctx.clone(), account: self.id }
     }
 
     /// Reports tables: the reports due and filed per organization, page by page.
@@ -181,16 +159,8 @@ impl AccountHandle {
             async move {
                 request.skip = Some(i32::try_from(skip).unwrap_or(i32::MAX));
                 request.take = Some(i32::try_from(take).unwrap_or(i32::MAX));
-                let page = ctx
-                    .run(
-                        None,
-                        ctx.raw()
-                            .search_reports_tables()
-                            .account_id(account)
-                            .body(request)
-                            .send(),
-                    )
-                    .await?;
+                let page =
+                    ctx.run(None, ctx.raw().search_reports_tables().account_id(account).body(request).send()).await?;
                 Ok(Page::new(page.reports_tables, page.total_count))
             }
         })
@@ -281,12 +251,7 @@ impl Certificates {
             let ctx = ctx.clone();
             async move {
                 let (skip, take) = wire(skip, take);
-                let mut call = ctx
-                    .raw()
-                    .list_account_certificates()
-                    .account_id(account)
-                    .skip(skip)
-                    .take(take);
+                let mut call = ctx.raw().list_account_certificates().account_id(account).skip(skip).take(take);
                 if let Some(all) = all {
                     call = call.for_all_users(all);
                 }
@@ -305,12 +270,7 @@ impl Warrants {
             let ctx = ctx.clone();
             async move {
                 let (skip, take) = wire(skip, take);
-                let mut call = ctx
-                    .raw()
-                    .list_account_warrants()
-                    .account_id(account)
-                    .skip(skip)
-                    .take(take);
+                let mut call = ctx.raw().list_account_warrants().account_id(account).skip(skip).take(take);
                 if let Some(all) = all {
                     call = call.for_all_users(all);
                 }
@@ -329,12 +289,7 @@ impl Employees {
             let ctx = ctx.clone();
             async move {
                 let (skip, take) = wire(skip, take);
-                let mut call = ctx
-                    .raw()
-                    .list_account_employees()
-                    .account_id(account)
-                    .skip(skip)
-                    .take(take);
+                let mut call = ctx.raw().list_account_employees().account_id(account).skip(skip).take(take);
                 if let Some(all) = all {
                     call = call.for_all_users(all);
                 }
@@ -356,15 +311,7 @@ impl Users {
             async move {
                 let (skip, take) = wire(skip, take);
                 let page = ctx
-                    .run(
-                        None,
-                        ctx.raw()
-                            .list_account_users()
-                            .account_id(account)
-                            .skip(skip)
-                            .take(take)
-                            .send(),
-                    )
+                    .run(None, ctx.raw().list_account_users().account_id(account).skip(skip).take(take).send())
                     .await?;
                 Ok(Page::new(page.users, page.total_count))
             }

@@ -33,17 +33,7 @@ impl DraftsBuilders {
 
     /// Creates a drafts builder (`builder-type` such as `urn:drafts-builder:fns534-inventory`).
     pub async fn create(&self, meta: types::DraftsBuilderMeta) -> Result<types::DraftsBuilder, Error> {
-        self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .create_drafts_builder()
-                    .account_id(self.account)
-                    .body(meta)
-                    .send(),
-            )
-            .await
+        self.ctx.run(None, self.ctx.raw().create_drafts_builder().account_id(self.account).body(meta).send()).await
     }
 }
 
@@ -78,10 +68,7 @@ impl DraftsBuilderHandle {
 
     /// Where the builder's tasks are polled.
     pub fn task_location(&self) -> TaskLocation {
-        TaskLocation::DraftsBuilder {
-            account_id: self.account,
-            drafts_builder_id: self.id,
-        }
+        TaskLocation::DraftsBuilder { account_id: self.account, drafts_builder_id: self.id }
     }
 
     fn lock(&self) -> Option<TaskLocation> {
@@ -90,69 +77,39 @@ impl DraftsBuilderHandle {
 
     /// Reads the builder.
     pub async fn get(&self) -> Result<types::DraftsBuilder, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_drafts_builder()
-            .account_id(self.account)
-            .drafts_builder_id(self.id);
+        let call = self.ctx.raw().get_drafts_builder().account_id(self.account).drafts_builder_id(self.id);
         self.ctx.run(self.lock(), call.send()).await
     }
 
     /// Replaces the builder's meta.
     pub async fn update(&self, meta: types::DraftsBuilderMeta) -> Result<types::DraftsBuilder, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .update_drafts_builder()
-            .account_id(self.account)
-            .drafts_builder_id(self.id)
-            .body(meta);
+        let call =
+            self.ctx.raw().update_drafts_builder().account_id(self.account).drafts_builder_id(self.id).body(meta);
         self.ctx.run(self.lock(), call.send()).await
     }
 
     /// Deletes the builder.
     pub async fn delete(&self) -> Result<(), Error> {
-        let call = self
-            .ctx
-            .raw()
-            .delete_drafts_builder()
-            .account_id(self.account)
-            .drafts_builder_id(self.id);
+        let call = self.ctx.raw().delete_drafts_builder().account_id(self.account).drafts_builder_id(self.id);
         self.ctx.run_unit(self.lock(), call.send()).await
     }
 
     /// Reads the builder's meta.
     pub async fn meta(&self) -> Result<types::DraftsBuilderMeta, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_drafts_builder_meta()
-            .account_id(self.account)
-            .drafts_builder_id(self.id);
+        let call = self.ctx.raw().get_drafts_builder_meta().account_id(self.account).drafts_builder_id(self.id);
         self.ctx.run(self.lock(), call.send()).await
     }
 
     /// Replaces the builder's meta (read it first: unknown fields are kept).
     pub async fn update_meta(&self, meta: types::DraftsBuilderMeta) -> Result<types::DraftsBuilderMeta, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .update_drafts_builder_meta()
-            .account_id(self.account)
-            .drafts_builder_id(self.id)
-            .body(meta);
+        let call =
+            self.ctx.raw().update_drafts_builder_meta().account_id(self.account).drafts_builder_id(self.id).body(meta);
         self.ctx.run(self.lock(), call.send()).await
     }
 
     /// The builder's documents.
     pub async fn documents(&self) -> Result<Vec<types::DraftsBuilderDocument>, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .list_drafts_builder_documents()
-            .account_id(self.account)
-            .drafts_builder_id(self.id);
+        let call = self.ctx.raw().list_drafts_builder_documents().account_id(self.account).drafts_builder_id(self.id);
         self.ctx.run(self.lock(), call.send()).await
     }
 
@@ -173,21 +130,12 @@ impl DraftsBuilderHandle {
 
     /// One document of the builder.
     pub fn document(&self, id: BuilderDocumentId) -> BuilderDocumentHandle {
-        BuilderDocumentHandle {
-            builder: self.clone(),
-            id,
-        }
+        BuilderDocumentHandle { builder: self.clone(), id }
     }
 
     /// Starts building drafts; the task ends in the draft ids and the documents that failed.
     pub async fn build(&self) -> Result<Task<Build>, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .build_drafts()
-            .account_id(self.account)
-            .drafts_builder_id(self.id)
-            .deferred(true);
+        let call = self.ctx.raw().build_drafts().account_id(self.account).drafts_builder_id(self.id).deferred(true);
         let task = self.ctx.run(self.lock(), call.send()).await?;
         Ok(Task::started(self.ctx.clone(), self.task_location(), task))
     }
@@ -359,10 +307,7 @@ impl BuilderDocumentHandle {
 
     /// One file of the document.
     pub fn file(&self, id: BuilderFileId) -> BuilderFileHandle {
-        BuilderFileHandle {
-            document: self.clone(),
-            id,
-        }
+        BuilderFileHandle { document: self.clone(), id }
     }
 }
 
@@ -382,13 +327,7 @@ pub struct BuilderFileHandle {
 macro_rules! file_call {
     ($self:ident, $op:ident) => {{
         let b = &$self.document.builder;
-        b.ctx
-            .raw()
-            .$op()
-            .account_id(b.account)
-            .drafts_builder_id(b.id)
-            .document_id($self.document.id)
-            .file_id($self.id)
+        b.ctx.raw().$op().account_id(b.account).drafts_builder_id(b.id).document_id($self.document.id).file_id($self.id)
     }};
 }
 
@@ -401,9 +340,7 @@ impl BuilderFileHandle {
     /// Reads the file.
     pub async fn get(&self) -> Result<types::DraftsBuilderDocumentFile, Error> {
         let b = &self.document.builder;
-        b.ctx
-            .run(b.lock(), file_call!(self, get_drafts_builder_document_file).send())
-            .await
+        b.ctx.run(b.lock(), file_call!(self, get_drafts_builder_document_file).send()).await
     }
 
     /// Replaces the file.
@@ -412,56 +349,33 @@ impl BuilderFileHandle {
         request: types::DraftsBuilderDocumentFileRequest,
     ) -> Result<types::DraftsBuilderDocumentFile, Error> {
         let b = &self.document.builder;
-        b.ctx
-            .run(
-                b.lock(),
-                file_call!(self, update_drafts_builder_document_file)
-                    .body(request)
-                    .send(),
-            )
-            .await
+        b.ctx.run(b.lock(), file_call!(self, update_drafts_builder_document_file).body(request).send()).await
     }
 
     /// Removes the file.
     pub async fn delete(&self) -> Result<(), Error> {
         let b = &self.document.builder;
-        b.ctx
-            .run_unit(b.lock(), file_call!(self, delete_drafts_builder_document_file).send())
-            .await
+        b.ctx.run_unit(b.lock(), file_call!(self, delete_drafts_builder_document_file).send()).await
     }
 
     /// The file's content.
     pub async fn content(&self) -> Result<Bytes, Error> {
         let b = &self.document.builder;
-        let answer = b
-            .ctx
-            .run(
-                b.lock(),
-                file_call!(self, get_drafts_builder_document_file_content).send(),
-            )
-            .await?;
+        let answer = b.ctx.run(b.lock(), file_call!(self, get_drafts_builder_document_file_content).send()).await?;
         decoded(answer, "get_drafts_builder_document_file_content")
     }
 
     /// The file's signature.
     pub async fn signature(&self) -> Result<Bytes, Error> {
         let b = &self.document.builder;
-        let answer = b
-            .ctx
-            .run(
-                b.lock(),
-                file_call!(self, get_drafts_builder_document_file_signature).send(),
-            )
-            .await?;
+        let answer = b.ctx.run(b.lock(), file_call!(self, get_drafts_builder_document_file_signature).send()).await?;
         decoded(answer, "get_drafts_builder_document_file_signature")
     }
 
     /// Reads the file's meta.
     pub async fn meta(&self) -> Result<types::DraftsBuilderDocumentFileMeta, Error> {
         let b = &self.document.builder;
-        b.ctx
-            .run(b.lock(), file_call!(self, get_drafts_builder_document_file_meta).send())
-            .await
+        b.ctx.run(b.lock(), file_call!(self, get_drafts_builder_document_file_meta).send()).await
     }
 
     /// Replaces the file's meta.
@@ -470,13 +384,6 @@ impl BuilderFileHandle {
         meta: types::DraftsBuilderDocumentFileMeta,
     ) -> Result<types::DraftsBuilderDocumentFileMeta, Error> {
         let b = &self.document.builder;
-        b.ctx
-            .run(
-                b.lock(),
-                file_call!(self, update_drafts_builder_document_file_meta)
-                    .body(meta)
-                    .send(),
-            )
-            .await
+        b.ctx.run(b.lock(), file_call!(self, update_drafts_builder_document_file_meta).body(meta).send()).await
     }
 }

@@ -52,12 +52,7 @@ impl Docflows {
 
     /// Who FNS demands of the account can be assigned to.
     pub async fn demand_assignees(&self) -> Result<types::DemandAssignees, Error> {
-        self.ctx
-            .run(
-                None,
-                self.ctx.raw().list_demand_assignees().account_id(self.account).send(),
-            )
-            .await
+        self.ctx.run(None, self.ctx.raw().list_demand_assignees().account_id(self.account).send()).await
     }
 }
 
@@ -107,73 +102,32 @@ impl DocflowHandle {
 
     /// Reads the docflow.
     pub async fn get(&self) -> Result<types::Docflow, Error> {
-        self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .get_docflow()
-                    .account_id(self.account)
-                    .docflow_id(self.id)
-                    .send(),
-            )
-            .await
+        self.ctx.run(None, self.ctx.raw().get_docflow().account_id(self.account).docflow_id(self.id).send()).await
     }
 
     /// Changes the docflow's requisites (JSON-Patch-like operations).
     pub async fn patch(&self, patch: types::PatchDocument) -> Result<types::Docflow, Error> {
         self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .patch_docflow()
-                    .account_id(self.account)
-                    .docflow_id(self.id)
-                    .body(patch)
-                    .send(),
-            )
+            .run(None, self.ctx.raw().patch_docflow().account_id(self.account).docflow_id(self.id).body(patch).send())
             .await
     }
 
     /// The documents of the docflow.
     pub async fn documents(&self) -> Result<Vec<types::Document>, Error> {
         self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .list_docflow_documents()
-                    .account_id(self.account)
-                    .docflow_id(self.id)
-                    .send(),
-            )
+            .run(None, self.ctx.raw().list_docflow_documents().account_id(self.account).docflow_id(self.id).send())
             .await
     }
 
     /// One document of the docflow.
     pub fn document(&self, id: DocumentId) -> DocflowDocumentHandle {
-        DocflowDocumentHandle {
-            ctx: self.ctx.clone(),
-            account: self.account,
-            docflow: self.id,
-            id,
-        }
+        DocflowDocumentHandle { ctx: self.ctx.clone(), account: self.account, docflow: self.id, id }
     }
 
     /// Checks an FNS demand: error codes and the reply to send.
     pub async fn check_demand(&self, request: types::CheckDemandRequest) -> Result<types::CheckDemandResult, Error> {
         self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .check_demand()
-                    .account_id(self.account)
-                    .docflow_id(self.id)
-                    .body(request)
-                    .send(),
-            )
+            .run(None, self.ctx.raw().check_demand().account_id(self.account).docflow_id(self.id).body(request).send())
             .await
     }
 
@@ -186,6 +140,7 @@ impl DocflowHandle {
         let body = types::GenerateDocumentsRequestRequest {
             certificate_base64: types::Base64Bytes::encode(certificate),
             machine_readable_warrant_id: warrant.map(|id| id.as_uuid()),
+            extra: Default::default(),
         };
         let request = self
             .ctx
@@ -205,12 +160,7 @@ impl DocflowHandle {
 
     /// A documents request of the docflow.
     pub fn documents_request(&self, id: DocumentsRequestId) -> DocumentsRequestHandle {
-        DocumentsRequestHandle {
-            ctx: self.ctx.clone(),
-            account: self.account,
-            docflow: self.id,
-            id,
-        }
+        DocumentsRequestHandle { ctx: self.ctx.clone(), account: self.account, docflow: self.id, id }
     }
 }
 
@@ -250,11 +200,7 @@ impl DocflowDocumentHandle {
 
     /// Where this document's tasks (printing, decryption) are polled.
     pub fn task_location(&self) -> TaskLocation {
-        TaskLocation::DocflowDocument {
-            account_id: self.account,
-            docflow_id: self.docflow,
-            document_id: self.id,
-        }
+        TaskLocation::DocflowDocument { account_id: self.account, docflow_id: self.docflow, document_id: self.id }
     }
 
     /// Reads the document.
@@ -329,10 +275,7 @@ impl DocflowDocumentHandle {
             .docflow_id(self.docflow)
             .document_id(self.id)
             .signature_id(id);
-        decoded(
-            self.ctx.run(None, call.send()).await?,
-            "get_docflow_document_signature_content",
-        )
+        decoded(self.ctx.run(None, call.send()).await?, "get_docflow_document_signature_content")
     }
 
     /// The decrypted content (documents from the regulator once decrypted, or sent documents).
@@ -362,9 +305,7 @@ impl DocflowDocumentHandle {
     /// Saves a content decrypted elsewhere (uploaded to the content service) as the document's
     /// decrypted content.
     pub async fn save_decrypted_content(&self, content: ContentId) -> Result<types::SaveDecryptedContentResult, Error> {
-        let body = types::SaveDecryptedContentRequest {
-            content_id: content.as_uuid(),
-        };
+        let body = types::SaveDecryptedContentRequest { content_id: content.as_uuid(), extra: Default::default() };
         let call = self
             .ctx
             .raw()
@@ -379,10 +320,7 @@ impl DocflowDocumentHandle {
     /// Starts printing the document to PDF; `decrypted` is the decrypted content when the
     /// document arrived encrypted. The task ends in the PDF's content id.
     pub async fn print(&self, decrypted: Option<ContentId>) -> Result<Task<Print>, Error> {
-        let body = types::PrintDocumentRequest {
-            content_id: decrypted.map(|id| id.as_uuid()),
-            ..Default::default()
-        };
+        let body = types::PrintDocumentRequest { content_id: decrypted.map(|id| id.as_uuid()), ..Default::default() };
         let call = self
             .ctx
             .raw()
@@ -398,9 +336,7 @@ impl DocflowDocumentHandle {
 
     /// Reads the facts of an FNS demand from its decrypted content.
     pub async fn recognize(&self, decrypted: ContentId) -> Result<types::RecognizedMeta, Error> {
-        let body = types::RecognizeRequest {
-            content_id: decrypted.as_uuid(),
-        };
+        let body = types::RecognizeRequest { content_id: decrypted.as_uuid(), extra: Default::default() };
         let call = self
             .ctx
             .raw()
@@ -466,10 +402,7 @@ impl DocflowDocumentHandle {
 
     /// One inventory of this document.
     pub fn inventory(&self, id: DocflowId) -> InventoryHandle {
-        InventoryHandle {
-            document: self.clone(),
-            id,
-        }
+        InventoryHandle { document: self.clone(), id }
     }
 
     /// Generates a reply of `document_type` (with or without the `urn:document:` prefix), for
@@ -481,6 +414,7 @@ impl DocflowDocumentHandle {
     ) -> Result<(ReplyHandle, types::ReplyDocument), Error> {
         let body = types::GenerateReplyRequest {
             certificate_base64: types::Base64Bytes::encode(certificate),
+            extra: Default::default(),
         };
         let call = self
             .ctx
@@ -508,6 +442,7 @@ impl DocflowDocumentHandle {
     ) -> Result<(PfrReplyHandle, types::PfrReply), Error> {
         let body = types::GenerateReplyRequest {
             certificate_base64: types::Base64Bytes::encode(certificate),
+            extra: Default::default(),
         };
         let call = self
             .ctx
@@ -530,10 +465,7 @@ impl DocflowDocumentHandle {
 
 /// The document type as the `documentType` query wants it: without `urn:document:`.
 pub(crate) fn short_document_type(document_type: &str) -> String {
-    document_type
-        .strip_prefix("urn:document:")
-        .unwrap_or(document_type)
-        .to_owned()
+    document_type.strip_prefix("urn:document:").unwrap_or(document_type).to_owned()
 }
 
 /// An inventory of a docflow document. From [`DocflowDocumentHandle::inventory`].
@@ -574,10 +506,7 @@ impl InventoryHandle {
 
     /// A document of the inventory.
     pub fn document(&self, id: DocumentId) -> InventoryDocumentHandle {
-        InventoryDocumentHandle {
-            inventory: self.clone(),
-            id,
-        }
+        InventoryDocumentHandle { inventory: self.clone(), id }
     }
 }
 
@@ -624,10 +553,7 @@ impl InventoryDocumentHandle {
             .related_document_id(d.id)
             .inventory_id(self.inventory.id)
             .document_id(self.id);
-        decoded(
-            d.ctx.run(None, call.send()).await?,
-            "get_inventory_document_decrypted_content",
-        )
+        decoded(d.ctx.run(None, call.send()).await?, "get_inventory_document_decrypted_content")
     }
 
     /// The encrypted content.
@@ -642,19 +568,13 @@ impl InventoryDocumentHandle {
             .related_document_id(d.id)
             .inventory_id(self.inventory.id)
             .document_id(self.id);
-        decoded(
-            d.ctx.run(None, call.send()).await?,
-            "get_inventory_document_encrypted_content",
-        )
+        decoded(d.ctx.run(None, call.send()).await?, "get_inventory_document_encrypted_content")
     }
 
     /// Starts printing the document to PDF; the task ends in the PDF's content id.
     pub async fn print(&self, decrypted: Option<ContentId>) -> Result<Task<Print>, Error> {
         let d = &self.inventory.document;
-        let body = types::PrintDocumentRequest {
-            content_id: decrypted.map(|id| id.as_uuid()),
-            ..Default::default()
-        };
+        let body = types::PrintDocumentRequest { content_id: decrypted.map(|id| id.as_uuid()), ..Default::default() };
         let call = d
             .ctx
             .raw()

@@ -100,12 +100,7 @@ impl Drafts {
     /// Creates a draft.
     pub async fn create(&self, draft: impl Into<NewDraft>) -> Result<types::Draft, Error> {
         let body = draft.into().into_meta();
-        self.ctx
-            .run(
-                None,
-                self.ctx.raw().create_draft().account_id(self.account).body(body).send(),
-            )
-            .await
+        self.ctx.run(None, self.ctx.raw().create_draft().account_id(self.account).body(body).send()).await
     }
 
     /// The account's drafts, page by page.
@@ -115,12 +110,8 @@ impl Drafts {
             let ctx = ctx.clone();
             async move {
                 let (skip, take) = wire(skip, take);
-                let page = ctx
-                    .run(
-                        None,
-                        ctx.raw().list_drafts().account_id(account).skip(skip).take(take).send(),
-                    )
-                    .await?;
+                let page =
+                    ctx.run(None, ctx.raw().list_drafts().account_id(account).skip(skip).take(take).send()).await?;
                 Ok(Page::new(page.drafts, page.total_count))
             }
         })
@@ -168,10 +159,7 @@ impl DraftHandle {
 
     /// Where the draft's tasks are polled.
     pub fn task_location(&self) -> TaskLocation {
-        TaskLocation::Draft {
-            account_id: self.account,
-            draft_id: self.id,
-        }
+        TaskLocation::Draft { account_id: self.account, draft_id: self.id }
     }
 
     fn lock(&self) -> Option<TaskLocation> {
@@ -180,46 +168,20 @@ impl DraftHandle {
 
     /// Reads the draft.
     pub async fn get(&self) -> Result<types::Draft, Error> {
-        self.ctx
-            .run(
-                self.lock(),
-                self.ctx
-                    .raw()
-                    .get_draft()
-                    .account_id(self.account)
-                    .draft_id(self.id)
-                    .send(),
-            )
-            .await
+        self.ctx.run(self.lock(), self.ctx.raw().get_draft().account_id(self.account).draft_id(self.id).send()).await
     }
 
     /// Deletes the draft.
     pub async fn delete(&self) -> Result<(), Error> {
         self.ctx
-            .run_unit(
-                self.lock(),
-                self.ctx
-                    .raw()
-                    .delete_draft()
-                    .account_id(self.account)
-                    .draft_id(self.id)
-                    .send(),
-            )
+            .run_unit(self.lock(), self.ctx.raw().delete_draft().account_id(self.account).draft_id(self.id).send())
             .await
     }
 
     /// Reads who sends the draft, to whom, for whom.
     pub async fn meta(&self) -> Result<types::DraftMeta, Error> {
         self.ctx
-            .run(
-                self.lock(),
-                self.ctx
-                    .raw()
-                    .get_draft_meta()
-                    .account_id(self.account)
-                    .draft_id(self.id)
-                    .send(),
-            )
+            .run(self.lock(), self.ctx.raw().get_draft_meta().account_id(self.account).draft_id(self.id).send())
             .await
     }
 
@@ -228,13 +190,7 @@ impl DraftHandle {
         self.ctx
             .run(
                 self.lock(),
-                self.ctx
-                    .raw()
-                    .update_draft_meta()
-                    .account_id(self.account)
-                    .draft_id(self.id)
-                    .body(meta)
-                    .send(),
+                self.ctx.raw().update_draft_meta().account_id(self.account).draft_id(self.id).body(meta).send(),
             )
             .await
     }
@@ -244,13 +200,7 @@ impl DraftHandle {
         self.ctx
             .run(
                 self.lock(),
-                self.ctx
-                    .raw()
-                    .create_draft_document()
-                    .account_id(self.account)
-                    .draft_id(self.id)
-                    .body(request)
-                    .send(),
+                self.ctx.raw().create_draft_document().account_id(self.account).draft_id(self.id).body(request).send(),
             )
             .await
     }
@@ -268,12 +218,7 @@ impl DraftHandle {
 
     /// One document of the draft.
     pub fn document(&self, id: DocumentId) -> DraftDocumentHandle {
-        DraftDocumentHandle {
-            ctx: self.ctx.clone(),
-            account: self.account,
-            draft: self.id,
-            id,
-        }
+        DraftDocumentHandle { ctx: self.ctx.clone(), account: self.account, draft: self.id, id }
     }
 
     /// Starts checking the draft: the task ends in the findings per document.
@@ -282,13 +227,7 @@ impl DraftHandle {
             .ctx
             .run(
                 self.lock(),
-                self.ctx
-                    .raw()
-                    .check_draft()
-                    .account_id(self.account)
-                    .draft_id(self.id)
-                    .deferred(true)
-                    .send(),
+                self.ctx.raw().check_draft().account_id(self.account).draft_id(self.id).deferred(true).send(),
             )
             .await?;
         Ok(Task::started(self.ctx.clone(), self.task_location(), task))
@@ -300,13 +239,7 @@ impl DraftHandle {
             .ctx
             .run(
                 self.lock(),
-                self.ctx
-                    .raw()
-                    .prepare_draft()
-                    .account_id(self.account)
-                    .draft_id(self.id)
-                    .deferred(true)
-                    .send(),
+                self.ctx.raw().prepare_draft().account_id(self.account).draft_id(self.id).deferred(true).send(),
             )
             .await?;
         Ok(Task::started(self.ctx.clone(), self.task_location(), task))
@@ -324,13 +257,7 @@ impl DraftHandle {
     }
 
     async fn send_with(&self, force: bool) -> Result<Task<SendDraft>, Error> {
-        let mut call = self
-            .ctx
-            .raw()
-            .send_draft()
-            .account_id(self.account)
-            .draft_id(self.id)
-            .deferred(true);
+        let mut call = self.ctx.raw().send_draft().account_id(self.account).draft_id(self.id).deferred(true);
         if force {
             call = call.force(true);
         }
@@ -390,21 +317,13 @@ impl DraftDocumentHandle {
     }
 
     fn lock(&self) -> Option<TaskLocation> {
-        Some(TaskLocation::Draft {
-            account_id: self.account,
-            draft_id: self.draft,
-        })
+        Some(TaskLocation::Draft { account_id: self.account, draft_id: self.draft })
     }
 
     /// Reads the document.
     pub async fn get(&self) -> Result<types::DraftDocument, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_draft_document()
-            .account_id(self.account)
-            .draft_id(self.draft)
-            .document_id(self.id);
+        let call =
+            self.ctx.raw().get_draft_document().account_id(self.account).draft_id(self.draft).document_id(self.id);
         self.ctx.run(self.lock(), call.send()).await
     }
 
@@ -423,13 +342,8 @@ impl DraftDocumentHandle {
 
     /// Removes the document from the draft.
     pub async fn delete(&self) -> Result<(), Error> {
-        let call = self
-            .ctx
-            .raw()
-            .delete_draft_document()
-            .account_id(self.account)
-            .draft_id(self.draft)
-            .document_id(self.id);
+        let call =
+            self.ctx.raw().delete_draft_document().account_id(self.account).draft_id(self.draft).document_id(self.id);
         self.ctx.run_unit(self.lock(), call.send()).await
     }
 
@@ -442,10 +356,7 @@ impl DraftDocumentHandle {
             .account_id(self.account)
             .draft_id(self.draft)
             .document_id(self.id);
-        decoded(
-            self.ctx.run(self.lock(), call.send()).await?,
-            "get_draft_document_decrypted_content",
-        )
+        decoded(self.ctx.run(self.lock(), call.send()).await?, "get_draft_document_decrypted_content")
     }
 
     /// The document's content encrypted for the regulator (after prepare).
@@ -457,10 +368,7 @@ impl DraftDocumentHandle {
             .account_id(self.account)
             .draft_id(self.draft)
             .document_id(self.id);
-        decoded(
-            self.ctx.run(self.lock(), call.send()).await?,
-            "get_draft_document_encrypted_content",
-        )
+        decoded(self.ctx.run(self.lock(), call.send()).await?, "get_draft_document_encrypted_content")
     }
 
     /// Prepares what to sign instead of the content itself (XMLDSig and similar formats).
@@ -486,11 +394,8 @@ impl DraftDocumentHandle {
             .document_id(self.id)
             .deferred(true);
         let task = self.ctx.run(self.lock(), call.send()).await?;
-        let location = TaskLocation::DraftDocument {
-            account_id: self.account,
-            draft_id: self.draft,
-            document_id: self.id,
-        };
+        let location =
+            TaskLocation::DraftDocument { account_id: self.account, draft_id: self.draft, document_id: self.id };
         Ok(Task::started(self.ctx.clone(), location, task))
     }
 
@@ -576,10 +481,7 @@ impl DraftSignatures {
             .draft_id(d.draft)
             .document_id(d.id)
             .signature_id(id);
-        decoded(
-            d.ctx.run(d.lock(), call.send()).await?,
-            "get_draft_document_signature_content",
-        )
+        decoded(d.ctx.run(d.lock(), call.send()).await?, "get_draft_document_signature_content")
     }
 
     /// Replaces a signature.
@@ -625,8 +527,6 @@ impl types::Draft {
 
     /// The `docflow` links of the draft, once sent.
     pub fn docflow_links(&self) -> impl Iterator<Item = &crate::links::Link> {
-        self.docflows
-            .iter()
-            .chain(self.links.iter().filter(|link| link.relation() == LinkRel::Docflow))
+        self.docflows.iter().chain(self.links.iter().filter(|link| link.relation() == LinkRel::Docflow))
     }
 }

@@ -50,9 +50,7 @@ impl Handbooks {
 
     /// One regulator's office by its code.
     pub async fn control_unit(&self, code: &str) -> Result<types::ControlUnit, Error> {
-        self.ctx
-            .run(None, self.ctx.raw().get_control_unit().code(code.to_owned()).send())
-            .await
+        self.ctx.run(None, self.ctx.raw().get_control_unit().code(code.to_owned()).send()).await
     }
 
     /// FNS forms, optionally of one KND, page by page.
@@ -81,15 +79,7 @@ impl Handbooks {
             async move {
                 let (skip, take) = wire(skip, take);
                 let page = ctx
-                    .run(
-                        None,
-                        ctx.raw()
-                            .get_handbook()
-                            .handbook_type(handbook_type)
-                            .skip(skip)
-                            .take(take)
-                            .send(),
-                    )
+                    .run(None, ctx.raw().get_handbook().handbook_type(handbook_type).skip(skip).take(take).send())
                     .await?;
                 Ok(Page::new(page.handbook, page.total_count))
             }

@@ -125,10 +125,7 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     pub(crate) fn new(client: Client) -> Self {
-        Self {
-            client,
-            options: RequestOptions::default(),
-        }
+        Self { client, options: RequestOptions::default() }
     }
 
     pub(crate) fn raw(&self) -> &crate::raw::Client {

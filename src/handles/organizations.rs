@@ -24,12 +24,7 @@ pub struct Organizations {
 
 impl Organizations {
     pub(crate) fn new(ctx: Ctx, account: AccountId) -> Self {
-        Self {
-            ctx,
-            account,
-            inn: None,
-            kpp: None,
-        }
+        Self { ctx, account, inn: None, kpp: None }
     }
 
     with_options!();
@@ -68,17 +63,7 @@ impl Organizations {
 
     /// Adds an organization to the account.
     pub async fn create(&self, request: types::CreateOrganizationRequest) -> Result<types::Organization, Error> {
-        self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .create_organization()
-                    .account_id(self.account)
-                    .body(request)
-                    .send(),
-            )
-            .await
+        self.ctx.run(None, self.ctx.raw().create_organization().account_id(self.account).body(request).send()).await
     }
 }
 
@@ -112,48 +97,21 @@ impl OrganizationHandle {
 
     /// Reads the organization.
     pub async fn get(&self) -> Result<types::Organization, Error> {
-        self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .get_organization()
-                    .account_id(self.account)
-                    .org_id(self.id)
-                    .send(),
-            )
-            .await
+        self.ctx.run(None, self.ctx.raw().get_organization().account_id(self.account).org_id(self.id).send()).await
     }
 
     /// Renames the organization.
     pub async fn rename(&self, name: impl Into<String>) -> Result<types::Organization, Error> {
-        let body = types::RenameOrganizationRequest { name: name.into() };
+        let body = types::RenameOrganizationRequest { name: name.into(), extra: Default::default() };
         self.ctx
-            .run(
-                None,
-                self.ctx
-                    .raw()
-                    .rename_organization()
-                    .account_id(self.account)
-                    .org_id(self.id)
-                    .body(body)
-                    .send(),
-            )
+            .run(None, self.ctx.raw().rename_organization().account_id(self.account).org_id(self.id).body(body).send())
             .await
     }
 
     /// Removes the organization from the account.
     pub async fn delete(&self) -> Result<(), Error> {
         self.ctx
-            .run_unit(
-                None,
-                self.ctx
-                    .raw()
-                    .delete_organization()
-                    .account_id(self.account)
-                    .org_id(self.id)
-                    .send(),
-            )
+            .run_unit(None, self.ctx.raw().delete_organization().account_id(self.account).org_id(self.id).send())
             .await
     }
 

@@ -48,9 +48,7 @@ impl AwaitedReply {
             return None;
         }
         let href = link.href.as_deref()?;
-        let url = url::Url::parse(href)
-            .or_else(|_| url::Url::parse("http://relative.invalid/")?.join(href))
-            .ok()?;
+        let url = url::Url::parse(href).or_else(|_| url::Url::parse("http://relative.invalid/")?.join(href)).ok()?;
         let segments: Vec<&str> = url.path_segments()?.filter(|segment| !segment.is_empty()).collect();
         let (last, path) = segments.split_last()?;
         let after = |name: &str| -> Option<uuid::Uuid> {
@@ -64,9 +62,7 @@ impl AwaitedReply {
             "generate-reply" => match after("inventories") {
                 Some(inventory) => {
                     // The inventory's document follows `inventories/{id}/documents/`.
-                    let at = path
-                        .iter()
-                        .rposition(|segment| segment.eq_ignore_ascii_case("documents"))?;
+                    let at = path.iter().rposition(|segment| segment.eq_ignore_ascii_case("documents"))?;
                     let inventory_document = path.get(at + 1)?.parse().ok()?;
                     ReplyKind::Inventory {
                         inventory_id: DocflowId::new(inventory),
@@ -77,13 +73,7 @@ impl AwaitedReply {
             },
             _ => return None,
         };
-        Some(Self {
-            docflow_id,
-            document_id,
-            document_type: link.document_type()?,
-            kind,
-            link: link.clone(),
-        })
+        Some(Self { docflow_id, document_id, document_type: link.document_type()?, kind, link: link.clone() })
     }
 }
 
@@ -93,9 +83,8 @@ impl types::Docflow {
     pub fn awaited_replies(&self) -> Vec<AwaitedReply> {
         let reply = LinkRel::Reply;
         let mut awaited: Vec<AwaitedReply> = Vec::new();
-        let links = self
-            .links_with(&reply)
-            .chain(self.documents.iter().flat_map(|document| document.links_with(&reply)));
+        let links =
+            self.links_with(&reply).chain(self.documents.iter().flat_map(|document| document.links_with(&reply)));
         for link in links {
             if let Some(found) = AwaitedReply::from_link(link)
                 && !awaited.iter().any(|known| known.link.href == found.link.href)
@@ -140,11 +129,7 @@ impl DocflowHandle {
         if awaited.docflow_id != self.id() {
             return Err(Error::InvalidRequest {
                 operation: Some("generate_reply"),
-                message: format!(
-                    "the reply link belongs to docflow {}, not {}",
-                    awaited.docflow_id,
-                    self.id()
-                ),
+                message: format!("the reply link belongs to docflow {}, not {}", awaited.docflow_id, self.id()),
             });
         }
         let document = self.document(awaited.document_id);
@@ -157,13 +142,11 @@ impl DocflowHandle {
                 let (handle, reply) = document.generate_pfr_reply(&awaited.document_type, certificate).await?;
                 Ok(StartedReply::Pfr(handle, reply))
             }
-            ReplyKind::Inventory {
-                inventory_id,
-                inventory_document_id,
-            } => {
+            ReplyKind::Inventory { inventory_id, inventory_document_id } => {
                 let ctx = self.ctx().clone();
                 let body = types::GenerateReplyRequest {
                     certificate_base64: types::Base64Bytes::encode(certificate),
+                    extra: Default::default(),
                 };
                 let call = ctx
                     .raw()
@@ -213,14 +196,7 @@ pub struct ReplyHandle {
 
 impl ReplyHandle {
     pub(crate) fn new(ctx: Ctx, account: AccountId, docflow: DocflowId, document: DocumentId, id: ReplyId) -> Self {
-        Self {
-            ctx,
-            account,
-            docflow,
-            document,
-            inventory: None,
-            id,
-        }
+        Self { ctx, account, docflow, document, inventory: None, id }
     }
 
     with_options!();
@@ -359,10 +335,7 @@ impl ReplyHandle {
         // The task holding a docflow lock may belong to another document or reply: the
         // conflict names it, but where it is polled is unknown here.
         let lock = None;
-        let body = types::SendReplyRequest {
-            sender_ip,
-            ..Default::default()
-        };
+        let body = types::SendReplyRequest { sender_ip, ..Default::default() };
         match self.inventory {
             None => {
                 let call = self
@@ -420,13 +393,7 @@ pub struct PfrReplyHandle {
 
 impl PfrReplyHandle {
     pub(crate) fn new(ctx: Ctx, account: AccountId, docflow: DocflowId, document: DocumentId, id: ReplyId) -> Self {
-        Self {
-            ctx,
-            account,
-            docflow,
-            document,
-            id,
-        }
+        Self { ctx, account, docflow, document, id }
     }
 
     with_options!();
@@ -499,10 +466,7 @@ impl PfrReplyHandle {
 
     /// Sends the signed reply; the answer is the docflow.
     pub async fn send(&self, sender_ip: Option<String>) -> Result<types::Docflow, Error> {
-        let body = types::SendReplyRequest {
-            sender_ip,
-            ..Default::default()
-        };
+        let body = types::SendReplyRequest { sender_ip, ..Default::default() };
         let call = self
             .ctx
             .raw()

@@ -6,9 +6,7 @@ use kontur_extern::transport::Transport;
 
 /// A raw client pointed at a mock server, without credentials.
 pub fn raw_client(base_url: &str) -> raw::Client {
-    Transport::unauthenticated()
-        .into_client(base_url)
-        .expect("the HTTP client builds")
+    Transport::unauthenticated().into_client(base_url).expect("the HTTP client builds")
 }
 
 /// A raw test-tools client pointed at a mock server, without credentials.
