@@ -44,6 +44,12 @@ pub enum Error {
     /// The request could not be built: a required parameter is missing or a value cannot be sent.
     #[error("{}: invalid request: {message}", operation_label(*.operation))]
     InvalidRequest { operation: Option<&'static str>, message: String },
+    /// A long-running task failed, ran past its deadline, or another task holds the object.
+    #[error(transparent)]
+    Task(Box<crate::tasks::TaskError>),
+    /// A link could not be followed (another host, a malformed or templated `href`).
+    #[error(transparent)]
+    Link(Box<crate::links::LinkError>),
 }
 
 impl From<crate::auth::AuthError> for Error {
@@ -61,6 +67,8 @@ impl Error {
             Error::UnexpectedStatus(failure) => failure.operation,
             Error::Transport(failure) => failure.operation,
             Error::Auth { operation, .. } | Error::InvalidRequest { operation, .. } => *operation,
+            Error::Task(error) => error.operation(),
+            Error::Link(_) => None,
         }
     }
 
@@ -71,7 +79,8 @@ impl Error {
             Error::Decode(failure) => failure.status,
             Error::UnexpectedStatus(failure) => Some(failure.status),
             Error::Transport(failure) => failure.source.status(),
-            Error::Auth { .. } | Error::InvalidRequest { .. } => None,
+            Error::Auth { .. } | Error::InvalidRequest { .. } | Error::Link(_) => None,
+            Error::Task(error) => error.status(),
         }
     }
 
@@ -81,7 +90,8 @@ impl Error {
             Error::Api(failure) => failure.trace_id.as_deref(),
             Error::Decode(failure) => failure.trace_id.as_deref(),
             Error::UnexpectedStatus(failure) => failure.trace_id.as_deref(),
-            Error::Transport(_) | Error::Auth { .. } | Error::InvalidRequest { .. } => None,
+            Error::Transport(_) | Error::Auth { .. } | Error::InvalidRequest { .. } | Error::Link(_) => None,
+            Error::Task(error) => error.trace_id(),
         }
     }
 
@@ -89,6 +99,7 @@ impl Error {
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Error::Api(failure) => Some(&failure.body),
+            Error::Task(error) => error.api_error(),
             _ => None,
         }
     }

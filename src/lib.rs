@@ -10,14 +10,20 @@ pub mod client;
 pub mod datetime;
 pub mod error;
 pub mod events;
+pub mod handles;
+pub mod ids;
+pub mod links;
 #[doc(hidden)]
 pub mod nulls;
+pub mod paging;
+pub mod tasks;
 pub mod transport;
 pub mod vocab;
 
 pub use client::{Client, ClientBuilder, Environment};
 pub use datetime::{ExternDate, ExternDateTime};
 pub use error::Error;
+pub use handles::RequestOptions;
 
 pub mod raw {
     //! The client generated from the spec by progenitor: every operation of the API.

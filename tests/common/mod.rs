@@ -24,3 +24,14 @@ pub fn id(text: &str) -> uuid::Uuid {
 pub fn client(server: &httpmock::MockServer) -> raw::Client {
     raw_client(&server.base_url())
 }
+
+/// A layer client (`kontur_extern::Client`) whose API and identity host are `server`, with a fixed token.
+pub fn layer_client(server: &httpmock::MockServer) -> kontur_extern::Client {
+    let environment =
+        kontur_extern::Environment::new(&server.base_url(), &server.base_url()).expect("the mock server URL is valid");
+    kontur_extern::Client::builder()
+        .environment(environment)
+        .access_token(secrecy::SecretString::from("layer-test-token"))
+        .build()
+        .expect("the client builds")
+}
