@@ -1,0 +1,56 @@
+//! The few places where answers meet the generated wire types: dates, vocabulary values, links
+//! and blank objects. Kept small so that a change of the generated types is a small edit here.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use kontur_extern::raw::types::Link;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// A `date-time` field of an answer.
+pub fn date<T: From<DateTime<Utc>>>(at: DateTime<Utc>) -> T {
+    T::from(at)
+}
+
+/// A date the API writes as text in Moscow time without an offset (`send-date` of docflows).
+pub fn moscow_text(at: DateTime<Utc>) -> String {
+    let moscow = FixedOffset::east_opt(3 * 3600).expect("+03:00 is a valid offset");
+    at.with_timezone(&moscow).format("%Y-%m-%dT%H:%M:%S%.7f").to_string()
+}
+
+/// A value of a vocabulary (docflow type, status, task state, ...).
+pub fn vocab<T: From<String>>(value: &str) -> T {
+    T::from(value.to_owned())
+}
+
+/// A wire object with only its id set; the caller fills the rest field by field. Going through
+/// serde keeps this independent of which fields the generated type has.
+pub fn with_id<T: DeserializeOwned>(id: Uuid) -> T {
+    serde_json::from_value(serde_json::json!({ "id": id }))
+        .expect("wire objects built with with_id need no field but the id")
+}
+
+/// A link to a resource of the sandbox.
+pub fn link(href: String, rel: &str) -> Link {
+    Link { href: Some(href), rel: Some(rel.to_owned()), ..blank() }
+}
+
+/// A link with a name (reply links name the document type to generate).
+pub fn named_link(href: String, rel: &str, name: &str) -> Link {
+    Link { name: Some(name.to_owned()), ..link(href, rel) }
+}
+
+/// A wire object with every field absent.
+pub fn blank<T: DeserializeOwned>() -> T {
+    serde_json::from_value(serde_json::json!({})).expect("wire objects built with blank have no required field")
+}
+
+/// JSON of an answer.
+pub fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Bytes as a base64 wire value.
+pub fn base64<T: From<String>>(bytes: &[u8]) -> T {
+    use base64::Engine;
+    T::from(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
