@@ -15,11 +15,16 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<SandboxConfig, Strin
     let mut config = SandboxConfig::default();
     let mut args = args;
     while let Some(flag) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--listen" => {
                 let text = value("--listen")?;
-                config.listen = text.parse::<SocketAddr>().map_err(|err| format!("--listen {text}: {err}"))?;
+                config.listen = text
+                    .parse::<SocketAddr>()
+                    .map_err(|err| format!("--listen {text}: {err}"))?;
             }
             "--state" => config.state_file = Some(PathBuf::from(value("--state")?)),
             "--speed" => {
@@ -40,13 +45,14 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<SandboxConfig, Strin
 async fn stopped() {
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
@@ -63,7 +69,8 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
     let config = match parse_args(std::env::args().skip(1)) {
@@ -81,7 +88,10 @@ async fn main() -> ExitCode {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{}", sandbox.start_line()).and_then(|()| stdout.flush()).is_err() {
+    if writeln!(stdout, "{}", sandbox.start_line())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
         eprintln!("kontur-extern-sandbox: cannot write the start line");
         return ExitCode::FAILURE;
     }

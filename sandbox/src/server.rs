@@ -60,7 +60,9 @@ pub struct Shared {
 impl Shared {
     /// The state, locked.
     pub fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The integrator behind a valid bearer token, or 401.
@@ -68,9 +70,17 @@ impl Shared {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .and_then(|value| {
+                value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+            })
             .map(str::trim)
-            .ok_or_else(|| ApiFailure::unauthorized("an access token is required: Authorization: Bearer <token>"))?;
+            .ok_or_else(|| {
+                ApiFailure::unauthorized(
+                    "an access token is required: Authorization: Bearer <token>",
+                )
+            })?;
         let wall = self.clock.wall_now();
         let world = self.world();
         match world.identity.access_tokens.get(token) {
@@ -92,7 +102,8 @@ impl Shared {
         match bytes {
             Ok(bytes) => {
                 let path = path.clone();
-                let written = tokio::task::spawn_blocking(move || save_atomically(&path, &bytes)).await;
+                let written =
+                    tokio::task::spawn_blocking(move || save_atomically(&path, &bytes)).await;
                 if let Ok(Err(err)) | Err(err) = written.map_err(std::io::Error::other) {
                     tracing::error!(error = %err, "could not save the state");
                 }
@@ -165,19 +176,26 @@ impl Sandbox {
             Some(path) if path.exists() => {
                 let text = tokio::fs::read(path).await?;
                 serde_json::from_slice::<World>(&text).map_err(|err| {
-                    std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: not a sandbox state: {err}", path.display()))
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{}: not a sandbox state: {err}", path.display()),
+                    )
                 })?
             }
             _ => World::seeded(chrono::Utc::now()),
         };
-        let seed = world
-            .seed()
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "the state has no integrator, user or account"))?;
+        let seed = world.seed().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the state has no integrator, user or account",
+            )
+        })?;
         let origin = world.sandbox_time.unwrap_or_else(chrono::Utc::now);
         let clock = Arc::new(SandboxClock::new(origin, config.speed));
 
         let api_listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let identity_listener = tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0)).await?;
+        let identity_listener =
+            tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0)).await?;
         let api_url = format!("http://{}/", api_listener.local_addr()?);
         let identity_url = format!("http://{}/", identity_listener.local_addr()?);
 
@@ -187,18 +205,23 @@ impl Sandbox {
             state_file: config.state_file.clone(),
             save_lock: tokio::sync::Mutex::new(()),
             api_url: api_url.clone(),
-            token_lifetime: chrono::Duration::from_std(config.token_lifetime).unwrap_or_else(|_| chrono::Duration::hours(1)),
+            token_lifetime: chrono::Duration::from_std(config.token_lifetime)
+                .unwrap_or_else(|_| chrono::Duration::hours(1)),
         });
         shared.save().await;
 
         let (shutdown, stopped) = watch::channel(false);
         let api = {
             let shared = shared.clone();
-            axum::Router::new().fallback(move |request: axum::extract::Request| crate::api::serve(shared.clone(), request))
+            axum::Router::new().fallback(move |request: axum::extract::Request| {
+                crate::api::serve(shared.clone(), request)
+            })
         };
         let identity = {
             let shared = shared.clone();
-            axum::Router::new().fallback(move |request: axum::extract::Request| crate::identity::serve(shared.clone(), request))
+            axum::Router::new().fallback(move |request: axum::extract::Request| {
+                crate::identity::serve(shared.clone(), request)
+            })
         };
         let mut tasks = vec![
             tokio::spawn(serve_until(api_listener, api, stopped.clone())),
@@ -212,7 +235,9 @@ impl Sandbox {
                     _ = tokio::time::sleep(TICK) => {}
                     _ = ticker_stopped.changed() => return,
                 }
-                let Some(shared) = ticker_shared.upgrade() else { return };
+                let Some(shared) = ticker_shared.upgrade() else {
+                    return;
+                };
                 shared.tick().await;
             }
         }));
@@ -234,11 +259,18 @@ impl Sandbox {
     }
 }
 
-async fn serve_until(listener: tokio::net::TcpListener, router: axum::Router, mut stopped: watch::Receiver<bool>) {
+async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) {
     let shutdown = async move {
         let _ = stopped.wait_for(|stopped| *stopped).await;
     };
-    if let Err(err) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+    if let Err(err) = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
         tracing::error!(error = %err, "server stopped");
     }
 }

@@ -71,11 +71,22 @@ impl World {
                 inn: inn.clone(),
                 kpp: kpp.clone(),
                 name: name.clone(),
-                organizations: vec![OrganizationRecord { id: Uuid::new_v4(), inn: inn.clone(), kpp, name, is_main: true }],
+                organizations: vec![OrganizationRecord {
+                    id: Uuid::new_v4(),
+                    inn: inn.clone(),
+                    kpp,
+                    name,
+                    is_main: true,
+                }],
                 certificates: vec![CertificateRecord {
                     thumbprint: random_hex(20),
                     serial_number: random_hex(16),
-                    content: format!("sandbox cloud certificate of {} {}", user.name, Uuid::new_v4()).into_bytes(),
+                    content: format!(
+                        "sandbox cloud certificate of {} {}",
+                        user.name,
+                        Uuid::new_v4()
+                    )
+                    .into_bytes(),
                     fio: user.name.clone(),
                     inn,
                     expires_at: now + chrono::Duration::days(365),
@@ -148,19 +159,33 @@ impl World {
             .confirmations
             .values()
             .find(|c| c.target == SigningTarget::Draft(draft_id) && c.state == "pending")
-            .map(|c| (c.request_id.clone(), "urn:task-type:initDraftSignOperation".to_owned()));
+            .map(|c| {
+                (
+                    c.request_id.clone(),
+                    "urn:task-type:initDraftSignOperation".to_owned(),
+                )
+            });
         match running.or(signing) {
             Some((id, task_type)) => Err(ApiFailure::conflict(
                 "urn:error:externapi:concurrentApiTaskActive",
                 format!("draft {draft_id} is held by task {id} ({task_type})"),
             )
-            .with_context("concurrent-task", serde_json::json!({ "id": id, "task-type": task_type }))),
+            .with_context(
+                "concurrent-task",
+                serde_json::json!({ "id": id, "task-type": task_type }),
+            )),
             None => Ok(()),
         }
     }
 
     /// Starts a task; it finishes after [`TASK_SECONDS`] of sandbox time.
-    pub fn start_task(&mut self, account_id: Uuid, owner: TaskOwner, action: TaskAction, now: DateTime<Utc>) -> Uuid {
+    pub fn start_task(
+        &mut self,
+        account_id: Uuid,
+        owner: TaskOwner,
+        action: TaskAction,
+        now: DateTime<Utc>,
+    ) -> Uuid {
         let task_type = match action {
             TaskAction::Check => "urn:task-type:check",
             TaskAction::Prepare => "urn:task-type:prepare",
@@ -197,7 +222,9 @@ impl World {
     }
 
     fn finish_task(&mut self, task_id: Uuid, at: DateTime<Utc>) {
-        let Some(task) = self.tasks.get(&task_id).cloned() else { return };
+        let Some(task) = self.tasks.get(&task_id).cloned() else {
+            return;
+        };
         let (state, result) = match (task.owner, task.action) {
             (TaskOwner::Draft(draft_id), TaskAction::Check) => {
                 let check = self.check_draft(draft_id);
@@ -207,7 +234,14 @@ impl World {
             (TaskOwner::Draft(draft_id), TaskAction::Prepare) => {
                 let check = self.check_draft(draft_id);
                 let has_errors = check_has_errors(&check);
-                self.set_draft_status(draft_id, if has_errors { "checked" } else { "ready-to-send" });
+                self.set_draft_status(
+                    draft_id,
+                    if has_errors {
+                        "checked"
+                    } else {
+                        "ready-to-send"
+                    },
+                );
                 (
                     "succeed",
                     serde_json::json!({
@@ -217,9 +251,19 @@ impl World {
                     }),
                 )
             }
-            (TaskOwner::Draft(draft_id), TaskAction::Send { force }) => self.send_draft(draft_id, force, at),
-            (TaskOwner::DocflowDocument { docflow_id, document_id }, TaskAction::PrintDocflowDocument) => {
-                let pdf = format!("%PDF-1.4\n% sandbox print of document {document_id} of docflow {docflow_id}\n%%EOF\n");
+            (TaskOwner::Draft(draft_id), TaskAction::Send { force }) => {
+                self.send_draft(draft_id, force, at)
+            }
+            (
+                TaskOwner::DocflowDocument {
+                    docflow_id,
+                    document_id,
+                },
+                TaskAction::PrintDocflowDocument,
+            ) => {
+                let pdf = format!(
+                    "%PDF-1.4\n% sandbox print of document {document_id} of docflow {docflow_id}\n%%EOF\n"
+                );
                 let content_id = self.store_content(task.account_id, pdf.into_bytes());
                 ("succeed", serde_json::json!({ "content-id": content_id }))
             }
@@ -247,7 +291,12 @@ impl World {
         if draft.documents.is_empty() {
             common.push(check_error("common", "В черновике нет документов"));
         }
-        if draft.meta.recipient.as_ref().is_none_or(|recipient| recipient_code(recipient).is_none()) {
+        if draft
+            .meta
+            .recipient
+            .as_ref()
+            .is_none_or(|recipient| recipient_code(recipient).is_none())
+        {
             common.push(check_error("recipient", "Не указан получатель"));
         }
         for document in &draft.documents {
@@ -266,9 +315,16 @@ impl World {
         serde_json::json!({ "documents-errors": documents, "common-errors": common })
     }
 
-    fn send_draft(&mut self, draft_id: Uuid, force: bool, at: DateTime<Utc>) -> (&'static str, serde_json::Value) {
+    fn send_draft(
+        &mut self,
+        draft_id: Uuid,
+        force: bool,
+        at: DateTime<Utc>,
+    ) -> (&'static str, serde_json::Value) {
         let check = self.check_draft(draft_id);
-        let Some(draft) = self.drafts.get(&draft_id).cloned() else { return ("failed", serde_json::Value::Null) };
+        let Some(draft) = self.drafts.get(&draft_id).cloned() else {
+            return ("failed", serde_json::Value::Null);
+        };
         if check_has_errors(&check) && !force {
             self.set_draft_status(draft_id, "checked");
             return (
@@ -282,22 +338,42 @@ impl World {
                 }),
             );
         }
-        let recipient = draft.meta.recipient.clone().unwrap_or_else(crate::wire::blank);
+        let recipient = draft
+            .meta
+            .recipient
+            .clone()
+            .unwrap_or_else(crate::wire::blank);
         let (docflow_type, code) = docflow_type_for(&recipient);
         let Some(account) = self.accounts.get(&draft.account_id).cloned() else {
             return ("failed", serde_json::Value::Null);
         };
-        let organization = account.organizations.iter().find(|org| org.is_main).cloned();
+        let organization = account
+            .organizations
+            .iter()
+            .find(|org| org.is_main)
+            .cloned();
         let docflow_id = Uuid::new_v4();
         let mut documents = Vec::new();
         for document in &draft.documents {
-            let description = document.description.clone().unwrap_or_else(crate::wire::blank);
-            let size = document.content_id.and_then(|id| self.content_bytes(id)).map_or(0, |bytes| bytes.len() as u64);
+            let description = document
+                .description
+                .clone()
+                .unwrap_or_else(crate::wire::blank);
+            let size = document
+                .content_id
+                .and_then(|id| self.content_bytes(id))
+                .map_or(0, |bytes| bytes.len() as u64);
             documents.push(DocflowDocumentRecord {
                 id: Uuid::new_v4(),
                 document_type: format!("urn:document:{docflow_type}"),
-                filename: description.filename.clone().unwrap_or_else(|| format!("{}.xml", document.id)),
-                content_type: description.content_type.clone().unwrap_or_else(|| "application/xml".to_owned()),
+                filename: description
+                    .filename
+                    .clone()
+                    .unwrap_or_else(|| format!("{}.xml", document.id)),
+                content_type: description
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| "application/xml".to_owned()),
                 content_id: document.content_id,
                 size,
                 incoming: false,
@@ -307,7 +383,12 @@ impl World {
                 send_date: at,
             });
         }
-        let inn = draft.meta.sender.as_ref().and_then(|sender| sender.inn.clone()).unwrap_or_else(|| account.inn.clone());
+        let inn = draft
+            .meta
+            .sender
+            .as_ref()
+            .and_then(|sender| sender.inn.clone())
+            .unwrap_or_else(|| account.inn.clone());
         let docflow = DocflowRecord {
             id: docflow_id,
             account_id: draft.account_id,
@@ -338,15 +419,24 @@ impl World {
     fn run_robot(&mut self, docflow_id: Uuid, now: DateTime<Utc>) -> bool {
         let mut changed = false;
         loop {
-            let Some(docflow) = self.docflows.get(&docflow_id) else { return changed };
-            let Some(robot) = docflow.robot else { return changed };
-            let Some(step) = robot.steps().get(docflow.robot_steps_done).copied() else { return changed };
+            let Some(docflow) = self.docflows.get(&docflow_id) else {
+                return changed;
+            };
+            let Some(robot) = docflow.robot else {
+                return changed;
+            };
+            let Some(step) = robot.steps().get(docflow.robot_steps_done).copied() else {
+                return changed;
+            };
             let at = docflow.send_date + chrono::Duration::seconds(step.after_secs);
             if at > now {
                 return changed;
             }
             let account_id = docflow.account_id;
-            let short_type = docflow.docflow_type.trim_start_matches("urn:docflow:").to_owned();
+            let short_type = docflow
+                .docflow_type
+                .trim_start_matches("urn:docflow:")
+                .to_owned();
             let document_type = format!("urn:document:{short_type}-{}", step.document);
             let document_id = Uuid::new_v4();
             let xml = format!(
@@ -356,18 +446,25 @@ impl World {
             );
             let size = xml.len() as u64;
             let content_id = self.store_content(account_id, xml.into_bytes());
-            let Some(docflow) = self.docflows.get_mut(&docflow_id) else { return changed };
+            let Some(docflow) = self.docflows.get_mut(&docflow_id) else {
+                return changed;
+            };
             docflow.documents.push(DocflowDocumentRecord {
                 id: document_id,
                 document_type,
-                filename: format!("{}_{}.xml", step.document.to_uppercase().replace('-', "_"), document_id.simple()),
+                filename: format!(
+                    "{}_{}.xml",
+                    step.document.to_uppercase().replace('-', "_"),
+                    document_id.simple()
+                ),
                 content_type: "application/xml".to_owned(),
                 content_id: Some(content_id),
                 size,
                 incoming: true,
                 signatures: vec![SignatureRecord {
                     id: Uuid::new_v4(),
-                    content: format!("sandbox signature of the regulator on {document_id}").into_bytes(),
+                    content: format!("sandbox signature of the regulator on {document_id}")
+                        .into_bytes(),
                     thumbprint: Some(random_hex(20)),
                     signer_type: "cu-representative".to_owned(),
                     title: format!("Регулятор {}", docflow.recipient),
@@ -384,7 +481,9 @@ impl World {
             }
             docflow.last_change = at;
             let transaction = match step.document {
-                "date-confirmation" => format!("urn:transaction:{short_type}-receipt-date-confirmation-abonent"),
+                "date-confirmation" => {
+                    format!("urn:transaction:{short_type}-receipt-date-confirmation-abonent")
+                }
                 other => format!("urn:transaction:{short_type}-{other}"),
             };
             self.append_event(docflow_id, &transaction, at);
@@ -394,9 +493,16 @@ impl World {
 
     /// After a reply went out: the docflow waits for the rest, or finishes.
     pub fn after_reply_sent(&mut self, docflow_id: Uuid, at: DateTime<Utc>) {
-        let Some(docflow) = self.docflows.get_mut(&docflow_id) else { return };
-        let pending = docflow.documents.iter().any(|doc| doc.reply_due.is_some() && !doc.reply_sent);
-        let robot_done = docflow.robot.is_some_and(|robot| docflow.robot_steps_done >= robot.steps().len());
+        let Some(docflow) = self.docflows.get_mut(&docflow_id) else {
+            return;
+        };
+        let pending = docflow
+            .documents
+            .iter()
+            .any(|doc| doc.reply_due.is_some() && !doc.reply_sent);
+        let robot_done = docflow
+            .robot
+            .is_some_and(|robot| docflow.robot_steps_done >= robot.steps().len());
         docflow.status = if !pending && robot_done {
             "urn:docflow-common-status:finished"
         } else if pending {
@@ -406,13 +512,22 @@ impl World {
         }
         .to_owned();
         docflow.last_change = at;
-        let short_type = docflow.docflow_type.trim_start_matches("urn:docflow:").to_owned();
-        self.append_event(docflow_id, &format!("urn:transaction:{short_type}-receipt"), at);
+        let short_type = docflow
+            .docflow_type
+            .trim_start_matches("urn:docflow:")
+            .to_owned();
+        self.append_event(
+            docflow_id,
+            &format!("urn:transaction:{short_type}-receipt"),
+            at,
+        );
     }
 
     /// Appends an event for a docflow's transition.
     pub fn append_event(&mut self, docflow_id: Uuid, new_state: &str, at: DateTime<Utc>) {
-        let Some(docflow) = self.docflows.get(&docflow_id) else { return };
+        let Some(docflow) = self.docflows.get(&docflow_id) else {
+            return;
+        };
         self.events.push(EventRecord {
             account_id: docflow.account_id,
             docflow_id,
@@ -430,7 +545,15 @@ impl World {
         let mut parts = std::collections::BTreeMap::new();
         let total = bytes.len() as u64;
         parts.insert(0, Part(bytes));
-        self.contents.insert(id, ContentRecord { id, account_id, total: Some(total), parts });
+        self.contents.insert(
+            id,
+            ContentRecord {
+                id,
+                account_id,
+                total: Some(total),
+                parts,
+            },
+        );
         id
     }
 
@@ -444,7 +567,9 @@ impl World {
 impl ContentRecord {
     /// True when the parts cover the whole content.
     pub fn is_complete(&self) -> bool {
-        let Some(total) = self.total else { return false };
+        let Some(total) = self.total else {
+            return false;
+        };
         let mut covered = 0u64;
         for (offset, part) in &self.parts {
             if *offset > covered {
@@ -476,8 +601,14 @@ fn check_error(kind: &str, description: &str) -> serde_json::Value {
 }
 
 fn check_has_errors(check: &serde_json::Value) -> bool {
-    let common = check.get("common-errors").and_then(|errors| errors.as_array()).is_some_and(|errors| !errors.is_empty());
-    let documents = check.get("documents-errors").and_then(|errors| errors.as_object()).is_some_and(|errors| !errors.is_empty());
+    let common = check
+        .get("common-errors")
+        .and_then(|errors| errors.as_array())
+        .is_some_and(|errors| !errors.is_empty());
+    let documents = check
+        .get("documents-errors")
+        .and_then(|errors| errors.as_object())
+        .is_some_and(|errors| !errors.is_empty());
     common || documents
 }
 
@@ -497,7 +628,9 @@ pub fn recipient_code(recipient: &kontur_extern::raw::types::DraftRecipient) -> 
 }
 
 /// The docflow type (short) and regulator code a draft becomes.
-fn docflow_type_for(recipient: &kontur_extern::raw::types::DraftRecipient) -> (&'static str, String) {
+fn docflow_type_for(
+    recipient: &kontur_extern::raw::types::DraftRecipient,
+) -> (&'static str, String) {
     let code = recipient_code(recipient).unwrap_or_default();
     let docflow_type = if recipient.togs_code.is_some() {
         "stat-report"
@@ -515,8 +648,14 @@ fn docflow_type_for(recipient: &kontur_extern::raw::types::DraftRecipient) -> (&
 
 /// Writes the state atomically: a temporary file beside it, flushed to disk, then renamed over it.
 pub fn save_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "state".to_owned());
+    let directory = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "state".to_owned());
     let temporary = directory.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
     let result = (|| {
         let mut file = std::fs::File::create(&temporary)?;
