@@ -18,6 +18,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod api;
 pub mod clock;
 mod error;

@@ -23,17 +23,6 @@ pub fn moscow_text(at: DateTime<Utc>) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn moscow_text_has_seven_fractional_digits_and_no_offset() {
-        let at = chrono::DateTime::parse_from_rfc3339("2020-02-26T06:51:08.4636938Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        assert_eq!(super::moscow_text(at), "2020-02-26T09:51:08.4636938");
-    }
-}
-
 /// A value of a vocabulary (docflow type, status, task state, ...).
 pub fn vocab<T: From<String>>(value: &str) -> T {
     T::from(value.to_owned())
@@ -78,4 +67,15 @@ pub fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 pub fn base64<T: From<String>>(bytes: &[u8]) -> T {
     use base64::Engine;
     T::from(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn moscow_text_has_seven_fractional_digits_and_no_offset() {
+        let at = chrono::DateTime::parse_from_rfc3339("2020-02-26T06:51:08.4636938Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(super::moscow_text(at), "2020-02-26T09:51:08.4636938");
+    }
 }

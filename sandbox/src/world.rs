@@ -206,17 +206,17 @@ impl World {
                 result: None,
             },
         );
-        if let TaskOwner::Draft(draft_id) = owner {
-            if let Some(draft) = self.drafts.get_mut(&draft_id) {
-                draft.task_ids.push(id);
-                draft.status = match action {
-                    TaskAction::Check => "check-in-progress",
-                    TaskAction::Prepare => "prepare-in-progress",
-                    TaskAction::Send { .. } => "send-in-progress",
-                    TaskAction::PrintDocflowDocument => draft.status.as_str(),
-                }
-                .to_owned();
+        if let TaskOwner::Draft(draft_id) = owner
+            && let Some(draft) = self.drafts.get_mut(&draft_id)
+        {
+            draft.task_ids.push(id);
+            draft.status = match action {
+                TaskAction::Check => "check-in-progress",
+                TaskAction::Prepare => "prepare-in-progress",
+                TaskAction::Send { .. } => "send-in-progress",
+                TaskAction::PrintDocflowDocument => draft.status.as_str(),
             }
+            .to_owned();
         }
         id
     }

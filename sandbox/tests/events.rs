@@ -127,7 +127,7 @@ async fn the_feed_and_cursors_survive_a_restart_with_a_state_file() {
                     e.id.clone(),
                     e.docflow_id,
                     e.new_state.clone(),
-                    e.event_date_time.clone(),
+                    e.event_date_time.as_ref().map(ToString::to_string),
                 )
             })
             .collect()

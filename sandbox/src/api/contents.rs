@@ -62,20 +62,20 @@ fn content_range(ctx: &Ctx, required: bool) -> ApiResult<Option<ContentRange>> {
 }
 
 fn add_part(content: &mut ContentRecord, range: ContentRange, bytes: Vec<u8>) -> ApiResult<()> {
-    if let (Some(known), Some(told)) = (content.total, range.total) {
-        if known != told {
-            return Err(ApiFailure::bad_request(format!(
-                "the content is {known} bytes long, not {told}"
-            )));
-        }
+    if let (Some(known), Some(told)) = (content.total, range.total)
+        && known != told
+    {
+        return Err(ApiFailure::bad_request(format!(
+            "the content is {known} bytes long, not {told}"
+        )));
     }
-    if let Some(total) = range.total.or(content.total) {
-        if range.to >= total {
-            return Err(ApiFailure::bad_request(format!(
-                "bytes {}-{} lie beyond the content's {total} bytes",
-                range.from, range.to
-            )));
-        }
+    if let Some(total) = range.total.or(content.total)
+        && range.to >= total
+    {
+        return Err(ApiFailure::bad_request(format!(
+            "bytes {}-{} lie beyond the content's {total} bytes",
+            range.from, range.to
+        )));
     }
     content.total = content.total.or(range.total);
     content.parts.insert(range.from, Part(bytes));

@@ -111,15 +111,15 @@ fn document_wire(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentR
         link(href.clone(), "self"),
         link(format!("{href}/decrypted-content"), "decrypted-content"),
     ];
-    if !document.reply_sent {
-        if let Some(reply_type) = &document.reply_due {
-            let short = reply_type.trim_start_matches("urn:document:");
-            links.push(named_link(
-                format!("{href}/generate-reply?documentType={short}"),
-                "reply",
-                reply_type,
-            ));
-        }
+    if !document.reply_sent
+        && let Some(reply_type) = &document.reply_due
+    {
+        let short = reply_type.trim_start_matches("urn:document:");
+        links.push(named_link(
+            format!("{href}/generate-reply?documentType={short}"),
+            "reply",
+            reply_type,
+        ));
     }
     wire.links = links;
     wire

@@ -116,7 +116,7 @@ pub fn changeable_draft(world: &World, ctx: &Ctx) -> ApiResult<Uuid> {
     Ok(draft.id)
 }
 
-fn draft_mut<'w>(world: &'w mut World, id: Uuid) -> ApiResult<&'w mut DraftRecord> {
+fn draft_mut(world: &mut World, id: Uuid) -> ApiResult<&mut DraftRecord> {
     world
         .drafts
         .get_mut(&id)
