@@ -238,3 +238,78 @@ async fn printing_a_docflow_document_is_a_task_with_a_pdf_content() {
     let bytes = pdf.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF"));
 }
+
+#[tokio::test]
+async fn draft_documents_keep_their_content_and_signatures() {
+    let harness = start().await;
+    let (draft, document) = harness
+        .draft_with_document(json!({ "ifns-code": "0087" }))
+        .await;
+    let signature: kontur_extern::raw::types::SignatureRequest =
+        common::wire(json!({ "base64-content": common::base64(b"a detached signature") }));
+    let created = harness
+        .raw()
+        .create_draft_document_signature()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .document_id(document)
+        .body(signature)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    let fetched = harness
+        .raw()
+        .get_draft_document_signature()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .document_id(document)
+        .signature_id(created.id)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched.id, created.id);
+    let content = harness
+        .raw()
+        .get_draft_document_signature_content()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .document_id(document)
+        .signature_id(created.id)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(content.to_string(), common::base64(b"a detached signature"));
+    let decrypted = harness
+        .raw()
+        .get_draft_document_decrypted_content()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .document_id(document)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        decrypted.to_string(),
+        common::base64("<Файл>декларация по НДС</Файл>".as_bytes())
+    );
+    let whole = harness
+        .raw()
+        .get_draft()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(whole.documents.len(), 1);
+    assert_eq!(text(&whole.status), "new");
+}

@@ -343,6 +343,18 @@ pub fn delete_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResul
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 }
 
+pub fn get_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (draft_id, index, position) = signature_index(world, ctx)?;
+    let draft = &world.drafts[&draft_id];
+    let document = &draft.documents[index];
+    let href = ctx.url(&format!(
+        "{}/documents/{}",
+        draft_path(draft.account_id, draft_id),
+        document.id
+    ));
+    Reply::ok(&signature_wire(href, &document.signatures[position]))
+}
+
 pub fn get_draft_document_signature_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (draft_id, index, position) = signature_index(world, ctx)?;
     Reply::ok(&base64_text(

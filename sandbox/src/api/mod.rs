@@ -74,6 +74,10 @@ pub const HANDLERS: &[(&str, Handler)] = &[
         drafts::delete_draft_document_signature,
     ),
     (
+        "get_draft_document_signature",
+        drafts::get_draft_document_signature,
+    ),
+    (
         "get_draft_document_signature_content",
         drafts::get_draft_document_signature_content,
     ),
