@@ -347,6 +347,13 @@ pub enum SigningTarget {
     Draft(Uuid),
     /// A reply.
     Reply(Uuid),
+    /// Decrypting a docflow document.
+    Decryption {
+        /// Docflow.
+        docflow_id: Uuid,
+        /// Document.
+        document_id: Uuid,
+    },
 }
 
 /// A cloud-signing request waiting for its SMS code.

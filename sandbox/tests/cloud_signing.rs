@@ -301,3 +301,73 @@ async fn a_certificate_that_is_not_a_cloud_one_cannot_sign_in_the_cloud() {
         .unwrap_err();
     assert_eq!(refused.status().map(|s| s.as_u16()), Some(400));
 }
+
+#[tokio::test]
+async fn decrypting_a_regulator_document_is_confirmed_by_sms_and_lands_in_the_content_service() {
+    let harness = start().await;
+    let draft = harness.signed_draft(json!({ "ifns-code": "0087" })).await;
+    let docflow = harness.send_draft(draft).await;
+    harness.sandbox.advance(Duration::from_secs(121)).await;
+    let docflow = harness.docflow(docflow.id).await;
+    let incoming: Vec<_> = docflow
+        .documents
+        .iter()
+        .filter(|doc| doc.links.iter().any(|l| l.rel.as_deref() == Some("reply")))
+        .collect();
+    assert_eq!(incoming.len(), 2, "date confirmation and acceptance result");
+    let request: types::DecryptContentRequest =
+        wire(json!({ "certificate-base64": harness.cloud_certificate().await }));
+    let init = harness
+        .raw()
+        .decrypt_document_content()
+        .account_id(harness.account)
+        .docflow_id(docflow.id)
+        .document_id(incoming[0].id)
+        .body(request.clone())
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    let request_id = init.request_id.expect("an SMS request");
+    let busy = harness
+        .raw()
+        .decrypt_document_content()
+        .account_id(harness.account)
+        .docflow_id(docflow.id)
+        .document_id(incoming[1].id)
+        .body(request)
+        .send()
+        .checked()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        busy.status().map(|s| s.as_u16()),
+        Some(409),
+        "one decryption per docflow at a time"
+    );
+
+    let code = harness.sms_code(&request_id).await;
+    let confirmed = harness
+        .raw()
+        .confirm_document_decryption()
+        .account_id(harness.account)
+        .docflow_id(docflow.id)
+        .document_id(incoming[0].id)
+        .request_id(request_id)
+        .code(code)
+        .unzip(true)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    let content_id = confirmed.content_id.expect("the decrypted content's id");
+    let decrypted = harness
+        .download(content_id, None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&decrypted).contains("fns534-report-date-confirmation"));
+}

@@ -136,3 +136,37 @@ async fn a_reply_link_appears_only_when_a_reply_is_due() {
             .is_some_and(|href| href.contains("generate-reply?documentType=fns534-report-receipt"))
     );
 }
+
+#[tokio::test]
+async fn the_control_units_handbook_lists_the_robots() {
+    use kontur_extern::transport::SendExt;
+    let harness = start().await;
+    let fns = harness
+        .raw()
+        .list_control_units()
+        .type_("fns".to_owned())
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    let codes: Vec<_> = fns
+        .control_units
+        .iter()
+        .filter_map(|unit| unit.code.clone())
+        .collect();
+    assert_eq!(codes, ["0087", "0088", "0085"]);
+    let rosstat = harness
+        .raw()
+        .get_control_unit()
+        .code("00-87".to_owned())
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        rosstat.type_.as_ref().map(ToString::to_string).as_deref(),
+        Some("stat")
+    );
+}

@@ -2,9 +2,9 @@
 
 use axum::http::StatusCode;
 use kontur_extern::raw::types::{
-    Account, AccountCertificate, AccountCertificateList, AccountList, CreateAccountRequest,
-    CreateOrganizationRequest, Organization, OrganizationBatch, OrganizationGeneral,
-    RenameOrganizationRequest,
+    Account, AccountCertificate, AccountCertificateList, AccountList, AccountUser, AccountUserList,
+    CreateAccountRequest, CreateOrganizationRequest, EmployeeList, Organization, OrganizationBatch,
+    OrganizationGeneral, RenameOrganizationRequest, WarrantList,
 };
 use uuid::Uuid;
 
@@ -259,4 +259,50 @@ pub fn delete_organization(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     }
     account.organizations.remove(index);
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
+}
+
+pub fn list_account_users(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let account_id = account(world, ctx)?.id;
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let mut list: AccountUserList = blank();
+    list.users = world
+        .identity
+        .users
+        .iter()
+        .skip(skip)
+        .take(take)
+        .map(|user| {
+            let mut wire: AccountUser = blank();
+            wire.id = Some(user.id.to_string());
+            wire.account_id = Some(account_id);
+            wire.login = Some(user.login.clone());
+            wire
+        })
+        .collect();
+    list.skip = Some(skip as i64);
+    list.take = Some(take as i64);
+    list.total_count = Some(world.identity.users.len() as i64);
+    Reply::ok(&list)
+}
+
+/// The sandbox keeps no employees: an empty page.
+pub fn list_account_employees(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    account(world, ctx)?;
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let mut list: EmployeeList = blank();
+    list.skip = Some(skip as i64);
+    list.take = Some(take as i64);
+    list.total_count = Some(0);
+    Reply::ok(&list)
+}
+
+/// The sandbox keeps no warrants: an empty page.
+pub fn list_account_warrants(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    account(world, ctx)?;
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let mut list: WarrantList = blank();
+    list.skip = Some(skip as i64);
+    list.take = Some(take as i64);
+    list.total_count = Some(0);
+    Reply::ok(&list)
 }

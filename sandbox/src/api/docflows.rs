@@ -403,3 +403,24 @@ pub fn get_docflow_document_task(world: &mut World, ctx: &Ctx) -> ApiResult<Repl
         .ok_or_else(|| ApiFailure::not_found("task", &task_id.to_string()))?;
     Reply::ok(&task_wire(ctx, world, task))
 }
+
+/// The sandbox's docflows answer no other docflow yet: an empty page for a known document.
+pub fn list_related_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let account_id = account(world, ctx)?.id;
+    let docflow_id = ctx.id("relatedDocflowId", "docflow")?;
+    let document_id = ctx.id("relatedDocumentId", "document")?;
+    let known = world
+        .docflows
+        .get(&docflow_id)
+        .filter(|docflow| docflow.account_id == account_id)
+        .is_some_and(|docflow| docflow.documents.iter().any(|doc| doc.id == document_id));
+    if !known {
+        return Err(ApiFailure::not_found("document", &document_id.to_string()));
+    }
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let mut page: DocflowPage = blank();
+    page.skip = Some(skip as i64);
+    page.take = Some(take as i64);
+    page.total_count = Some(0);
+    Reply::ok(&page)
+}

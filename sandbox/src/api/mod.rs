@@ -6,6 +6,7 @@ mod contents;
 mod docflows;
 mod drafts;
 mod events;
+mod handbooks;
 mod replies;
 mod signing;
 
@@ -130,6 +131,21 @@ pub const HANDLERS: &[(&str, Handler)] = &[
         signing::confirm_cloud_sign_reply,
     ),
     ("get_events", events::get_events),
+    ("list_control_units", handbooks::list_control_units),
+    ("get_control_unit", handbooks::get_control_unit),
+    ("list_account_users", accounts::list_account_users),
+    ("list_account_employees", accounts::list_account_employees),
+    ("list_account_warrants", accounts::list_account_warrants),
+    ("list_related_docflows", docflows::list_related_docflows),
+    ("put_reply_content", replies::put_reply_content),
+    (
+        "decrypt_document_content",
+        signing::decrypt_document_content,
+    ),
+    (
+        "confirm_document_decryption",
+        signing::confirm_document_decryption,
+    ),
     ("share_events", events::share_events),
     ("list_event_publishers", events::list_event_publishers),
     ("delete_event_publisher", events::delete_event_publisher),

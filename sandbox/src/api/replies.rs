@@ -153,6 +153,19 @@ pub fn put_reply_signature(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     Reply::ok(&reply_wire(ctx, world, &world.replies[&id]))
 }
 
+pub fn put_reply_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let id = unsent_reply(world, ctx)?;
+    if ctx.body.is_empty() {
+        return Err(ApiFailure::bad_request("the reply content is empty"));
+    }
+    if let Some(reply) = world.replies.get_mut(&id) {
+        reply.content = ctx.body.to_vec();
+        // A signature of the old content no longer fits.
+        reply.signature = None;
+    }
+    Reply::ok(&reply_wire(ctx, world, &world.replies[&id]))
+}
+
 pub fn send_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let id = unsent_reply(world, ctx)?;
     let reply = world.replies[&id].clone();

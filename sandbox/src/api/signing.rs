@@ -7,9 +7,13 @@
 
 use axum::http::StatusCode;
 use base64::Engine;
-use kontur_extern::raw::types::{SignConfirmResult, SignInitResult};
+use kontur_extern::raw::types::{
+    DecryptContentRequest, DecryptionConfirmResult, DecryptionInitResult, SignConfirmResult,
+    SignInitResult,
+};
 use uuid::Uuid;
 
+use super::docflows::document;
 use super::drafts::{changeable_draft, draft, draft_path};
 use super::replies::{reply, reply_path, unsent_reply};
 use super::{Ctx, Reply, account};
@@ -242,6 +246,77 @@ pub fn confirm_cloud_sign_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply
     let mut wire: SignConfirmResult = blank();
     wire.signed_documents = vec![link(ctx.url(&path), "reply")];
     wire.links = vec![link(ctx.url(&format!("{path}/send")), "send")];
+    Reply::ok(&wire)
+}
+
+pub fn decrypt_document_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let (account_id, docflow_id, document_id) =
+        (docflow.account_id, docflow.id, docflow.documents[index].id);
+    let request: DecryptContentRequest = ctx.json()?;
+    let certificate = base64::engine::general_purpose::STANDARD
+        .decode(request.certificate_base64.as_bytes())
+        .map_err(|_| ApiFailure::bad_request("certificate-base64 is not base64"))?;
+    cloud_certificate(world, account_id, &certificate)?;
+    // Decrypting two documents of one docflow at once is refused.
+    if let Some(busy) = world.confirmations.values().find(|c| {
+        c.state == "pending"
+            && matches!(c.target, SigningTarget::Decryption { docflow_id: d, document_id: other } if d == docflow_id && other != document_id)
+    }) {
+        return Err(ApiFailure::conflict(
+            "urn:error:externapi:concurrentApiTaskActive",
+            format!("another document of docflow {docflow_id} is being decrypted"),
+        )
+        .with_context(
+            "concurrent-task",
+            serde_json::json!({ "id": busy.request_id, "task-type": "urn:task-type:initDocumentDecryptionOperation" }),
+        ));
+    }
+    let request_id = start_confirmation(
+        world,
+        ctx,
+        account_id,
+        SigningTarget::Decryption {
+            docflow_id,
+            document_id,
+        },
+    );
+    let path = format!("/v1/{account_id}/docflows/{docflow_id}/documents/{document_id}");
+    let mut wire: DecryptionInitResult = blank();
+    wire.request_id = Some(request_id.clone());
+    wire.confirm_type = Some(vocab("sms"));
+    wire.confirm_link = Some(link(
+        ctx.url(&format!(
+            "{path}/confirm-content-decryption?requestId={request_id}"
+        )),
+        "confirm",
+    ));
+    Reply::ok(&wire)
+}
+
+pub fn confirm_document_decryption(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let (account_id, docflow_id, document) = (
+        docflow.account_id,
+        docflow.id,
+        docflow.documents[index].clone(),
+    );
+    ctx.query_bool("unzip")?;
+    confirm(
+        world,
+        ctx,
+        &SigningTarget::Decryption {
+            docflow_id,
+            document_id: document.id,
+        },
+    )?;
+    // Sandbox documents are stored in the clear and uncompressed, so `unzip` changes nothing.
+    let bytes = document
+        .content_id
+        .and_then(|id| world.content_bytes(id))
+        .ok_or_else(|| ApiFailure::not_found("content of document", &document.id.to_string()))?;
+    let mut wire: DecryptionConfirmResult = blank();
+    wire.content_id = Some(world.store_content(account_id, bytes));
     Reply::ok(&wire)
 }
 
