@@ -294,6 +294,13 @@ pub struct ReplyRecord {
 pub enum TaskOwner {
     /// A draft: check, prepare, send, cloud signing.
     Draft(Uuid),
+    /// A draft document: print.
+    DraftDocument {
+        /// Draft.
+        draft_id: Uuid,
+        /// Document.
+        document_id: Uuid,
+    },
     /// A docflow document: print.
     DocflowDocument {
         /// Docflow.
@@ -317,6 +324,8 @@ pub enum TaskAction {
     },
     /// Print a docflow document to PDF.
     PrintDocflowDocument,
+    /// Print a draft document to PDF.
+    PrintDraftDocument,
 }
 
 /// A long-running API task.

@@ -191,6 +191,7 @@ impl World {
             TaskAction::Prepare => "urn:task-type:prepare",
             TaskAction::Send { .. } => "urn:task-type:send",
             TaskAction::PrintDocflowDocument => "urn:task-type:docflowPrint",
+            TaskAction::PrintDraftDocument => "urn:task-type:print",
         };
         let id = Uuid::new_v4();
         self.tasks.insert(
@@ -214,7 +215,9 @@ impl World {
                 TaskAction::Check => "check-in-progress",
                 TaskAction::Prepare => "prepare-in-progress",
                 TaskAction::Send { .. } => "send-in-progress",
-                TaskAction::PrintDocflowDocument => draft.status.as_str(),
+                TaskAction::PrintDocflowDocument | TaskAction::PrintDraftDocument => {
+                    draft.status.as_str()
+                }
             }
             .to_owned();
         }
@@ -256,13 +259,20 @@ impl World {
             }
             (
                 TaskOwner::DocflowDocument {
-                    docflow_id,
+                    docflow_id: owner_id,
                     document_id,
                 },
                 TaskAction::PrintDocflowDocument,
+            )
+            | (
+                TaskOwner::DraftDocument {
+                    draft_id: owner_id,
+                    document_id,
+                },
+                TaskAction::PrintDraftDocument,
             ) => {
                 let pdf = format!(
-                    "%PDF-1.4\n% sandbox print of document {document_id} of docflow {docflow_id}\n%%EOF\n"
+                    "%PDF-1.4\n% sandbox print of document {document_id} of {owner_id}\n%%EOF\n"
                 );
                 let content_id = self.store_content(task.account_id, pdf.into_bytes());
                 ("succeed", serde_json::json!({ "content-id": content_id }))

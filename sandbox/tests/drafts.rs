@@ -313,3 +313,76 @@ async fn draft_documents_keep_their_content_and_signatures() {
     assert_eq!(whole.documents.len(), 1);
     assert_eq!(text(&whole.status), "new");
 }
+
+#[tokio::test]
+async fn printing_a_draft_document_and_replacing_its_content_drops_old_signatures() {
+    let harness = start().await;
+    let draft = harness.signed_draft(json!({ "ifns-code": "0087" })).await;
+    let whole = harness
+        .raw()
+        .get_draft()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    let document: uuid::Uuid = whole.documents[0]
+        .href
+        .as_deref()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let task = harness
+        .raw()
+        .print_draft_document()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .document_id(document)
+        .deferred(true)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    harness.sandbox.advance(Duration::from_secs(3)).await;
+    let done = harness
+        .raw()
+        .get_draft_document_task()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .document_id(document)
+        .api_task_id(task.id)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(text(&done.task_type), "urn:task-type:print");
+    assert_eq!(text(&done.task_state), "succeed");
+
+    let replacement = harness.upload(b"<corrected/>").await;
+    let request: kontur_extern::raw::types::DraftDocumentRequest =
+        common::wire(json!({ "content-id": replacement }));
+    let updated = harness
+        .raw()
+        .update_draft_document()
+        .account_id(harness.account)
+        .draft_id(draft)
+        .document_id(document)
+        .body(request)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        updated.signatures.is_empty(),
+        "a signature of the old content is dropped"
+    );
+    assert_eq!(updated.contents[0].content_id, Some(replacement));
+}

@@ -214,11 +214,13 @@ pub fn update_draft_meta(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     Reply::ok(&draft.meta)
 }
 
-pub fn create_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
-    let id = changeable_draft(world, ctx)?;
-    let account_id = account(world, ctx)?.id;
-    let request: DraftDocumentRequest = ctx.json()?;
-    let content_id = match (request.content_id, &request.base64_content) {
+/// The content a document request names: an uploaded content of the account, or inline base64.
+fn document_content(
+    world: &mut World,
+    account_id: Uuid,
+    request: &DraftDocumentRequest,
+) -> ApiResult<Option<Uuid>> {
+    Ok(match (request.content_id, &request.base64_content) {
         (Some(content_id), _) => {
             let known = world
                 .contents
@@ -243,7 +245,14 @@ pub fn create_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
             Some(world.store_content(account_id, bytes))
         }
         (None, None) => None,
-    };
+    })
+}
+
+pub fn create_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let id = changeable_draft(world, ctx)?;
+    let account_id = account(world, ctx)?.id;
+    let request: DraftDocumentRequest = ctx.json()?;
+    let content_id = document_content(world, account_id, &request)?;
     let document = DraftDocumentRecord {
         id: Uuid::new_v4(),
         content_id,
@@ -267,6 +276,63 @@ fn document_index(world: &World, ctx: &Ctx) -> ApiResult<(Uuid, usize)> {
         .position(|doc| doc.id == document_id)
         .ok_or_else(|| ApiFailure::not_found("document", &document_id.to_string()))?;
     Ok((draft.id, index))
+}
+
+pub fn update_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let id = changeable_draft(world, ctx)?;
+    let account_id = account(world, ctx)?.id;
+    let (_, index) = document_index(world, ctx)?;
+    let request: DraftDocumentRequest = ctx.json()?;
+    let content_id = document_content(world, account_id, &request)?;
+    let draft = draft_mut(world, id)?;
+    let document = &mut draft.documents[index];
+    if content_id.is_some() && content_id != document.content_id {
+        // New content: the old signatures no longer fit.
+        document.content_id = content_id;
+        document.signatures.clear();
+    }
+    if request.description.is_some() {
+        document.description = request.description;
+    }
+    draft.status = "new".to_owned();
+    let draft = &world.drafts[&id];
+    Reply::ok(&document_wire(ctx, draft, &draft.documents[index]))
+}
+
+pub fn print_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    ctx.require_deferred()?;
+    let (draft_id, index) = document_index(world, ctx)?;
+    let draft = &world.drafts[&draft_id];
+    let document_id = draft.documents[index].id;
+    let owner = TaskOwner::DraftDocument {
+        draft_id,
+        document_id,
+    };
+    let task_id = world.start_task(
+        draft.account_id,
+        owner,
+        TaskAction::PrintDraftDocument,
+        ctx.now,
+    );
+    Reply::with_status(
+        StatusCode::ACCEPTED,
+        &task_wire(ctx, world, &world.tasks[&task_id]),
+    )
+}
+
+pub fn get_draft_document_task(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (draft_id, index) = document_index(world, ctx)?;
+    let owner = TaskOwner::DraftDocument {
+        draft_id,
+        document_id: world.drafts[&draft_id].documents[index].id,
+    };
+    let task_id = ctx.id("apiTaskId", "task")?;
+    let task = world
+        .tasks
+        .get(&task_id)
+        .filter(|task| task.owner == owner)
+        .ok_or_else(|| ApiFailure::not_found("task", &task_id.to_string()))?;
+    Reply::ok(&task_wire(ctx, world, task))
 }
 
 pub fn get_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
@@ -296,15 +362,7 @@ pub fn create_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResul
     let id = changeable_draft(world, ctx)?;
     let (_, index) = document_index(world, ctx)?;
     let request: SignatureRequest = ctx.json()?;
-    let base64 = request
-        .base64_content
-        .ok_or_else(|| ApiFailure::bad_request("base64-content is required"))?;
-    let content = base64::engine::general_purpose::STANDARD
-        .decode(base64.as_bytes())
-        .map_err(|_| ApiFailure::bad_request("base64-content is not base64"))?;
-    if content.is_empty() {
-        return Err(ApiFailure::bad_request("the signature is empty"));
-    }
+    let content = decode_signature(request)?;
     let signature = SignatureRecord {
         id: Uuid::new_v4(),
         content,
@@ -323,6 +381,19 @@ pub fn create_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResul
     Reply::with_status(StatusCode::CREATED, &signature_wire(href, &signature))
 }
 
+fn decode_signature(request: SignatureRequest) -> ApiResult<Vec<u8>> {
+    let base64 = request
+        .base64_content
+        .ok_or_else(|| ApiFailure::bad_request("base64-content is required"))?;
+    let content = base64::engine::general_purpose::STANDARD
+        .decode(base64.as_bytes())
+        .map_err(|_| ApiFailure::bad_request("base64-content is not base64"))?;
+    if content.is_empty() {
+        return Err(ApiFailure::bad_request("the signature is empty"));
+    }
+    Ok(content)
+}
+
 fn signature_index(world: &World, ctx: &Ctx) -> ApiResult<(Uuid, usize, usize)> {
     let (draft_id, index) = document_index(world, ctx)?;
     let signature_id = ctx.id("signatureId", "signature")?;
@@ -332,6 +403,23 @@ fn signature_index(world: &World, ctx: &Ctx) -> ApiResult<(Uuid, usize, usize)> 
         .position(|signature| signature.id == signature_id)
         .ok_or_else(|| ApiFailure::not_found("signature", &signature_id.to_string()))?;
     Ok((draft_id, index, position))
+}
+
+pub fn update_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    changeable_draft(world, ctx)?;
+    let (draft_id, index, position) = signature_index(world, ctx)?;
+    let request: SignatureRequest = ctx.json()?;
+    let content = decode_signature(request)?;
+    let draft = draft_mut(world, draft_id)?;
+    let signature = &mut draft.documents[index].signatures[position];
+    signature.content = content;
+    let signature = signature.clone();
+    let href = ctx.url(&format!(
+        "{}/documents/{}",
+        draft_path(draft.account_id, draft_id),
+        draft.documents[index].id
+    ));
+    Reply::ok(&signature_wire(href, &signature))
 }
 
 pub fn delete_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {

@@ -131,6 +131,13 @@ pub const HANDLERS: &[(&str, Handler)] = &[
         signing::confirm_cloud_sign_reply,
     ),
     ("get_events", events::get_events),
+    ("update_draft_document", drafts::update_draft_document),
+    ("print_draft_document", drafts::print_draft_document),
+    ("get_draft_document_task", drafts::get_draft_document_task),
+    (
+        "update_draft_document_signature",
+        drafts::update_draft_document_signature,
+    ),
     ("list_control_units", handbooks::list_control_units),
     ("get_control_unit", handbooks::get_control_unit),
     ("list_account_users", accounts::list_account_users),
