@@ -23,6 +23,12 @@ pub fn moscow_text(at: DateTime<Utc>) -> String {
     )
 }
 
+/// A date the API writes in Moscow time without an offset (`send-date` of docflows), as a wire date
+/// that keeps that text.
+pub fn moscow_date(at: DateTime<Utc>) -> kontur_extern::ExternDateTime {
+    kontur_extern::ExternDateTime::parse(&moscow_text(at)).unwrap_or_else(|_| at.into())
+}
+
 /// A value of a vocabulary (docflow type, status, task state, ...).
 pub fn vocab<T: From<String>>(value: &str) -> T {
     T::from(value.to_owned())

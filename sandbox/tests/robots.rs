@@ -46,7 +46,10 @@ async fn fns_0087_accepts_and_the_docflow_finishes_successfully() {
         .documents
         .iter()
         .filter(|doc| {
-            doc.description.as_ref().and_then(|d| d.type_.as_deref())
+            doc.description
+                .as_ref()
+                .map(|d| common::text(&d.type_))
+                .as_deref()
                 == Some("urn:document:fns534-report-receipt")
         })
         .count();

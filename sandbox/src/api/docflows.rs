@@ -13,7 +13,7 @@ use super::drafts::{signature_wire, task_wire};
 use super::{Ctx, Reply, account};
 use crate::error::{ApiFailure, ApiResult};
 use crate::model::{DocflowDocumentRecord, DocflowRecord, TaskAction, TaskOwner, World};
-use crate::wire::{blank, date, link, moscow_text, named_link, vocab, with_id};
+use crate::wire::{blank, date, link, moscow_date, named_link, vocab, with_id};
 
 pub fn docflow_path(docflow: &DocflowRecord) -> String {
     format!("/v1/{}/docflows/{}", docflow.account_id, docflow.id)
@@ -69,13 +69,13 @@ fn document_href(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentR
 
 fn document_description(document: &DocflowDocumentRecord) -> DocflowDocumentDescription {
     let mut description: DocflowDocumentDescription = blank();
-    description.type_ = Some(document.document_type.clone());
+    description.type_ = Some(vocab(&document.document_type));
     description.filename = Some(document.filename.clone());
     description.content_type = Some(document.content_type.clone());
     description.decrypted_content_size = Some(document.size as i64);
     description.compressed = Some(false);
     description.support_recognition = Some(false);
-    description.support_print = Some("yes".to_owned());
+    description.support_print = Some(vocab("yes"));
     description
 }
 
@@ -95,7 +95,7 @@ fn document_wire(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentR
                 content_id: Some(content_id),
                 encrypted: Some(false),
                 compressed: Some(false),
-                compression_type: Some("none".to_owned()),
+                compression_type: Some(vocab("none")),
                 ..blank()
             }]
         })
@@ -132,7 +132,7 @@ pub fn docflow_wire(ctx: &Ctx, docflow: &DocflowRecord) -> Docflow {
     wire.status = Some(vocab(&docflow.status));
     wire.success_state = Some(vocab(&docflow.success_state));
     wire.organization_id = docflow.organization_id;
-    wire.send_date = Some(moscow_text(docflow.send_date));
+    wire.send_date = Some(moscow_date(docflow.send_date));
     wire.last_change_date = Some(date(docflow.last_change));
     wire.description = Some(description_wire(docflow));
     wire.documents = docflow
@@ -150,7 +150,7 @@ fn page_item(ctx: &Ctx, docflow: &DocflowRecord) -> DocflowPageItem {
     item.status = Some(vocab(&docflow.status));
     item.success_state = Some(vocab(&docflow.success_state));
     item.organization_id = docflow.organization_id;
-    item.send_date = Some(moscow_text(docflow.send_date));
+    item.send_date = Some(moscow_date(docflow.send_date));
     item.last_change_date = Some(date(docflow.last_change));
     item.description = Some(description_wire(docflow));
     item.links = docflow_links(ctx, docflow);

@@ -57,7 +57,7 @@ pub fn signature_wire(href_base: String, signature: &SignatureRecord) -> Signatu
     wire.content_link = Some(link(format!("{href}/content"), "content"));
     wire.links = vec![link(href, "self")];
     wire.signature_certificate_thumbprint = signature.thumbprint.clone();
-    wire.signer_type = Some(signature.signer_type.clone());
+    wire.signer_type = Some(vocab(&signature.signer_type));
     wire.title = Some(signature.title.clone());
     wire
 }

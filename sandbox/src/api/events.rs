@@ -55,7 +55,7 @@ fn event_wire(ctx: &Ctx, position: usize, event: &EventRecord) -> ApiEvent {
         )),
         "docflow",
     ));
-    wire.new_state = Some(event.new_state.clone());
+    wire.new_state = Some(vocab(&event.new_state));
     wire.event_date_time = Some(date(event.at));
     wire.inn = Some(event.inn.clone());
     wire.kpp = event.kpp.clone();

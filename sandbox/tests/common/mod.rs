@@ -401,9 +401,9 @@ impl Harness {
                     .filter(|doc| {
                         doc.signatures
                             .iter()
-                            .any(|s| s.signer_type.as_deref() == Some("cu-representative"))
+                            .any(|s| text(&s.signer_type) == "cu-representative")
                     })
-                    .filter_map(|doc| doc.description.as_ref()?.type_.clone())
+                    .filter_map(|doc| Some(text(&doc.description.as_ref()?.type_)))
                     .collect();
                 return (docflow, incoming);
             }
