@@ -489,6 +489,18 @@ pub fn task_wire(ctx: &Ctx, world: &World, task: &TaskRecord) -> ApiTask {
             (TaskAction::Send { .. }, Some(docflow)) => {
                 crate::wire::json(&super::docflows::docflow_wire(ctx, docflow))
             }
+            // A prepared draft points at its next step.
+            (TaskAction::Prepare, _) if result["status"] == "ok" => {
+                let mut result = result;
+                if let TaskOwner::Draft(draft_id) = task.owner {
+                    let send = ctx.url(&format!(
+                        "{}/send?deferred=true",
+                        draft_path(task.account_id, draft_id)
+                    ));
+                    result["links"] = crate::wire::json(&vec![link(send, "next")]);
+                }
+                result
+            }
             _ => result,
         }
     });

@@ -297,9 +297,11 @@ impl Harness {
         let prepare = self
             .finish_draft_task(draft_id, prepare.into_inner().id)
             .await;
+        let prepared = prepare.task_result.as_ref().expect("a prepare result");
+        assert_eq!(prepared["status"], "ok");
         assert_eq!(
-            prepare.task_result.as_ref().expect("a prepare result")["status"],
-            "ok"
+            prepared["links"][0]["rel"], "next",
+            "a prepared draft links to sending"
         );
         let send = self
             .raw()
