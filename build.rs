@@ -198,7 +198,9 @@ fn enum_code(name: &str, vocabulary: &Vocabulary) -> String {
     code.push_str(&format!("impl {name} {{\n"));
     code.push_str("    /// Every value this version of the crate knows, in the order of the spec.\n");
     code.push_str(&format!("    pub const KNOWN: &'static [&'static str] = &{:?};\n\n", vocabulary.known));
-    code.push_str("    /// The value as the API writes it.\n    pub fn as_str(&self) -> &str {\n        match self {\n");
+    code.push_str(
+        "    /// The value as the API writes it.\n    pub fn as_str(&self) -> &str {\n        match self {\n",
+    );
     for (variant, value) in variants.iter().zip(&vocabulary.known) {
         code.push_str(&format!("            Self::{variant} => {value:?},\n"));
     }
@@ -228,9 +230,16 @@ fn variant_names(values: &[String]) -> Vec<String> {
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .filter(|part| !part.is_empty())
                 .map(|part| {
-                    let part = if part.chars().all(|c| !c.is_ascii_lowercase()) { part.to_ascii_lowercase() } else { part.to_owned() };
+                    let part = if part.chars().all(|c| !c.is_ascii_lowercase()) {
+                        part.to_ascii_lowercase()
+                    } else {
+                        part.to_owned()
+                    };
                     let mut chars = part.chars();
-                    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+                    chars
+                        .next()
+                        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                        .unwrap_or_default()
                 })
                 .collect();
             if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
