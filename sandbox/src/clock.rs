@@ -27,11 +27,7 @@ impl SandboxClock {
     /// A clock whose sandbox time starts at `sandbox_origin` and runs `speed` times faster than real
     /// time (0 stops it: only [`advance`](Self::advance) moves it).
     pub fn new(sandbox_origin: DateTime<Utc>, speed: f64) -> Self {
-        let speed = if speed.is_finite() && speed >= 0.0 {
-            speed
-        } else {
-            1.0
-        };
+        let speed = if speed.is_finite() && speed >= 0.0 { speed } else { 1.0 };
         Self {
             state: Mutex::new(ClockState {
                 started: Instant::now(),
@@ -47,23 +43,20 @@ impl SandboxClock {
     pub fn now(&self) -> DateTime<Utc> {
         let state = self.lock();
         let elapsed = state.started.elapsed().as_secs_f64() * state.speed;
-        let scaled =
-            chrono::Duration::microseconds((elapsed * 1e6).min(i64::MAX as f64 / 2.0) as i64);
+        let scaled = chrono::Duration::microseconds((elapsed * 1e6).min(i64::MAX as f64 / 2.0) as i64);
         state.sandbox_origin + scaled + state.advanced
     }
 
     /// Wall time (real speed, plus every explicit advance): tokens and codes expire by it.
     pub fn wall_now(&self) -> DateTime<Utc> {
         let state = self.lock();
-        let elapsed = chrono::Duration::from_std(state.started.elapsed())
-            .unwrap_or_else(|_| chrono::Duration::zero());
+        let elapsed = chrono::Duration::from_std(state.started.elapsed()).unwrap_or_else(|_| chrono::Duration::zero());
         state.wall_origin + elapsed + state.advanced
     }
 
     /// Moves both times forward by `by`, as if that much time had passed.
     pub fn advance(&self, by: Duration) {
-        let by =
-            chrono::Duration::from_std(by).unwrap_or_else(|_| chrono::Duration::days(365 * 100));
+        let by = chrono::Duration::from_std(by).unwrap_or_else(|_| chrono::Duration::days(365 * 100));
         self.lock().advanced += by;
     }
 
@@ -73,9 +66,7 @@ impl SandboxClock {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, ClockState> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

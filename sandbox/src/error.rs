@@ -24,30 +24,17 @@ pub type ApiResult<T> = Result<T, ApiFailure>;
 impl ApiFailure {
     /// An error with no context.
     pub fn new(status: StatusCode, id: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            id: id.to_owned(),
-            message: message.into(),
-            context: Map::new(),
-        }
+        Self { status, id: id.to_owned(), message: message.into(), context: Map::new() }
     }
 
     /// 400: the request is malformed.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "urn:error:externapi:badRequest",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "urn:error:externapi:badRequest", message)
     }
 
     /// 404: `what` with this id does not exist (or is not this account's).
     pub fn not_found(what: &str, id: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "urn:error:externapi:notFound",
-            format!("{what} {id} is not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "urn:error:externapi:notFound", format!("{what} {id} is not found"))
     }
 
     /// 409: the object is in a state that forbids the call.
@@ -57,11 +44,7 @@ impl ApiFailure {
 
     /// 401: no valid access token.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "urn:error:externapi:unauthorized",
-            message,
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "urn:error:externapi:unauthorized", message)
     }
 
     /// 501: an operation of the spec the sandbox does not implement yet.

@@ -15,16 +15,11 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<SandboxConfig, Strin
     let mut config = SandboxConfig::default();
     let mut args = args;
     while let Some(flag) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
-        };
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
         match flag.as_str() {
             "--listen" => {
                 let text = value("--listen")?;
-                config.listen = text
-                    .parse::<SocketAddr>()
-                    .map_err(|err| format!("--listen {text}: {err}"))?;
+                config.listen = text.parse::<SocketAddr>().map_err(|err| format!("--listen {text}: {err}"))?;
             }
             "--state" => config.state_file = Some(PathBuf::from(value("--state")?)),
             "--speed" => {
@@ -45,14 +40,13 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<SandboxConfig, Strin
 async fn stopped() {
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                    return;
-                }
-            };
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
@@ -88,10 +82,7 @@ async fn main() -> ExitCode {
         }
     };
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{}", sandbox.start_line())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    if writeln!(stdout, "{}", sandbox.start_line()).and_then(|()| stdout.flush()).is_err() {
         eprintln!("kontur-extern-sandbox: cannot write the start line");
         return ExitCode::FAILURE;
     }

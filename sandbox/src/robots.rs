@@ -35,12 +35,8 @@ pub struct RobotStep {
     pub success_state: Option<&'static str>,
 }
 
-const DATE_CONFIRMATION: RobotStep = RobotStep {
-    after_secs: 60,
-    document: "date-confirmation",
-    status: "delivered",
-    success_state: None,
-};
+const DATE_CONFIRMATION: RobotStep =
+    RobotStep { after_secs: 60, document: "date-confirmation", status: "delivered", success_state: None };
 
 impl Robot {
     /// The robot answering a docflow of `docflow_type` (short, without `urn:docflow:`) sent to
@@ -136,30 +132,15 @@ mod tests {
 
     #[test]
     fn robots_answer_only_their_codes_and_end_with_an_outcome() {
-        assert_eq!(
-            Robot::for_recipient("fns534-report", "0087"),
-            Some(Robot::FnsAccepts)
-        );
+        assert_eq!(Robot::for_recipient("fns534-report", "0087"), Some(Robot::FnsAccepts));
         assert_eq!(Robot::for_recipient("fns534-report", "7700"), None);
         assert_eq!(Robot::for_recipient("stat-report", "0087"), None);
-        for robot in [
-            Robot::FnsAccepts,
-            Robot::FnsRejects,
-            Robot::FnsClarifies,
-            Robot::RosstatAccepts,
-            Robot::RosstatRejects,
-        ] {
+        for robot in
+            [Robot::FnsAccepts, Robot::FnsRejects, Robot::FnsClarifies, Robot::RosstatAccepts, Robot::RosstatRejects]
+        {
             let steps = robot.steps();
-            assert!(
-                steps
-                    .windows(2)
-                    .all(|pair| pair[0].after_secs < pair[1].after_secs),
-                "{robot:?} steps in order"
-            );
-            assert!(
-                steps.last().and_then(|step| step.success_state).is_some(),
-                "{robot:?} ends with an outcome"
-            );
+            assert!(steps.windows(2).all(|pair| pair[0].after_secs < pair[1].after_secs), "{robot:?} steps in order");
+            assert!(steps.last().and_then(|step| step.success_state).is_some(), "{robot:?} ends with an outcome");
         }
     }
 }

@@ -60,8 +60,7 @@ pub fn spec_operations() -> &'static [SpecOperation] {
 }
 
 fn read_spec(text: &str, test_tools: bool) -> Vec<SpecOperation> {
-    let spec: serde_json::Value =
-        serde_json::from_str(text).expect("the spec files are JSON (checked in CI)");
+    let spec: serde_json::Value = serde_json::from_str(text).expect("the spec files are JSON (checked in CI)");
     let mut operations = Vec::new();
     let Some(paths) = spec.get("paths").and_then(|paths| paths.as_object()) else {
         return operations;
@@ -71,10 +70,7 @@ fn read_spec(text: &str, test_tools: bool) -> Vec<SpecOperation> {
             continue;
         };
         for (method, operation) in item {
-            if !matches!(
-                method.as_str(),
-                "get" | "put" | "post" | "delete" | "patch" | "head" | "options"
-            ) {
+            if !matches!(method.as_str(), "get" | "put" | "post" | "delete" | "patch" | "head" | "options") {
                 continue;
             }
             let Some(operation_id) = operation.get("operationId").and_then(|id| id.as_str()) else {
@@ -95,14 +91,9 @@ fn read_spec(text: &str, test_tools: bool) -> Vec<SpecOperation> {
 fn parse_template(path: &str) -> Vec<Segment> {
     path.trim_matches('/')
         .split('/')
-        .map(|segment| {
-            match segment
-                .strip_prefix('{')
-                .and_then(|rest| rest.strip_suffix('}'))
-            {
-                Some(name) => Segment::Param(name.to_owned()),
-                None => Segment::Literal(segment.to_owned()),
-            }
+        .map(|segment| match segment.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')) {
+            Some(name) => Segment::Param(name.to_owned()),
+            None => Segment::Literal(segment.to_owned()),
         })
         .collect()
 }
@@ -180,23 +171,11 @@ mod tests {
 
     #[test]
     fn literal_segments_win_over_parameters() {
-        assert_eq!(
-            operation_of("POST", "/v1/acc/drafts/builders"),
-            "create_drafts_builder"
-        );
+        assert_eq!(operation_of("POST", "/v1/acc/drafts/builders"), "create_drafts_builder");
         assert_eq!(operation_of("GET", "/v1/acc/drafts/d1"), "get_draft");
-        assert_eq!(
-            operation_of("GET", "/v1/acc/docflows/demands-assignees"),
-            "list_demand_assignees"
-        );
-        assert_eq!(
-            operation_of("GET", "/v1/handbooks/control-units"),
-            "list_control_units"
-        );
-        assert_eq!(
-            operation_of("GET", "/v1/event-publishers"),
-            "list_event_publishers"
-        );
+        assert_eq!(operation_of("GET", "/v1/acc/docflows/demands-assignees"), "list_demand_assignees");
+        assert_eq!(operation_of("GET", "/v1/handbooks/control-units"), "list_control_units");
+        assert_eq!(operation_of("GET", "/v1/event-publishers"), "list_event_publishers");
         assert_eq!(
             operation_of("GET", "/test-tools/v1/get-cloud-sign-confirmation-code"),
             "get_cloud_sign_confirmation_code"
@@ -205,25 +184,14 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_methods_are_told_apart() {
-        assert!(matches!(
-            match_route("GET", "/v2/nothing"),
-            RouteMatch::NoRoute
-        ));
-        assert!(matches!(
-            match_route("PATCH", "/v1"),
-            RouteMatch::WrongMethod
-        ));
-        assert!(matches!(
-            match_route("GET", "/v1//drafts"),
-            RouteMatch::NoRoute
-        ));
+        assert!(matches!(match_route("GET", "/v2/nothing"), RouteMatch::NoRoute));
+        assert!(matches!(match_route("PATCH", "/v1"), RouteMatch::WrongMethod));
+        assert!(matches!(match_route("GET", "/v1//drafts"), RouteMatch::NoRoute));
     }
 
     #[test]
     fn parameters_are_captured_by_name() {
-        let RouteMatch::Operation(matched) =
-            match_route("GET", "/v1/a1/docflows/d1/documents/x%20y")
-        else {
+        let RouteMatch::Operation(matched) = match_route("GET", "/v1/a1/docflows/d1/documents/x%20y") else {
             panic!("a docflow document path")
         };
         assert_eq!(matched.operation.operation_id, "get_docflow_document");

@@ -60,9 +60,7 @@ pub struct Shared {
 impl Shared {
     /// The state, locked.
     pub fn world(&self) -> MutexGuard<'_, World> {
-        self.world
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The integrator behind a valid bearer token, or 401.
@@ -70,17 +68,9 @@ impl Shared {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                value
-                    .strip_prefix("Bearer ")
-                    .or_else(|| value.strip_prefix("bearer "))
-            })
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
             .map(str::trim)
-            .ok_or_else(|| {
-                ApiFailure::unauthorized(
-                    "an access token is required: Authorization: Bearer <token>",
-                )
-            })?;
+            .ok_or_else(|| ApiFailure::unauthorized("an access token is required: Authorization: Bearer <token>"))?;
         let wall = self.clock.wall_now();
         let world = self.world();
         match world.identity.access_tokens.get(token) {
@@ -102,8 +92,7 @@ impl Shared {
         match bytes {
             Ok(bytes) => {
                 let path = path.clone();
-                let written =
-                    tokio::task::spawn_blocking(move || save_atomically(&path, &bytes)).await;
+                let written = tokio::task::spawn_blocking(move || save_atomically(&path, &bytes)).await;
                 if let Ok(Err(err)) | Err(err) = written.map_err(std::io::Error::other) {
                     tracing::error!(error = %err, "could not save the state");
                 }
@@ -185,17 +174,13 @@ impl Sandbox {
             _ => World::seeded(chrono::Utc::now()),
         };
         let seed = world.seed().ok_or_else(|| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "the state has no integrator, user or account",
-            )
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "the state has no integrator, user or account")
         })?;
         let origin = world.sandbox_time.unwrap_or_else(chrono::Utc::now);
         let clock = Arc::new(SandboxClock::new(origin, config.speed));
 
         let api_listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let identity_listener =
-            tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0)).await?;
+        let identity_listener = tokio::net::TcpListener::bind(SocketAddr::new(config.listen.ip(), 0)).await?;
         let api_url = format!("http://{}/", api_listener.local_addr()?);
         let identity_url = format!("http://{}/", identity_listener.local_addr()?);
 
@@ -213,15 +198,13 @@ impl Sandbox {
         let (shutdown, stopped) = watch::channel(false);
         let api = {
             let shared = shared.clone();
-            axum::Router::new().fallback(move |request: axum::extract::Request| {
-                crate::api::serve(shared.clone(), request)
-            })
+            axum::Router::new()
+                .fallback(move |request: axum::extract::Request| crate::api::serve(shared.clone(), request))
         };
         let identity = {
             let shared = shared.clone();
-            axum::Router::new().fallback(move |request: axum::extract::Request| {
-                crate::identity::serve(shared.clone(), request)
-            })
+            axum::Router::new()
+                .fallback(move |request: axum::extract::Request| crate::identity::serve(shared.clone(), request))
         };
         let mut tasks = vec![
             tokio::spawn(serve_until(api_listener, api, stopped.clone())),
@@ -259,18 +242,11 @@ impl Sandbox {
     }
 }
 
-async fn serve_until(
-    listener: tokio::net::TcpListener,
-    router: axum::Router,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn serve_until(listener: tokio::net::TcpListener, router: axum::Router, mut stopped: watch::Receiver<bool>) {
     let shutdown = async move {
         let _ = stopped.wait_for(|stopped| *stopped).await;
     };
-    if let Err(err) = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    if let Err(err) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
         tracing::error!(error = %err, "server stopped");
     }
 }

@@ -16,11 +16,7 @@ pub fn moscow_text(at: DateTime<Utc>) -> String {
     let moscow = FixedOffset::east_opt(3 * 3600).expect("+03:00 is a valid offset");
     let local = at.with_timezone(&moscow);
     // Seven fractional digits, as the API writes them (chrono formats 3, 6 or 9).
-    format!(
-        "{}.{:07}",
-        local.format("%Y-%m-%dT%H:%M:%S"),
-        local.timestamp_subsec_nanos() % 1_000_000_000 / 100
-    )
+    format!("{}.{:07}", local.format("%Y-%m-%dT%H:%M:%S"), local.timestamp_subsec_nanos() % 1_000_000_000 / 100)
 }
 
 /// A date the API writes in Moscow time without an offset (`send-date` of docflows), as a wire date
@@ -43,25 +39,17 @@ pub fn with_id<T: DeserializeOwned>(id: Uuid) -> T {
 
 /// A link to a resource of the sandbox.
 pub fn link(href: String, rel: &str) -> Link {
-    Link {
-        href: Some(href),
-        rel: Some(rel.to_owned()),
-        ..blank()
-    }
+    Link { href: Some(href), rel: Some(rel.to_owned()), ..blank() }
 }
 
 /// A link with a name (reply links name the document type to generate).
 pub fn named_link(href: String, rel: &str, name: &str) -> Link {
-    Link {
-        name: Some(name.to_owned()),
-        ..link(href, rel)
-    }
+    Link { name: Some(name.to_owned()), ..link(href, rel) }
 }
 
 /// A wire object with every field absent.
 pub fn blank<T: DeserializeOwned>() -> T {
-    serde_json::from_value(serde_json::json!({}))
-        .expect("wire objects built with blank have no required field")
+    serde_json::from_value(serde_json::json!({})).expect("wire objects built with blank have no required field")
 }
 
 /// JSON of an answer.
@@ -79,9 +67,8 @@ pub fn base64<T: From<String>>(bytes: &[u8]) -> T {
 mod tests {
     #[test]
     fn moscow_text_has_seven_fractional_digits_and_no_offset() {
-        let at = chrono::DateTime::parse_from_rfc3339("2020-02-26T06:51:08.4636938Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
+        let at =
+            chrono::DateTime::parse_from_rfc3339("2020-02-26T06:51:08.4636938Z").unwrap().with_timezone(&chrono::Utc);
         assert_eq!(super::moscow_text(at), "2020-02-26T09:51:08.4636938");
     }
 }

@@ -56,10 +56,10 @@ impl World {
             password: format!("sandbox-{}", Uuid::new_v4().simple()),
             name: "Иванова Мария Петровна".to_owned(),
         };
-        world.identity.integrators.push(Integrator {
-            client_id: SEED_CLIENT_ID.to_owned(),
-            api_key: Uuid::new_v4().to_string(),
-        });
+        world
+            .identity
+            .integrators
+            .push(Integrator { client_id: SEED_CLIENT_ID.to_owned(), api_key: Uuid::new_v4().to_string() });
         let account_id = Uuid::new_v4();
         let inn = "7700000087".to_owned();
         let kpp = Some("770001001".to_owned());
@@ -81,12 +81,7 @@ impl World {
                 certificates: vec![CertificateRecord {
                     thumbprint: random_hex(20),
                     serial_number: random_hex(16),
-                    content: format!(
-                        "sandbox cloud certificate of {} {}",
-                        user.name,
-                        Uuid::new_v4()
-                    )
-                    .into_bytes(),
+                    content: format!("sandbox cloud certificate of {} {}", user.name, Uuid::new_v4()).into_bytes(),
                     fio: user.name.clone(),
                     inn,
                     expires_at: now + chrono::Duration::days(365),
@@ -159,33 +154,19 @@ impl World {
             .confirmations
             .values()
             .find(|c| c.target == SigningTarget::Draft(draft_id) && c.state == "pending")
-            .map(|c| {
-                (
-                    c.request_id.clone(),
-                    "urn:task-type:initDraftSignOperation".to_owned(),
-                )
-            });
+            .map(|c| (c.request_id.clone(), "urn:task-type:initDraftSignOperation".to_owned()));
         match running.or(signing) {
             Some((id, task_type)) => Err(ApiFailure::conflict(
                 "urn:error:externapi:concurrentApiTaskActive",
                 format!("draft {draft_id} is held by task {id} ({task_type})"),
             )
-            .with_context(
-                "concurrent-task",
-                serde_json::json!({ "id": id, "task-type": task_type }),
-            )),
+            .with_context("concurrent-task", serde_json::json!({ "id": id, "task-type": task_type }))),
             None => Ok(()),
         }
     }
 
     /// Starts a task; it finishes after [`TASK_SECONDS`] of sandbox time.
-    pub fn start_task(
-        &mut self,
-        account_id: Uuid,
-        owner: TaskOwner,
-        action: TaskAction,
-        now: DateTime<Utc>,
-    ) -> Uuid {
+    pub fn start_task(&mut self, account_id: Uuid, owner: TaskOwner, action: TaskAction, now: DateTime<Utc>) -> Uuid {
         let task_type = match action {
             TaskAction::Check => "urn:task-type:check",
             TaskAction::Prepare => "urn:task-type:prepare",
@@ -215,9 +196,7 @@ impl World {
                 TaskAction::Check => "check-in-progress",
                 TaskAction::Prepare => "prepare-in-progress",
                 TaskAction::Send { .. } => "send-in-progress",
-                TaskAction::PrintDocflowDocument | TaskAction::PrintDraftDocument => {
-                    draft.status.as_str()
-                }
+                TaskAction::PrintDocflowDocument | TaskAction::PrintDraftDocument => draft.status.as_str(),
             }
             .to_owned();
         }
@@ -237,14 +216,7 @@ impl World {
             (TaskOwner::Draft(draft_id), TaskAction::Prepare) => {
                 let check = self.check_draft(draft_id);
                 let has_errors = check_has_errors(&check);
-                self.set_draft_status(
-                    draft_id,
-                    if has_errors {
-                        "checked"
-                    } else {
-                        "ready-to-send"
-                    },
-                );
+                self.set_draft_status(draft_id, if has_errors { "checked" } else { "ready-to-send" });
                 (
                     "succeed",
                     serde_json::json!({
@@ -254,26 +226,10 @@ impl World {
                     }),
                 )
             }
-            (TaskOwner::Draft(draft_id), TaskAction::Send { force }) => {
-                self.send_draft(draft_id, force, at)
-            }
-            (
-                TaskOwner::DocflowDocument {
-                    docflow_id: owner_id,
-                    document_id,
-                },
-                TaskAction::PrintDocflowDocument,
-            )
-            | (
-                TaskOwner::DraftDocument {
-                    draft_id: owner_id,
-                    document_id,
-                },
-                TaskAction::PrintDraftDocument,
-            ) => {
-                let pdf = format!(
-                    "%PDF-1.4\n% sandbox print of document {document_id} of {owner_id}\n%%EOF\n"
-                );
+            (TaskOwner::Draft(draft_id), TaskAction::Send { force }) => self.send_draft(draft_id, force, at),
+            (TaskOwner::DocflowDocument { docflow_id: owner_id, document_id }, TaskAction::PrintDocflowDocument)
+            | (TaskOwner::DraftDocument { draft_id: owner_id, document_id }, TaskAction::PrintDraftDocument) => {
+                let pdf = format!("%PDF-1.4\n% sandbox print of document {document_id} of {owner_id}\n%%EOF\n");
                 let content_id = self.store_content(task.account_id, pdf.into_bytes());
                 ("succeed", serde_json::json!({ "content-id": content_id }))
             }
@@ -301,12 +257,7 @@ impl World {
         if draft.documents.is_empty() {
             common.push(check_error("common", "В черновике нет документов"));
         }
-        if draft
-            .meta
-            .recipient
-            .as_ref()
-            .is_none_or(|recipient| recipient_code(recipient).is_none())
-        {
+        if draft.meta.recipient.as_ref().is_none_or(|recipient| recipient_code(recipient).is_none()) {
             common.push(check_error("recipient", "Не указан получатель"));
         }
         for document in &draft.documents {
@@ -325,12 +276,7 @@ impl World {
         serde_json::json!({ "documents-errors": documents, "common-errors": common })
     }
 
-    fn send_draft(
-        &mut self,
-        draft_id: Uuid,
-        force: bool,
-        at: DateTime<Utc>,
-    ) -> (&'static str, serde_json::Value) {
+    fn send_draft(&mut self, draft_id: Uuid, force: bool, at: DateTime<Utc>) -> (&'static str, serde_json::Value) {
         let check = self.check_draft(draft_id);
         let Some(draft) = self.drafts.get(&draft_id).cloned() else {
             return ("failed", serde_json::Value::Null);
@@ -348,42 +294,22 @@ impl World {
                 }),
             );
         }
-        let recipient = draft
-            .meta
-            .recipient
-            .clone()
-            .unwrap_or_else(crate::wire::blank);
+        let recipient = draft.meta.recipient.clone().unwrap_or_else(crate::wire::blank);
         let (docflow_type, code) = docflow_type_for(&recipient);
         let Some(account) = self.accounts.get(&draft.account_id).cloned() else {
             return ("failed", serde_json::Value::Null);
         };
-        let organization = account
-            .organizations
-            .iter()
-            .find(|org| org.is_main)
-            .cloned();
+        let organization = account.organizations.iter().find(|org| org.is_main).cloned();
         let docflow_id = Uuid::new_v4();
         let mut documents = Vec::new();
         for document in &draft.documents {
-            let description = document
-                .description
-                .clone()
-                .unwrap_or_else(crate::wire::blank);
-            let size = document
-                .content_id
-                .and_then(|id| self.content_bytes(id))
-                .map_or(0, |bytes| bytes.len() as u64);
+            let description = document.description.clone().unwrap_or_else(crate::wire::blank);
+            let size = document.content_id.and_then(|id| self.content_bytes(id)).map_or(0, |bytes| bytes.len() as u64);
             documents.push(DocflowDocumentRecord {
                 id: Uuid::new_v4(),
                 document_type: format!("urn:document:{docflow_type}"),
-                filename: description
-                    .filename
-                    .clone()
-                    .unwrap_or_else(|| format!("{}.xml", document.id)),
-                content_type: description
-                    .content_type
-                    .clone()
-                    .unwrap_or_else(|| "application/xml".to_owned()),
+                filename: description.filename.clone().unwrap_or_else(|| format!("{}.xml", document.id)),
+                content_type: description.content_type.clone().unwrap_or_else(|| "application/xml".to_owned()),
                 content_id: document.content_id,
                 size,
                 incoming: false,
@@ -393,12 +319,8 @@ impl World {
                 send_date: at,
             });
         }
-        let inn = draft
-            .meta
-            .sender
-            .as_ref()
-            .and_then(|sender| sender.inn.clone())
-            .unwrap_or_else(|| account.inn.clone());
+        let inn =
+            draft.meta.sender.as_ref().and_then(|sender| sender.inn.clone()).unwrap_or_else(|| account.inn.clone());
         let docflow = DocflowRecord {
             id: docflow_id,
             account_id: draft.account_id,
@@ -443,10 +365,7 @@ impl World {
                 return changed;
             }
             let account_id = docflow.account_id;
-            let short_type = docflow
-                .docflow_type
-                .trim_start_matches("urn:docflow:")
-                .to_owned();
+            let short_type = docflow.docflow_type.trim_start_matches("urn:docflow:").to_owned();
             let document_type = format!("urn:document:{short_type}-{}", step.document);
             let document_id = Uuid::new_v4();
             let xml = format!(
@@ -462,19 +381,14 @@ impl World {
             docflow.documents.push(DocflowDocumentRecord {
                 id: document_id,
                 document_type,
-                filename: format!(
-                    "{}_{}.xml",
-                    step.document.to_uppercase().replace('-', "_"),
-                    document_id.simple()
-                ),
+                filename: format!("{}_{}.xml", step.document.to_uppercase().replace('-', "_"), document_id.simple()),
                 content_type: "application/xml".to_owned(),
                 content_id: Some(content_id),
                 size,
                 incoming: true,
                 signatures: vec![SignatureRecord {
                     id: Uuid::new_v4(),
-                    content: format!("sandbox signature of the regulator on {document_id}")
-                        .into_bytes(),
+                    content: format!("sandbox signature of the regulator on {document_id}").into_bytes(),
                     thumbprint: Some(random_hex(20)),
                     signer_type: "cu-representative".to_owned(),
                     title: format!("Регулятор {}", docflow.recipient),
@@ -506,13 +420,8 @@ impl World {
         let Some(docflow) = self.docflows.get_mut(&docflow_id) else {
             return;
         };
-        let pending = docflow
-            .documents
-            .iter()
-            .any(|doc| doc.reply_due.is_some() && !doc.reply_sent);
-        let robot_done = docflow
-            .robot
-            .is_some_and(|robot| docflow.robot_steps_done >= robot.steps().len());
+        let pending = docflow.documents.iter().any(|doc| doc.reply_due.is_some() && !doc.reply_sent);
+        let robot_done = docflow.robot.is_some_and(|robot| docflow.robot_steps_done >= robot.steps().len());
         docflow.status = if !pending && robot_done {
             "urn:docflow-common-status:finished"
         } else if pending {
@@ -522,15 +431,8 @@ impl World {
         }
         .to_owned();
         docflow.last_change = at;
-        let short_type = docflow
-            .docflow_type
-            .trim_start_matches("urn:docflow:")
-            .to_owned();
-        self.append_event(
-            docflow_id,
-            &format!("urn:transaction:{short_type}-receipt"),
-            at,
-        );
+        let short_type = docflow.docflow_type.trim_start_matches("urn:docflow:").to_owned();
+        self.append_event(docflow_id, &format!("urn:transaction:{short_type}-receipt"), at);
     }
 
     /// Appends an event for a docflow's transition.
@@ -555,15 +457,7 @@ impl World {
         let mut parts = std::collections::BTreeMap::new();
         let total = bytes.len() as u64;
         parts.insert(0, Part(bytes));
-        self.contents.insert(
-            id,
-            ContentRecord {
-                id,
-                account_id,
-                total: Some(total),
-                parts,
-            },
-        );
+        self.contents.insert(id, ContentRecord { id, account_id, total: Some(total), parts });
         id
     }
 
@@ -611,14 +505,10 @@ fn check_error(kind: &str, description: &str) -> serde_json::Value {
 }
 
 fn check_has_errors(check: &serde_json::Value) -> bool {
-    let common = check
-        .get("common-errors")
-        .and_then(|errors| errors.as_array())
-        .is_some_and(|errors| !errors.is_empty());
-    let documents = check
-        .get("documents-errors")
-        .and_then(|errors| errors.as_object())
-        .is_some_and(|errors| !errors.is_empty());
+    let common =
+        check.get("common-errors").and_then(|errors| errors.as_array()).is_some_and(|errors| !errors.is_empty());
+    let documents =
+        check.get("documents-errors").and_then(|errors| errors.as_object()).is_some_and(|errors| !errors.is_empty());
     common || documents
 }
 
@@ -638,9 +528,7 @@ pub fn recipient_code(recipient: &kontur_extern::raw::types::DraftRecipient) -> 
 }
 
 /// The docflow type (short) and regulator code a draft becomes.
-fn docflow_type_for(
-    recipient: &kontur_extern::raw::types::DraftRecipient,
-) -> (&'static str, String) {
+fn docflow_type_for(recipient: &kontur_extern::raw::types::DraftRecipient) -> (&'static str, String) {
     let code = recipient_code(recipient).unwrap_or_default();
     let docflow_type = if recipient.togs_code.is_some() {
         "stat-report"
@@ -658,14 +546,9 @@ fn docflow_type_for(
 
 /// Writes the state atomically: a temporary file beside it, flushed to disk, then renamed over it.
 pub fn save_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let directory = path
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "state".to_owned());
+    let directory = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name =
+        path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "state".to_owned());
     let temporary = directory.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
     let result = (|| {
         let mut file = std::fs::File::create(&temporary)?;

@@ -29,11 +29,8 @@ async fn every_operation_answers_garbage_in_the_error_shape() {
             .collect::<Vec<_>>()
             .join("/");
         let method = Method::from_bytes(operation.method.as_bytes()).unwrap();
-        let url = format!(
-            "{}{}?deferred=maybe&take=-1&fromId=nonsense",
-            harness.sandbox.api_url.trim_end_matches('/'),
-            path
-        );
+        let url =
+            format!("{}{}?deferred=maybe&take=-1&fromId=nonsense", harness.sandbox.api_url.trim_end_matches('/'), path);
         let response = tokio::time::timeout(
             Duration::from_secs(10),
             harness
@@ -51,11 +48,7 @@ async fn every_operation_answers_garbage_in_the_error_shape() {
         .unwrap();
         checked += 1;
         let status = response.status().as_u16();
-        assert!(
-            status < 500 || status == 501,
-            "{} answered {status}",
-            operation.operation_id
-        );
+        assert!(status < 500 || status == 501, "{} answered {status}", operation.operation_id);
         let text = response.text().await.unwrap();
         if status < 400 {
             // An operation with nothing to read from the garbage (list publishers) may succeed.
@@ -63,30 +56,17 @@ async fn every_operation_answers_garbage_in_the_error_shape() {
         }
         let body: ApiError = serde_json::from_str(&text)
             .unwrap_or_else(|err| panic!("{} answered {text:?}: {err}", operation.operation_id));
-        assert!(
-            body.trace_id.is_some() && body.id.is_some(),
-            "{}: {text}",
-            operation.operation_id
-        );
+        assert!(body.trace_id.is_some() && body.id.is_some(), "{}: {text}", operation.operation_id);
         refused += 1;
     }
     assert!(checked >= 150, "every operation of both specs was tried");
-    assert!(
-        refused + 3 >= checked,
-        "nearly every operation refuses garbage: {refused} of {checked}"
-    );
+    assert!(refused + 3 >= checked, "nearly every operation refuses garbage: {refused} of {checked}");
 }
 
 #[tokio::test]
 async fn tasks_and_robots_move_on_their_own_with_a_running_clock() {
-    let harness = common::start_with(kontur_extern_sandbox::SandboxConfig {
-        speed: 200.0,
-        ..Default::default()
-    })
-    .await;
-    let draft = harness
-        .signed_draft(serde_json::json!({ "ifns-code": "0087" }))
-        .await;
+    let harness = common::start_with(kontur_extern_sandbox::SandboxConfig { speed: 200.0, ..Default::default() }).await;
+    let draft = harness.signed_draft(serde_json::json!({ "ifns-code": "0087" })).await;
     let send = harness
         .raw()
         .send_draft()
@@ -112,22 +92,15 @@ async fn tasks_and_robots_move_on_their_own_with_a_running_clock() {
             .unwrap()
             .into_inner();
         if common::text(&task.task_state) == "succeed" {
-            docflow_id = task
-                .task_result
-                .and_then(|r| r["id"].as_str().map(str::to_owned));
+            docflow_id = task.task_result.and_then(|r| r["id"].as_str().map(str::to_owned));
             break;
         }
     }
-    let docflow_id: uuid::Uuid = docflow_id
-        .expect("the send task finished by itself")
-        .parse()
-        .unwrap();
+    let docflow_id: uuid::Uuid = docflow_id.expect("the send task finished by itself").parse().unwrap();
     // The operator's date confirmation comes after one sandbox minute: 0.3 s at speed 200.
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        if common::status(&harness.docflow(docflow_id).await)
-            == "urn:docflow-common-status:delivered"
-        {
+        if common::status(&harness.docflow(docflow_id).await) == "urn:docflow-common-status:delivered" {
             return;
         }
     }

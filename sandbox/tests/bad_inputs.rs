@@ -14,26 +14,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Checks the status, the ApiError body and the trace header; returns the body.
 async fn api_error(response: reqwest::Response, status: u16) -> ApiError {
     assert_eq!(response.status(), status, "{:?}", response.url().path());
-    let trace = response
-        .headers()
-        .get("x-kontur-trace-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    assert!(
-        trace.as_deref().is_some_and(|t| !t.is_empty()),
-        "every answer carries X-Kontur-Trace-Id"
-    );
+    let trace = response.headers().get("x-kontur-trace-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    assert!(trace.as_deref().is_some_and(|t| !t.is_empty()), "every answer carries X-Kontur-Trace-Id");
     let body: ApiError = response.json().await.expect("an ApiError body");
     assert_eq!(body.trace_id, trace, "the body names the same trace id");
-    assert_eq!(
-        body.status_code.as_ref().map(ToString::to_string),
-        Some(status.to_string())
-    );
-    assert!(
-        body.id
-            .as_deref()
-            .is_some_and(|id| id.starts_with("urn:error:"))
-    );
+    assert_eq!(body.status_code.as_ref().map(ToString::to_string), Some(status.to_string()));
+    assert!(body.id.as_deref().is_some_and(|id| id.starts_with("urn:error:")));
     body
 }
 
@@ -51,13 +37,7 @@ async fn unknown_ids_and_paths_are_404_in_the_api_shape() {
         format!("v1/{account}/contents/{}", uuid::Uuid::new_v4()),
         "v2/nothing/here".to_owned(),
     ] {
-        let response = harness
-            .http
-            .get(format!("{api}{path}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let response = harness.http.get(format!("{api}{path}")).bearer_auth(&token).send().await.unwrap();
         api_error(response, 404).await;
     }
 }
@@ -67,41 +47,11 @@ async fn missing_bad_or_expired_tokens_are_401() {
     let harness = start().await;
     let url = format!("{}v1", harness.sandbox.api_url);
     api_error(harness.http.get(&url).send().await.unwrap(), 401).await;
-    api_error(
-        harness
-            .http
-            .get(&url)
-            .bearer_auth("forged")
-            .send()
-            .await
-            .unwrap(),
-        401,
-    )
-    .await;
+    api_error(harness.http.get(&url).bearer_auth("forged").send().await.unwrap(), 401).await;
     let token = harness.token().await;
-    assert_eq!(
-        harness
-            .http
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(harness.http.get(&url).bearer_auth(&token).send().await.unwrap().status(), 200);
     harness.sandbox.advance(Duration::from_secs(3601)).await;
-    let expired = api_error(
-        harness
-            .http
-            .get(&url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-        401,
-    )
-    .await;
+    let expired = api_error(harness.http.get(&url).bearer_auth(&token).send().await.unwrap(), 401).await;
     assert!(expired.message.unwrap_or_default().contains("expired"));
 }
 
@@ -112,10 +62,7 @@ async fn malformed_json_is_400() {
     for body in ["{not json", "[]", "{\"sender\": 42}", ""] {
         let response = harness
             .http
-            .post(format!(
-                "{}v1/{}/drafts",
-                harness.sandbox.api_url, harness.account
-            ))
+            .post(format!("{}v1/{}/drafts", harness.sandbox.api_url, harness.account))
             .bearer_auth(&token)
             .header("content-type", "application/json")
             .body(body)
@@ -131,13 +78,7 @@ async fn wrong_content_ranges_are_400_and_ranges_download_as_206() {
     let harness = start().await;
     let token = harness.token().await;
     let url = format!("{}v1/{}/contents", harness.sandbox.api_url, harness.account);
-    for range in [
-        "bytes 5-1/10",
-        "bytes 0-3/2",
-        "bytes 0-9/10",
-        "lines 0-3/4",
-        "bytes a-b/c",
-    ] {
+    for range in ["bytes 5-1/10", "bytes 0-3/2", "bytes 0-9/10", "lines 0-3/4", "bytes a-b/c"] {
         let response = harness
             .http
             .post(&url)
@@ -168,12 +109,7 @@ async fn wrong_content_ranges_are_400_and_ranges_download_as_206() {
 async fn a_part_above_64_mb_is_413_before_its_body_is_read() {
     let harness = start().await;
     let token = harness.token().await;
-    let address = harness
-        .sandbox
-        .api_url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+    let address = harness.sandbox.api_url.trim_start_matches("http://").trim_end_matches('/').to_owned();
     let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
     let request = format!(
         "POST /v1/{}/contents HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
@@ -198,10 +134,7 @@ async fn operations_not_implemented_yet_are_501_naming_the_operation() {
         .iter()
         .filter(|op| !implemented.contains(&op.operation_id.as_str()))
         .collect();
-    assert!(
-        !missing.is_empty(),
-        "this test needs an operation the sandbox does not implement yet"
-    );
+    assert!(!missing.is_empty(), "this test needs an operation the sandbox does not implement yet");
     for operation in missing {
         let path: Vec<String> = operation
             .path
@@ -213,34 +146,17 @@ async fn operations_not_implemented_yet_are_501_naming_the_operation() {
             })
             .collect();
         let method = reqwest::Method::from_bytes(operation.method.as_bytes()).unwrap();
-        let url = format!(
-            "{}{}",
-            harness.sandbox.api_url.trim_end_matches('/'),
-            path.join("/")
-        );
-        let response = harness
-            .http
-            .request(method, url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
+        let url = format!("{}{}", harness.sandbox.api_url.trim_end_matches('/'), path.join("/"));
+        let response = harness.http.request(method, url).bearer_auth(&token).send().await.unwrap();
         let body = api_error(response, 501).await;
         assert!(
-            body.message
-                .unwrap_or_default()
-                .contains(&operation.operation_id),
+            body.message.unwrap_or_default().contains(&operation.operation_id),
             "501 names {}",
             operation.operation_id
         );
     }
-    let wrong_method = harness
-        .http
-        .patch(format!("{}v1", harness.sandbox.api_url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let wrong_method =
+        harness.http.patch(format!("{}v1", harness.sandbox.api_url)).bearer_auth(&token).send().await.unwrap();
     api_error(wrong_method, 405).await;
 }
 
@@ -250,14 +166,7 @@ async fn identity_errors_have_the_identity_shape() {
     let credentials = &harness.sandbox.credentials;
     let url = format!("{}connect/token", harness.sandbox.identity_url);
     let cases = [
-        (
-            vec![
-                ("grant_type", "password"),
-                ("client_id", "stranger"),
-                ("client_secret", "nope"),
-            ],
-            "invalid_client",
-        ),
+        (vec![("grant_type", "password"), ("client_id", "stranger"), ("client_secret", "nope")], "invalid_client"),
         (
             vec![
                 ("grant_type", "password"),
@@ -328,24 +237,7 @@ async fn a_refresh_token_gives_a_new_access_token_once() {
     assert_eq!(renewed.status(), 200);
     let renewed: Value = renewed.json().await.unwrap();
     let token = renewed["access_token"].as_str().unwrap();
-    let accounts = harness
-        .http
-        .get(format!("{}v1", harness.sandbox.api_url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let accounts = harness.http.get(format!("{}v1", harness.sandbox.api_url)).bearer_auth(token).send().await.unwrap();
     assert_eq!(accounts.status(), 200);
-    assert_eq!(
-        harness
-            .http
-            .post(&url)
-            .form(&form)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400,
-        "a refresh token is used once"
-    );
+    assert_eq!(harness.http.post(&url).form(&form).send().await.unwrap().status(), 400, "a refresh token is used once");
 }

@@ -17,27 +17,13 @@ async fn the_binary_prints_one_start_line_and_serves_until_terminated() {
     let mut lines = std::io::BufReader::new(stdout).lines();
     let line = lines.next().expect("a start line").expect("readable");
     let start: Value = serde_json::from_str(&line).expect("the start line is JSON");
-    for key in [
-        "api_url",
-        "identity_url",
-        "client_id",
-        "api_key",
-        "login",
-        "password",
-        "account_id",
-    ] {
-        assert!(
-            start[key].as_str().is_some_and(|v| !v.is_empty()),
-            "{key} in {line}"
-        );
+    for key in ["api_url", "identity_url", "client_id", "api_key", "login", "password", "account_id"] {
+        assert!(start[key].as_str().is_some_and(|v| !v.is_empty()), "{key} in {line}");
     }
 
     let http = reqwest::Client::new();
     let token: Value = http
-        .post(format!(
-            "{}connect/token",
-            start["identity_url"].as_str().unwrap()
-        ))
+        .post(format!("{}connect/token", start["identity_url"].as_str().unwrap()))
         .form(&[
             ("grant_type", "password"),
             ("client_id", start["client_id"].as_str().unwrap()),
@@ -52,11 +38,7 @@ async fn the_binary_prints_one_start_line_and_serves_until_terminated() {
         .await
         .unwrap();
     let account: Value = http
-        .get(format!(
-            "{}v1/{}",
-            start["api_url"].as_str().unwrap(),
-            start["account_id"].as_str().unwrap()
-        ))
+        .get(format!("{}v1/{}", start["api_url"].as_str().unwrap(), start["account_id"].as_str().unwrap()))
         .bearer_auth(token["access_token"].as_str().unwrap())
         .send()
         .await
@@ -66,15 +48,9 @@ async fn the_binary_prints_one_start_line_and_serves_until_terminated() {
         .unwrap();
     assert_eq!(account["id"], start["account_id"]);
 
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
+    let terminated = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
     assert!(terminated.success());
     let status = child.wait().expect("the binary exits");
-    assert!(
-        status.success(),
-        "SIGTERM stops the sandbox cleanly: {status}"
-    );
+    assert!(status.success(), "SIGTERM stops the sandbox cleanly: {status}");
     assert!(lines.next().is_none(), "exactly one line on stdout");
 }

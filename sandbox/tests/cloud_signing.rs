@@ -13,9 +13,7 @@ use serde_json::json;
 #[tokio::test]
 async fn a_draft_signed_in_the_cloud_with_the_sms_code_is_sent() {
     let harness = start().await;
-    let (draft, _) = harness
-        .draft_with_document(json!({ "ifns-code": "0087" }))
-        .await;
+    let (draft, _) = harness.draft_with_document(json!({ "ifns-code": "0087" })).await;
     let init = harness
         .raw()
         .cloud_sign_draft()
@@ -69,26 +67,15 @@ async fn a_draft_signed_in_the_cloud_with_the_sms_code_is_sent() {
         .checked()
         .await
         .unwrap_err();
-    assert_eq!(
-        again.status().map(|s| s.as_u16()),
-        Some(409),
-        "a request is confirmed once"
-    );
+    assert_eq!(again.status().map(|s| s.as_u16()), Some(409), "a request is confirmed once");
     let docflow = harness.send_draft(draft).await;
-    assert!(
-        docflow.documents[0]
-            .signatures
-            .iter()
-            .any(|s| s.signature_certificate_thumbprint.is_some())
-    );
+    assert!(docflow.documents[0].signatures.iter().any(|s| s.signature_certificate_thumbprint.is_some()));
 }
 
 #[tokio::test]
 async fn wrong_codes_count_down_to_the_limit() {
     let harness = start().await;
-    let (draft, _) = harness
-        .draft_with_document(json!({ "ifns-code": "0087" }))
-        .await;
+    let (draft, _) = harness.draft_with_document(json!({ "ifns-code": "0087" })).await;
     let init = harness
         .raw()
         .cloud_sign_draft()
@@ -115,45 +102,19 @@ async fn wrong_codes_count_down_to_the_limit() {
             .checked()
             .await
             .unwrap_err();
-        statuses.push((
-            answer.status().map(|s| s.as_u16()),
-            answer.api_error().and_then(|e| e.id.clone()),
-        ));
+        statuses.push((answer.status().map(|s| s.as_u16()), answer.api_error().and_then(|e| e.id.clone())));
     }
-    assert_eq!(
-        statuses[0],
-        (Some(400), Some("urn:error:cloudsign:wrongCode".to_owned()))
-    );
-    assert_eq!(
-        statuses[2],
-        (
-            Some(409),
-            Some("urn:error:cloudsign:exceededConfirmationAttemptsCount".to_owned())
-        )
-    );
-    assert_eq!(
-        statuses[3].0,
-        Some(409),
-        "even the right code is refused after the limit"
-    );
+    assert_eq!(statuses[0], (Some(400), Some("urn:error:cloudsign:wrongCode".to_owned())));
+    assert_eq!(statuses[2], (Some(409), Some("urn:error:cloudsign:exceededConfirmationAttemptsCount".to_owned())));
+    assert_eq!(statuses[3].0, Some(409), "even the right code is refused after the limit");
     // The exhausted request no longer holds the draft: signing can start again.
-    harness
-        .raw()
-        .cloud_sign_draft()
-        .account_id(harness.account)
-        .draft_id(draft)
-        .send()
-        .checked()
-        .await
-        .unwrap();
+    harness.raw().cloud_sign_draft().account_id(harness.account).draft_id(draft).send().checked().await.unwrap();
 }
 
 #[tokio::test]
 async fn an_expired_code_is_refused() {
     let harness = start().await;
-    let (draft, _) = harness
-        .draft_with_document(json!({ "ifns-code": "0087" }))
-        .await;
+    let (draft, _) = harness.draft_with_document(json!({ "ifns-code": "0087" })).await;
     let init = harness
         .raw()
         .cloud_sign_draft()
@@ -178,10 +139,7 @@ async fn an_expired_code_is_refused() {
         .checked()
         .await
         .unwrap_err();
-    assert_eq!(
-        late.api_error().and_then(|e| e.id.as_deref()),
-        Some("urn:error:cloudsign:timeout")
-    );
+    assert_eq!(late.api_error().and_then(|e| e.id.as_deref()), Some("urn:error:cloudsign:timeout"));
 }
 
 #[tokio::test]
@@ -191,11 +149,8 @@ async fn receipts_sign_at_once_unless_confirmation_is_forced() {
     let docflow = harness.send_draft(draft).await;
     harness.sandbox.advance(Duration::from_secs(61)).await;
     let docflow = harness.docflow(docflow.id).await;
-    let confirmation = docflow
-        .documents
-        .iter()
-        .find(|doc| doc.links.iter().any(|l| l.rel.as_deref() == Some("reply")))
-        .unwrap();
+    let confirmation =
+        docflow.documents.iter().find(|doc| doc.links.iter().any(|l| l.rel.as_deref() == Some("reply"))).unwrap();
     let certificate = harness.cloud_certificate().await;
     let generate = |force: Option<bool>| {
         let harness = &harness;
@@ -208,9 +163,7 @@ async fn receipts_sign_at_once_unless_confirmation_is_forced() {
                 .docflow_id(docflow.id)
                 .document_id(confirmation.id)
                 .document_type("fns534-report-receipt".to_owned())
-                .body(wire::<types::GenerateReplyRequest>(
-                    json!({ "certificate-base64": certificate }),
-                ))
+                .body(wire::<types::GenerateReplyRequest>(json!({ "certificate-base64": certificate })))
                 .send()
                 .checked()
                 .await
@@ -230,16 +183,11 @@ async fn receipts_sign_at_once_unless_confirmation_is_forced() {
         }
     };
     let (_, at_once) = generate(None).await;
-    assert!(
-        at_once.request_id.is_none() && at_once.task_id.is_none(),
-        "a receipt needs no code"
-    );
+    assert!(at_once.request_id.is_none() && at_once.task_id.is_none(), "a receipt needs no code");
     assert_eq!(text(&at_once.confirm_type), "none");
 
     let (forced_reply, forced) = generate(Some(true)).await;
-    let request_id = forced
-        .request_id
-        .expect("forceConfirmation=true asks for the SMS code");
+    let request_id = forced.request_id.expect("forceConfirmation=true asks for the SMS code");
     let code = harness.sms_code(&request_id).await;
     harness
         .raw()
@@ -267,10 +215,7 @@ async fn receipts_sign_at_once_unless_confirmation_is_forced() {
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        sent.links.iter().all(|l| l.rel.as_deref() != Some("reply")),
-        "the receipt answered the only due reply"
-    );
+    assert!(sent.links.iter().all(|l| l.rel.as_deref() != Some("reply")), "the receipt answered the only due reply");
 }
 
 #[tokio::test]
@@ -309,11 +254,8 @@ async fn decrypting_a_regulator_document_is_confirmed_by_sms_and_lands_in_the_co
     let docflow = harness.send_draft(draft).await;
     harness.sandbox.advance(Duration::from_secs(121)).await;
     let docflow = harness.docflow(docflow.id).await;
-    let incoming: Vec<_> = docflow
-        .documents
-        .iter()
-        .filter(|doc| doc.links.iter().any(|l| l.rel.as_deref() == Some("reply")))
-        .collect();
+    let incoming: Vec<_> =
+        docflow.documents.iter().filter(|doc| doc.links.iter().any(|l| l.rel.as_deref() == Some("reply"))).collect();
     assert_eq!(incoming.len(), 2, "date confirmation and acceptance result");
     let request: types::DecryptContentRequest =
         wire(json!({ "certificate-base64": harness.cloud_certificate().await }));
@@ -341,11 +283,7 @@ async fn decrypting_a_regulator_document_is_confirmed_by_sms_and_lands_in_the_co
         .checked()
         .await
         .unwrap_err();
-    assert_eq!(
-        busy.status().map(|s| s.as_u16()),
-        Some(409),
-        "one decryption per docflow at a time"
-    );
+    assert_eq!(busy.status().map(|s| s.as_u16()), Some(409), "one decryption per docflow at a time");
 
     let code = harness.sms_code(&request_id).await;
     let confirmed = harness
@@ -363,11 +301,6 @@ async fn decrypting_a_regulator_document_is_confirmed_by_sms_and_lands_in_the_co
         .unwrap()
         .into_inner();
     let content_id = confirmed.content_id.expect("the decrypted content's id");
-    let decrypted = harness
-        .download(content_id, None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let decrypted = harness.download(content_id, None).await.bytes().await.unwrap();
     assert!(String::from_utf8_lossy(&decrypted).contains("fns534-report-date-confirmation"));
 }

@@ -40,14 +40,8 @@ async fn a_running_task_holds_the_draft_and_a_draft_is_sent_once() {
         .unwrap_err();
     assert_eq!(locked.status().map(|s| s.as_u16()), Some(409));
     let api_error = locked.api_error().expect("an ApiError body");
-    assert_eq!(
-        api_error.id.as_deref(),
-        Some("urn:error:externapi:concurrentApiTaskActive")
-    );
-    assert_eq!(
-        api_error.context["concurrent-task"]["id"],
-        json!(task.id.to_string())
-    );
+    assert_eq!(api_error.id.as_deref(), Some("urn:error:externapi:concurrentApiTaskActive"));
+    assert_eq!(api_error.context["concurrent-task"]["id"], json!(task.id.to_string()));
     assert!(locked.trace_id().is_some(), "errors carry the trace id");
 
     let finished = harness.finish_draft_task(draft, task.id).await;
@@ -63,10 +57,7 @@ async fn a_running_task_holds_the_draft_and_a_draft_is_sent_once() {
         .await
         .unwrap_err();
     assert_eq!(again.status().map(|s| s.as_u16()), Some(409));
-    assert_eq!(
-        again.api_error().and_then(|e| e.id.as_deref()),
-        Some("urn:error:externapi:draftAlreadySent")
-    );
+    assert_eq!(again.api_error().and_then(|e| e.id.as_deref()), Some("urn:error:externapi:draftAlreadySent"));
 
     let tasks = harness
         .raw()
@@ -85,9 +76,7 @@ async fn a_running_task_holds_the_draft_and_a_draft_is_sent_once() {
 #[tokio::test]
 async fn check_reports_unsigned_documents_and_send_refuses_them_without_force() {
     let harness = start().await;
-    let (draft, document) = harness
-        .draft_with_document(json!({ "ifns-code": "0087" }))
-        .await;
+    let (draft, document) = harness.draft_with_document(json!({ "ifns-code": "0087" })).await;
     let check = harness
         .raw()
         .check_draft()
@@ -98,14 +87,10 @@ async fn check_reports_unsigned_documents_and_send_refuses_them_without_force() 
         .checked()
         .await
         .unwrap();
-    let check = harness
-        .finish_draft_task(draft, check.into_inner().id)
-        .await;
+    let check = harness.finish_draft_task(draft, check.into_inner().id).await;
     let result = check.task_result.expect("a check result");
     assert!(
-        result["data"]["documents-errors"][document.to_string()]
-            .as_array()
-            .is_some_and(|errors| !errors.is_empty())
+        result["data"]["documents-errors"][document.to_string()].as_array().is_some_and(|errors| !errors.is_empty())
     );
 
     let send = harness
@@ -145,15 +130,7 @@ async fn docflow_search_filters_and_pages() {
     let rosstat = harness.signed_draft(json!({ "togs-code": "00-87" })).await;
     harness.send_draft(rosstat).await;
 
-    let all = harness
-        .raw()
-        .search_docflows()
-        .account_id(harness.account)
-        .send()
-        .checked()
-        .await
-        .unwrap()
-        .into_inner();
+    let all = harness.raw().search_docflows().account_id(harness.account).send().checked().await.unwrap().into_inner();
     assert_eq!(all.total_count, Some(3));
     let fns = harness
         .raw()
@@ -180,10 +157,7 @@ async fn docflow_search_filters_and_pages() {
         .await
         .unwrap()
         .into_inner();
-    assert_ne!(
-        fns.docflows_page_item[0].id,
-        second.docflows_page_item[0].id
-    );
+    assert_ne!(fns.docflows_page_item[0].id, second.docflows_page_item[0].id);
     let finished = harness
         .raw()
         .search_docflows()
@@ -242,9 +216,7 @@ async fn printing_a_docflow_document_is_a_task_with_a_pdf_content() {
 #[tokio::test]
 async fn draft_documents_keep_their_content_and_signatures() {
     let harness = start().await;
-    let (draft, document) = harness
-        .draft_with_document(json!({ "ifns-code": "0087" }))
-        .await;
+    let (draft, document) = harness.draft_with_document(json!({ "ifns-code": "0087" })).await;
     let signature: kontur_extern::raw::types::SignatureRequest =
         common::wire(json!({ "base64-content": common::base64(b"a detached signature") }));
     let created = harness
@@ -296,10 +268,7 @@ async fn draft_documents_keep_their_content_and_signatures() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        decrypted.to_string(),
-        common::base64("<Файл>декларация по НДС</Файл>".as_bytes())
-    );
+    assert_eq!(decrypted.to_string(), common::base64("<Файл>декларация по НДС</Файл>".as_bytes()));
     let whole = harness
         .raw()
         .get_draft()
@@ -328,15 +297,7 @@ async fn printing_a_draft_document_and_replacing_its_content_drops_old_signature
         .await
         .unwrap()
         .into_inner();
-    let document: uuid::Uuid = whole.documents[0]
-        .href
-        .as_deref()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let document: uuid::Uuid = whole.documents[0].href.as_deref().unwrap().rsplit('/').next().unwrap().parse().unwrap();
     let task = harness
         .raw()
         .print_draft_document()
@@ -366,8 +327,7 @@ async fn printing_a_draft_document_and_replacing_its_content_drops_old_signature
     assert_eq!(text(&done.task_state), "succeed");
 
     let replacement = harness.upload(b"<corrected/>").await;
-    let request: kontur_extern::raw::types::DraftDocumentRequest =
-        common::wire(json!({ "content-id": replacement }));
+    let request: kontur_extern::raw::types::DraftDocumentRequest = common::wire(json!({ "content-id": replacement }));
     let updated = harness
         .raw()
         .update_draft_document()
@@ -380,9 +340,6 @@ async fn printing_a_draft_document_and_replacing_its_content_drops_old_signature
         .await
         .unwrap()
         .into_inner();
-    assert!(
-        updated.signatures.is_empty(),
-        "a signature of the old content is dropped"
-    );
+    assert!(updated.signatures.is_empty(), "a signature of the old content is dropped");
     assert_eq!(updated.contents[0].content_id, Some(replacement));
 }

@@ -22,16 +22,10 @@ fn account_wire(ctx: &Ctx, record: &AccountRecord) -> Account {
     wire.role = Some("admin".to_owned());
     wire.links = vec![
         link(ctx.url(&format!("/v1/{}", record.id)), "self"),
-        link(
-            ctx.url(&format!("/v1/{}/organizations", record.id)),
-            "organizations",
-        ),
+        link(ctx.url(&format!("/v1/{}/organizations", record.id)), "organizations"),
         link(ctx.url(&format!("/v1/{}/drafts", record.id)), "drafts"),
         link(ctx.url(&format!("/v1/{}/docflows", record.id)), "docflows"),
-        link(
-            ctx.url(&format!("/v1/{}/certificates", record.id)),
-            "certificates",
-        ),
+        link(ctx.url(&format!("/v1/{}/certificates", record.id)), "certificates"),
     ];
     wire
 }
@@ -41,22 +35,14 @@ pub fn paging(ctx: &Ctx, default_take: i64, max_take: i64) -> ApiResult<(usize, 
     let skip = ctx.query_number("skip")?.unwrap_or(0);
     let take = ctx.query_number("take")?.unwrap_or(default_take);
     if skip < 0 || take < 0 || take > max_take {
-        return Err(ApiFailure::bad_request(format!(
-            "skip must be ≥ 0 and take within 0..={max_take}"
-        )));
+        return Err(ApiFailure::bad_request(format!("skip must be ≥ 0 and take within 0..={max_take}")));
     }
     Ok((skip as usize, take as usize))
 }
 
 pub fn list_accounts(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (skip, take) = paging(ctx, 100, 1000)?;
-    let accounts: Vec<Account> = world
-        .accounts
-        .values()
-        .skip(skip)
-        .take(take)
-        .map(|a| account_wire(ctx, a))
-        .collect();
+    let accounts: Vec<Account> = world.accounts.values().skip(skip).take(take).map(|a| account_wire(ctx, a)).collect();
     Reply::ok(&AccountList {
         accounts,
         skip: Some(skip as i64),
@@ -84,12 +70,7 @@ pub fn create_account(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
             name: request.organization_name,
             is_main: true,
         }],
-        certificates: world
-            .accounts
-            .values()
-            .next()
-            .map(|a| a.certificates.clone())
-            .unwrap_or_default(),
+        certificates: world.accounts.values().next().map(|a| a.certificates.clone()).unwrap_or_default(),
     };
     let wire = account_wire(ctx, &record);
     world.accounts.insert(id, record);
@@ -103,10 +84,7 @@ pub fn get_account(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
 pub fn delete_account(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let id = account(world, ctx)?.id;
     if world.accounts.len() == 1 {
-        return Err(ApiFailure::conflict(
-            "urn:error:externapi:lastAccount",
-            "the sandbox keeps its last account",
-        ));
+        return Err(ApiFailure::conflict("urn:error:externapi:lastAccount", "the sandbox keeps its last account"));
     }
     world.accounts.remove(&id);
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
@@ -130,10 +108,7 @@ pub fn list_account_certificates(world: &mut World, ctx: &Ctx) -> ApiResult<Repl
             wire.expired_at = Some(date(certificate.expires_at));
             wire.is_qualified = Some(true);
             wire.is_valid = Some(certificate.expires_at > ctx.now);
-            wire.extra.insert(
-                "is-cloud".to_owned(),
-                serde_json::Value::Bool(certificate.cloud),
-            );
+            wire.extra.insert("is-cloud".to_owned(), serde_json::Value::Bool(certificate.cloud));
             wire
         })
         .collect();
@@ -159,10 +134,7 @@ fn organization_wire(ctx: &Ctx, account_id: Uuid, record: &OrganizationRecord) -
         kpp: record.kpp.clone(),
         name: Some(record.name.clone()),
         is_main_org: Some(record.is_main),
-        links: vec![link(
-            ctx.url(&format!("/v1/{account_id}/organizations/{}", record.id)),
-            "self",
-        )],
+        links: vec![link(ctx.url(&format!("/v1/{account_id}/organizations/{}", record.id)), "self")],
         ..blank()
     });
     wire
@@ -176,10 +148,7 @@ pub fn list_organizations(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let matching: Vec<&OrganizationRecord> = record
         .organizations
         .iter()
-        .filter(|org| {
-            inn.is_none_or(|inn| org.inn == inn)
-                && kpp.is_none_or(|kpp| org.kpp.as_deref() == Some(kpp))
-        })
+        .filter(|org| inn.is_none_or(|inn| org.inn == inn) && kpp.is_none_or(|kpp| org.kpp.as_deref() == Some(kpp)))
         .collect();
     Reply::ok(&OrganizationBatch {
         organizations: matching
@@ -225,11 +194,7 @@ fn organization_index(world: &World, ctx: &Ctx) -> ApiResult<(Uuid, usize)> {
 
 pub fn get_organization(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (account_id, index) = organization_index(world, ctx)?;
-    Reply::ok(&organization_wire(
-        ctx,
-        account_id,
-        &world.accounts[&account_id].organizations[index],
-    ))
+    Reply::ok(&organization_wire(ctx, account_id, &world.accounts[&account_id].organizations[index]))
 }
 
 pub fn rename_organization(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
@@ -239,11 +204,7 @@ pub fn rename_organization(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         return Err(ApiFailure::not_found("account", ""));
     };
     account.organizations[index].name = request.name;
-    Reply::ok(&organization_wire(
-        ctx,
-        account_id,
-        &account.organizations[index],
-    ))
+    Reply::ok(&organization_wire(ctx, account_id, &account.organizations[index]))
 }
 
 pub fn delete_organization(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {

@@ -35,21 +35,11 @@ fn parse_content_range(text: &str) -> Option<ContentRange> {
 
 fn content_range(ctx: &Ctx, required: bool) -> ApiResult<Option<ContentRange>> {
     let Some(value) = ctx.headers.get(header::CONTENT_RANGE) else {
-        return if required {
-            Err(ApiFailure::bad_request(
-                "Content-Range is required for a part",
-            ))
-        } else {
-            Ok(None)
-        };
+        return if required { Err(ApiFailure::bad_request("Content-Range is required for a part")) } else { Ok(None) };
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiFailure::bad_request("Content-Range is not text"))?;
+    let text = value.to_str().map_err(|_| ApiFailure::bad_request("Content-Range is not text"))?;
     let range = parse_content_range(text).ok_or_else(|| {
-        ApiFailure::bad_request(format!(
-            "Content-Range {text:?} is not bytes FROM-TO/TOTAL with FROM ≤ TO < TOTAL"
-        ))
+        ApiFailure::bad_request(format!("Content-Range {text:?} is not bytes FROM-TO/TOTAL with FROM ≤ TO < TOTAL"))
     })?;
     let length = range.to - range.from + 1;
     if length != ctx.body.len() as u64 {
@@ -65,9 +55,7 @@ fn add_part(content: &mut ContentRecord, range: ContentRange, bytes: Vec<u8>) ->
     if let (Some(known), Some(told)) = (content.total, range.total)
         && known != told
     {
-        return Err(ApiFailure::bad_request(format!(
-            "the content is {known} bytes long, not {told}"
-        )));
+        return Err(ApiFailure::bad_request(format!("the content is {known} bytes long, not {told}")));
     }
     if let Some(total) = range.total.or(content.total)
         && range.to >= total
@@ -83,11 +71,7 @@ fn add_part(content: &mut ContentRecord, range: ContentRange, bytes: Vec<u8>) ->
 }
 
 fn answer(content: &ContentRecord) -> ApiResult<Reply> {
-    let status = if content.is_complete() {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if content.is_complete() { StatusCode::CREATED } else { StatusCode::OK };
     let wire: ContentId = with_id(content.id);
     Reply::with_status(status, &wire)
 }
@@ -96,12 +80,7 @@ pub fn upload_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let account_id = account(world, ctx)?.id;
     let range = content_range(ctx, false)?;
     let id = Uuid::new_v4();
-    let mut content = ContentRecord {
-        id,
-        account_id,
-        total: None,
-        parts: Default::default(),
-    };
+    let mut content = ContentRecord { id, account_id, total: None, parts: Default::default() };
     let range = range.unwrap_or(ContentRange {
         from: 0,
         to: (ctx.body.len() as u64).saturating_sub(1),
@@ -120,8 +99,7 @@ pub fn upload_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
 pub fn upload_content_part(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let account_id = account(world, ctx)?.id;
     let id = ctx.id("contentId", "content")?;
-    let range = content_range(ctx, true)?
-        .ok_or_else(|| ApiFailure::bad_request("Content-Range is required"))?;
+    let range = content_range(ctx, true)?.ok_or_else(|| ApiFailure::bad_request("Content-Range is required"))?;
     let content = world
         .contents
         .get_mut(&id)
@@ -136,14 +114,9 @@ fn requested_range(ctx: &Ctx, length: u64) -> ApiResult<Option<(u64, u64)>> {
     let Some(value) = ctx.headers.get(header::RANGE) else {
         return Ok(None);
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiFailure::bad_request("Range is not text"))?;
-    let malformed = || {
-        ApiFailure::bad_request(format!(
-            "Range {text:?} is not bytes=FROM-TO, bytes=FROM- or bytes=-SUFFIX"
-        ))
-    };
+    let text = value.to_str().map_err(|_| ApiFailure::bad_request("Range is not text"))?;
+    let malformed =
+        || ApiFailure::bad_request(format!("Range {text:?} is not bytes=FROM-TO, bytes=FROM- or bytes=-SUFFIX"));
     let spec = text.trim().strip_prefix("bytes=").ok_or_else(malformed)?;
     if spec.contains(',') {
         return Err(ApiFailure::bad_request("only one range per request"));
@@ -154,10 +127,7 @@ fn requested_range(ctx: &Ctx, length: u64) -> ApiResult<Option<(u64, u64)>> {
             let suffix: u64 = suffix.parse().map_err(|_| malformed())?;
             (length.saturating_sub(suffix), length.saturating_sub(1))
         }
-        (from, "") => (
-            from.parse().map_err(|_| malformed())?,
-            length.saturating_sub(1),
-        ),
+        (from, "") => (from.parse().map_err(|_| malformed())?, length.saturating_sub(1)),
         (from, to) => {
             let from: u64 = from.parse().map_err(|_| malformed())?;
             let to: u64 = to.parse().map_err(|_| malformed())?;
@@ -175,10 +145,7 @@ fn requested_range(ctx: &Ctx, length: u64) -> ApiResult<Option<(u64, u64)>> {
         ));
     }
     if to - from + 1 > super::MAX_PART_BYTES {
-        return Err(ApiFailure::bad_request(format!(
-            "one range may not exceed {} bytes",
-            super::MAX_PART_BYTES
-        )));
+        return Err(ApiFailure::bad_request(format!("one range may not exceed {} bytes", super::MAX_PART_BYTES)));
     }
     Ok(Some((from, to)))
 }
@@ -192,10 +159,7 @@ pub fn download_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         .filter(|content| content.account_id == account_id)
         .ok_or_else(|| ApiFailure::not_found("content", &id.to_string()))?;
     let bytes = content.complete_bytes().ok_or_else(|| {
-        ApiFailure::conflict(
-            "urn:error:externapi:contentIncomplete",
-            format!("content {id} is not fully uploaded yet"),
-        )
+        ApiFailure::conflict("urn:error:externapi:contentIncomplete", format!("content {id} is not fully uploaded yet"))
     })?;
     let length = bytes.len() as u64;
     match requested_range(ctx, length)? {
@@ -223,22 +187,8 @@ mod tests {
 
     #[test]
     fn content_ranges_parse_and_reject_nonsense() {
-        assert_eq!(
-            parse_content_range("bytes 0-9/20"),
-            Some(ContentRange {
-                from: 0,
-                to: 9,
-                total: Some(20)
-            })
-        );
-        assert_eq!(
-            parse_content_range("bytes 10-19/*"),
-            Some(ContentRange {
-                from: 10,
-                to: 19,
-                total: None
-            })
-        );
+        assert_eq!(parse_content_range("bytes 0-9/20"), Some(ContentRange { from: 0, to: 9, total: Some(20) }));
+        assert_eq!(parse_content_range("bytes 10-19/*"), Some(ContentRange { from: 10, to: 19, total: None }));
         assert_eq!(parse_content_range("bytes 9-0/20"), None);
         assert_eq!(parse_content_range("bytes 0-20/20"), None);
         assert_eq!(parse_content_range("items 0-1/2"), None);

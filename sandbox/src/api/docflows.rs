@@ -3,8 +3,8 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kontur_extern::raw::types::{
-    Docflow, DocflowDescription, DocflowDocumentContent, DocflowDocumentDescription, DocflowPage,
-    DocflowPageItem, Document, DocumentContent, Link, PrintDocumentRequest,
+    Docflow, DocflowDescription, DocflowDocumentContent, DocflowDocumentDescription, DocflowPage, DocflowPageItem,
+    Document, DocumentContent, Link, PrintDocumentRequest,
 };
 use uuid::Uuid;
 
@@ -22,10 +22,7 @@ pub fn docflow_path(docflow: &DocflowRecord) -> String {
 fn docflow_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
     let mut links = vec![link(ctx.url(&docflow_path(docflow)), "self")];
     if let Some(org) = docflow.organization_id {
-        links.push(link(
-            ctx.url(&format!("/v1/{}/organizations/{org}", docflow.account_id)),
-            "organization",
-        ));
+        links.push(link(ctx.url(&format!("/v1/{}/organizations/{org}", docflow.account_id)), "organization"));
     }
     links.extend(reply_links(ctx, docflow));
     links
@@ -40,11 +37,8 @@ fn reply_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
         .filter_map(|doc| {
             let reply_type = doc.reply_due.as_ref()?;
             let short = reply_type.trim_start_matches("urn:document:");
-            let href = ctx.url(&format!(
-                "{}/documents/{}/generate-reply?documentType={short}",
-                docflow_path(docflow),
-                doc.id
-            ));
+            let href =
+                ctx.url(&format!("{}/documents/{}/generate-reply?documentType={short}", docflow_path(docflow), doc.id));
             Some(named_link(href, "reply", reply_type))
         })
         .collect()
@@ -60,11 +54,7 @@ fn description_wire(docflow: &DocflowRecord) -> DocflowDescription {
 }
 
 fn document_href(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentRecord) -> String {
-    ctx.url(&format!(
-        "{}/documents/{}",
-        docflow_path(docflow),
-        document.id
-    ))
+    ctx.url(&format!("{}/documents/{}", docflow_path(docflow), document.id))
 }
 
 fn document_description(document: &DocflowDocumentRecord) -> DocflowDocumentDescription {
@@ -84,10 +74,7 @@ fn document_wire(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentR
     let mut wire: Document = with_id(document.id);
     wire.description = Some(document_description(document));
     let mut content: DocumentContent = blank();
-    content.decrypted = Some(link(
-        format!("{href}/decrypted-content"),
-        "decrypted-content",
-    ));
+    content.decrypted = Some(link(format!("{href}/decrypted-content"), "decrypted-content"));
     content.docflow_document_contents = document
         .content_id
         .map(|content_id| {
@@ -102,24 +89,13 @@ fn document_wire(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentR
         .unwrap_or_default();
     wire.content = Some(content);
     wire.send_date = Some(date(document.send_date));
-    wire.signatures = document
-        .signatures
-        .iter()
-        .map(|signature| signature_wire(href.clone(), signature))
-        .collect();
-    let mut links = vec![
-        link(href.clone(), "self"),
-        link(format!("{href}/decrypted-content"), "decrypted-content"),
-    ];
+    wire.signatures = document.signatures.iter().map(|signature| signature_wire(href.clone(), signature)).collect();
+    let mut links = vec![link(href.clone(), "self"), link(format!("{href}/decrypted-content"), "decrypted-content")];
     if !document.reply_sent
         && let Some(reply_type) = &document.reply_due
     {
         let short = reply_type.trim_start_matches("urn:document:");
-        links.push(named_link(
-            format!("{href}/generate-reply?documentType={short}"),
-            "reply",
-            reply_type,
-        ));
+        links.push(named_link(format!("{href}/generate-reply?documentType={short}"), "reply", reply_type));
     }
     wire.links = links;
     wire
@@ -135,11 +111,7 @@ pub fn docflow_wire(ctx: &Ctx, docflow: &DocflowRecord) -> Docflow {
     wire.send_date = Some(moscow_date(docflow.send_date));
     wire.last_change_date = Some(date(docflow.last_change));
     wire.description = Some(description_wire(docflow));
-    wire.documents = docflow
-        .documents
-        .iter()
-        .map(|doc| document_wire(ctx, docflow, doc))
-        .collect();
+    wire.documents = docflow.documents.iter().map(|doc| document_wire(ctx, docflow, doc)).collect();
     wire.links = docflow_links(ctx, docflow);
     wire
 }
@@ -182,49 +154,27 @@ pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let finished = ctx.query_bool("finished")?;
     let incoming = ctx.query_bool("incoming")?;
     let org_id = match ctx.query("orgId") {
-        Some(text) => {
-            Some(Uuid::parse_str(text).map_err(|_| ApiFailure::bad_request("orgId is not an id"))?)
-        }
+        Some(text) => Some(Uuid::parse_str(text).map_err(|_| ApiFailure::bad_request("orgId is not an id"))?),
         None => None,
     };
     let inn_kpp = ctx.query("innKpp");
     let types: Vec<String> = ctx
         .query_all("type")
         .into_iter()
-        .map(|short| {
-            if short.starts_with("urn:") {
-                short.to_owned()
-            } else {
-                format!("urn:docflow:{short}")
-            }
-        })
+        .map(|short| if short.starts_with("urn:") { short.to_owned() } else { format!("urn:docflow:{short}") })
         .collect();
     let success_states: Vec<String> = ctx
         .query_all("successState")
         .into_iter()
-        .map(|short| {
-            if short.starts_with("urn:") {
-                short.to_owned()
-            } else {
-                format!("urn:docflow-state:{short}")
-            }
-        })
+        .map(|short| if short.starts_with("urn:") { short.to_owned() } else { format!("urn:docflow-state:{short}") })
         .collect();
-    let (created_from, created_to) = (
-        query_date(ctx, "createdFrom")?,
-        query_date(ctx, "createdTo")?,
-    );
-    let (updated_from, updated_to) = (
-        query_date(ctx, "updatedFrom")?,
-        query_date(ctx, "updatedTo")?,
-    );
+    let (created_from, created_to) = (query_date(ctx, "createdFrom")?, query_date(ctx, "createdTo")?);
+    let (updated_from, updated_to) = (query_date(ctx, "updatedFrom")?, query_date(ctx, "updatedTo")?);
     let descending = match ctx.query("orderBy") {
         None | Some("descending") => true,
         Some("ascending") => false,
         Some(other) => {
-            return Err(ApiFailure::bad_request(format!(
-                "orderBy must be ascending or descending, not {other:?}"
-            )));
+            return Err(ApiFailure::bad_request(format!("orderBy must be ascending or descending, not {other:?}")));
         }
     };
     let mut matching: Vec<&DocflowRecord> = world
@@ -232,29 +182,19 @@ pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         .values()
         .filter(|docflow| docflow.account_id == account_id)
         .filter(|docflow| {
-            finished.is_none_or(|finished| {
-                (docflow.status == "urn:docflow-common-status:finished") == finished
-            })
+            finished.is_none_or(|finished| (docflow.status == "urn:docflow-common-status:finished") == finished)
         })
         // Docflows started by the taxpayer are outgoing; the sandbox has no incoming ones yet.
         .filter(|_| incoming != Some(true))
         .filter(|docflow| org_id.is_none_or(|org| docflow.organization_id == Some(org)))
         .filter(|docflow| {
             inn_kpp.is_none_or(|inn_kpp| {
-                let own = format!(
-                    "{}-{}",
-                    docflow.inn,
-                    docflow.kpp.clone().unwrap_or_default()
-                );
-                inn_kpp == docflow.inn
-                    || inn_kpp == own
-                    || inn_kpp.replace('-', "") == own.replace('-', "")
+                let own = format!("{}-{}", docflow.inn, docflow.kpp.clone().unwrap_or_default());
+                inn_kpp == docflow.inn || inn_kpp == own || inn_kpp.replace('-', "") == own.replace('-', "")
             })
         })
         .filter(|docflow| types.is_empty() || types.contains(&docflow.docflow_type))
-        .filter(|docflow| {
-            success_states.is_empty() || success_states.contains(&docflow.success_state)
-        })
+        .filter(|docflow| success_states.is_empty() || success_states.contains(&docflow.success_state))
         .filter(|docflow| created_from.is_none_or(|from| docflow.send_date >= from))
         .filter(|docflow| created_to.is_none_or(|to| docflow.send_date <= to))
         .filter(|docflow| updated_from.is_none_or(|from| docflow.last_change >= from))
@@ -268,12 +208,7 @@ pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     page.skip = Some(skip as i64);
     page.take = Some(take as i64);
     page.total_count = Some(matching.len() as i64);
-    page.docflows_page_item = matching
-        .iter()
-        .skip(skip)
-        .take(take)
-        .map(|docflow| page_item(ctx, docflow))
-        .collect();
+    page.docflows_page_item = matching.iter().skip(skip).take(take).map(|docflow| page_item(ctx, docflow)).collect();
     Reply::ok(&page)
 }
 
@@ -306,11 +241,7 @@ pub fn get_docflow(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
 
 pub fn list_docflow_documents(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let docflow = docflow(world, ctx)?;
-    let documents: Vec<Document> = docflow
-        .documents
-        .iter()
-        .map(|doc| document_wire(ctx, docflow, doc))
-        .collect();
+    let documents: Vec<Document> = docflow.documents.iter().map(|doc| document_wire(ctx, docflow, doc)).collect();
     Reply::ok(&documents)
 }
 
@@ -338,11 +269,8 @@ pub fn list_docflow_document_signatures(world: &mut World, ctx: &Ctx) -> ApiResu
     let (docflow, index) = document(world, ctx)?;
     let document = &docflow.documents[index];
     let href = document_href(ctx, docflow, document);
-    let signatures: Vec<_> = document
-        .signatures
-        .iter()
-        .map(|signature| signature_wire(href.clone(), signature))
-        .collect();
+    let signatures: Vec<_> =
+        document.signatures.iter().map(|signature| signature_wire(href.clone(), signature)).collect();
     Reply::ok(&signatures)
 }
 
@@ -360,41 +288,27 @@ fn signature<'w>(world: &'w World, ctx: &Ctx) -> ApiResult<(&'w DocflowRecord, u
 pub fn get_docflow_document_signature(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (docflow, index, position) = signature(world, ctx)?;
     let document = &docflow.documents[index];
-    Reply::ok(&signature_wire(
-        document_href(ctx, docflow, document),
-        &document.signatures[position],
-    ))
+    Reply::ok(&signature_wire(document_href(ctx, docflow, document), &document.signatures[position]))
 }
 
 pub fn get_docflow_document_signature_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (docflow, index, position) = signature(world, ctx)?;
-    Reply::ok(&base64_text(
-        &docflow.documents[index].signatures[position].content,
-    ))
+    Reply::ok(&base64_text(&docflow.documents[index].signatures[position].content))
 }
 
 pub fn print_docflow_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     ctx.require_deferred()?;
     let _request: PrintDocumentRequest = ctx.json_or_default()?;
     let (docflow, index) = document(world, ctx)?;
-    let owner = TaskOwner::DocflowDocument {
-        docflow_id: docflow.id,
-        document_id: docflow.documents[index].id,
-    };
+    let owner = TaskOwner::DocflowDocument { docflow_id: docflow.id, document_id: docflow.documents[index].id };
     let account_id = docflow.account_id;
     let task_id = world.start_task(account_id, owner, TaskAction::PrintDocflowDocument, ctx.now);
-    Reply::with_status(
-        StatusCode::ACCEPTED,
-        &task_wire(ctx, world, &world.tasks[&task_id]),
-    )
+    Reply::with_status(StatusCode::ACCEPTED, &task_wire(ctx, world, &world.tasks[&task_id]))
 }
 
 pub fn get_docflow_document_task(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (docflow, index) = document(world, ctx)?;
-    let owner = TaskOwner::DocflowDocument {
-        docflow_id: docflow.id,
-        document_id: docflow.documents[index].id,
-    };
+    let owner = TaskOwner::DocflowDocument { docflow_id: docflow.id, document_id: docflow.documents[index].id };
     let task_id = ctx.id("apiTaskId", "task")?;
     let task = world
         .tasks

@@ -3,17 +3,15 @@
 use axum::http::StatusCode;
 use base64::Engine;
 use kontur_extern::raw::types::{
-    ApiTask, ApiTaskPage, ApiTaskPageItem, Draft, DraftDocument, DraftDocumentContent,
-    DraftDocumentRequest, DraftMeta, DraftsPage, Signature, SignatureRequest,
+    ApiTask, ApiTaskPage, ApiTaskPageItem, Draft, DraftDocument, DraftDocumentContent, DraftDocumentRequest, DraftMeta,
+    DraftsPage, Signature, SignatureRequest,
 };
 use uuid::Uuid;
 
 use super::accounts::{base64_text, paging};
 use super::{Ctx, Reply, account};
 use crate::error::{ApiFailure, ApiResult};
-use crate::model::{
-    DraftDocumentRecord, DraftRecord, SignatureRecord, TaskAction, TaskOwner, TaskRecord, World,
-};
+use crate::model::{DraftDocumentRecord, DraftRecord, SignatureRecord, TaskAction, TaskOwner, TaskRecord, World};
 use crate::wire::{blank, link, vocab, with_id};
 
 pub fn draft_path(account_id: Uuid, draft_id: Uuid) -> String {
@@ -26,19 +24,11 @@ fn draft_wire(ctx: &Ctx, draft: &DraftRecord) -> Draft {
     wire.status = Some(vocab(&draft.status));
     wire.meta = Some(draft.meta.clone());
     wire.docflow_id = draft.docflow_id;
-    wire.documents = draft
-        .documents
-        .iter()
-        .map(|doc| link(ctx.url(&format!("{path}/documents/{}", doc.id)), "document"))
-        .collect();
+    wire.documents =
+        draft.documents.iter().map(|doc| link(ctx.url(&format!("{path}/documents/{}", doc.id)), "document")).collect();
     wire.docflows = draft
         .docflow_id
-        .map(|id| {
-            vec![link(
-                ctx.url(&format!("/v1/{}/docflows/{id}", draft.account_id)),
-                "docflow",
-            )]
-        })
+        .map(|id| vec![link(ctx.url(&format!("/v1/{}/docflows/{id}", draft.account_id)), "docflow")])
         .unwrap_or_default();
     wire.links = vec![
         link(ctx.url(&path), "self"),
@@ -63,32 +53,17 @@ pub fn signature_wire(href_base: String, signature: &SignatureRecord) -> Signatu
 }
 
 fn document_wire(ctx: &Ctx, draft: &DraftRecord, document: &DraftDocumentRecord) -> DraftDocument {
-    let href = ctx.url(&format!(
-        "{}/documents/{}",
-        draft_path(draft.account_id, draft.id),
-        document.id
-    ));
+    let href = ctx.url(&format!("{}/documents/{}", draft_path(draft.account_id, draft.id), document.id));
     let mut wire: DraftDocument = with_id(document.id);
     wire.contents = document
         .content_id
         .map(|content_id| {
-            vec![DraftDocumentContent {
-                content_id: Some(content_id),
-                encrypted: Some(false),
-                ..blank()
-            }]
+            vec![DraftDocumentContent { content_id: Some(content_id), encrypted: Some(false), ..blank() }]
         })
         .unwrap_or_default();
     wire.description = document.description.clone();
-    wire.decrypted_content_link = Some(link(
-        format!("{href}/decrypted-content"),
-        "decrypted-content",
-    ));
-    wire.signatures = document
-        .signatures
-        .iter()
-        .map(|signature| signature_wire(href.clone(), signature))
-        .collect();
+    wire.decrypted_content_link = Some(link(format!("{href}/decrypted-content"), "decrypted-content"));
+    wire.signatures = document.signatures.iter().map(|signature| signature_wire(href.clone(), signature)).collect();
     wire
 }
 
@@ -117,22 +92,12 @@ pub fn changeable_draft(world: &World, ctx: &Ctx) -> ApiResult<Uuid> {
 }
 
 fn draft_mut(world: &mut World, id: Uuid) -> ApiResult<&mut DraftRecord> {
-    world
-        .drafts
-        .get_mut(&id)
-        .ok_or_else(|| ApiFailure::not_found("draft", &id.to_string()))
+    world.drafts.get_mut(&id).ok_or_else(|| ApiFailure::not_found("draft", &id.to_string()))
 }
 
 fn validate_meta(meta: &DraftMeta) -> ApiResult<()> {
-    let sender = meta
-        .sender
-        .as_ref()
-        .ok_or_else(|| ApiFailure::bad_request("sender is required"))?;
-    if sender
-        .inn
-        .as_deref()
-        .is_none_or(|inn| inn.trim().is_empty())
-    {
+    let sender = meta.sender.as_ref().ok_or_else(|| ApiFailure::bad_request("sender is required"))?;
+    if sender.inn.as_deref().is_none_or(|inn| inn.trim().is_empty()) {
         return Err(ApiFailure::bad_request("sender.inn is required"));
     }
     Ok(())
@@ -141,22 +106,13 @@ fn validate_meta(meta: &DraftMeta) -> ApiResult<()> {
 pub fn list_drafts(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let account_id = account(world, ctx)?.id;
     let (skip, take) = paging(ctx, 100, 1000)?;
-    let mut drafts: Vec<&DraftRecord> = world
-        .drafts
-        .values()
-        .filter(|draft| draft.account_id == account_id)
-        .collect();
+    let mut drafts: Vec<&DraftRecord> = world.drafts.values().filter(|draft| draft.account_id == account_id).collect();
     drafts.sort_by_key(|draft| draft.id);
     let mut page: DraftsPage = blank();
     page.skip = Some(skip as i64);
     page.take = Some(take as i32);
     page.total_count = Some(drafts.len() as i64);
-    page.drafts = drafts
-        .iter()
-        .skip(skip)
-        .take(take)
-        .map(|draft| draft_wire(ctx, draft))
-        .collect();
+    page.drafts = drafts.iter().skip(skip).take(take).map(|draft| draft_wire(ctx, draft)).collect();
     Reply::ok(&page)
 }
 
@@ -215,26 +171,17 @@ pub fn update_draft_meta(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
 }
 
 /// The content a document request names: an uploaded content of the account, or inline base64.
-fn document_content(
-    world: &mut World,
-    account_id: Uuid,
-    request: &DraftDocumentRequest,
-) -> ApiResult<Option<Uuid>> {
+fn document_content(world: &mut World, account_id: Uuid, request: &DraftDocumentRequest) -> ApiResult<Option<Uuid>> {
     Ok(match (request.content_id, &request.base64_content) {
         (Some(content_id), _) => {
-            let known = world
-                .contents
-                .get(&content_id)
-                .is_some_and(|content| content.account_id == account_id);
+            let known = world.contents.get(&content_id).is_some_and(|content| content.account_id == account_id);
             if !known {
                 return Err(ApiFailure::bad_request(format!(
                     "content {content_id} is not in this account's content service"
                 )));
             }
             if world.content_bytes(content_id).is_none() {
-                return Err(ApiFailure::bad_request(format!(
-                    "content {content_id} is not fully uploaded"
-                )));
+                return Err(ApiFailure::bad_request(format!("content {content_id} is not fully uploaded")));
             }
             Some(content_id)
         }
@@ -304,28 +251,14 @@ pub fn print_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (draft_id, index) = document_index(world, ctx)?;
     let draft = &world.drafts[&draft_id];
     let document_id = draft.documents[index].id;
-    let owner = TaskOwner::DraftDocument {
-        draft_id,
-        document_id,
-    };
-    let task_id = world.start_task(
-        draft.account_id,
-        owner,
-        TaskAction::PrintDraftDocument,
-        ctx.now,
-    );
-    Reply::with_status(
-        StatusCode::ACCEPTED,
-        &task_wire(ctx, world, &world.tasks[&task_id]),
-    )
+    let owner = TaskOwner::DraftDocument { draft_id, document_id };
+    let task_id = world.start_task(draft.account_id, owner, TaskAction::PrintDraftDocument, ctx.now);
+    Reply::with_status(StatusCode::ACCEPTED, &task_wire(ctx, world, &world.tasks[&task_id]))
 }
 
 pub fn get_draft_document_task(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (draft_id, index) = document_index(world, ctx)?;
-    let owner = TaskOwner::DraftDocument {
-        draft_id,
-        document_id: world.drafts[&draft_id].documents[index].id,
-    };
+    let owner = TaskOwner::DraftDocument { draft_id, document_id: world.drafts[&draft_id].documents[index].id };
     let task_id = ctx.id("apiTaskId", "task")?;
     let task = world
         .tasks
@@ -373,18 +306,12 @@ pub fn create_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResul
     let draft = draft_mut(world, id)?;
     draft.documents[index].signatures.push(signature.clone());
     draft.status = "new".to_owned();
-    let href = ctx.url(&format!(
-        "{}/documents/{}",
-        draft_path(draft.account_id, id),
-        draft.documents[index].id
-    ));
+    let href = ctx.url(&format!("{}/documents/{}", draft_path(draft.account_id, id), draft.documents[index].id));
     Reply::with_status(StatusCode::CREATED, &signature_wire(href, &signature))
 }
 
 fn decode_signature(request: SignatureRequest) -> ApiResult<Vec<u8>> {
-    let base64 = request
-        .base64_content
-        .ok_or_else(|| ApiFailure::bad_request("base64-content is required"))?;
+    let base64 = request.base64_content.ok_or_else(|| ApiFailure::bad_request("base64-content is required"))?;
     let content = base64::engine::general_purpose::STANDARD
         .decode(base64.as_bytes())
         .map_err(|_| ApiFailure::bad_request("base64-content is not base64"))?;
@@ -414,20 +341,14 @@ pub fn update_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResul
     let signature = &mut draft.documents[index].signatures[position];
     signature.content = content;
     let signature = signature.clone();
-    let href = ctx.url(&format!(
-        "{}/documents/{}",
-        draft_path(draft.account_id, draft_id),
-        draft.documents[index].id
-    ));
+    let href = ctx.url(&format!("{}/documents/{}", draft_path(draft.account_id, draft_id), draft.documents[index].id));
     Reply::ok(&signature_wire(href, &signature))
 }
 
 pub fn delete_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     changeable_draft(world, ctx)?;
     let (draft_id, index, position) = signature_index(world, ctx)?;
-    draft_mut(world, draft_id)?.documents[index]
-        .signatures
-        .remove(position);
+    draft_mut(world, draft_id)?.documents[index].signatures.remove(position);
     Ok(Reply::Empty(StatusCode::NO_CONTENT))
 }
 
@@ -435,19 +356,13 @@ pub fn get_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResult<R
     let (draft_id, index, position) = signature_index(world, ctx)?;
     let draft = &world.drafts[&draft_id];
     let document = &draft.documents[index];
-    let href = ctx.url(&format!(
-        "{}/documents/{}",
-        draft_path(draft.account_id, draft_id),
-        document.id
-    ));
+    let href = ctx.url(&format!("{}/documents/{}", draft_path(draft.account_id, draft_id), document.id));
     Reply::ok(&signature_wire(href, &document.signatures[position]))
 }
 
 pub fn get_draft_document_signature_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (draft_id, index, position) = signature_index(world, ctx)?;
-    Reply::ok(&base64_text(
-        &world.drafts[&draft_id].documents[index].signatures[position].content,
-    ))
+    Reply::ok(&base64_text(&world.drafts[&draft_id].documents[index].signatures[position].content))
 }
 
 fn start(world: &mut World, ctx: &Ctx, action: TaskAction) -> ApiResult<Reply> {
@@ -455,10 +370,7 @@ fn start(world: &mut World, ctx: &Ctx, action: TaskAction) -> ApiResult<Reply> {
     let id = changeable_draft(world, ctx)?;
     let account_id = account(world, ctx)?.id;
     let task_id = world.start_task(account_id, TaskOwner::Draft(id), action, ctx.now);
-    Reply::with_status(
-        StatusCode::ACCEPTED,
-        &task_wire(ctx, world, &world.tasks[&task_id]),
-    )
+    Reply::with_status(StatusCode::ACCEPTED, &task_wire(ctx, world, &world.tasks[&task_id]))
 }
 
 pub fn check_draft(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
@@ -486,17 +398,12 @@ pub fn task_wire(ctx: &Ctx, world: &World, task: &TaskRecord) -> ApiTask {
             .and_then(|id| Uuid::parse_str(id).ok())
             .and_then(|id| world.docflows.get(&id));
         match (task.action, docflow) {
-            (TaskAction::Send { .. }, Some(docflow)) => {
-                crate::wire::json(&super::docflows::docflow_wire(ctx, docflow))
-            }
+            (TaskAction::Send { .. }, Some(docflow)) => crate::wire::json(&super::docflows::docflow_wire(ctx, docflow)),
             // A prepared draft points at its next step.
             (TaskAction::Prepare, _) if result["status"] == "ok" => {
                 let mut result = result;
                 if let TaskOwner::Draft(draft_id) = task.owner {
-                    let send = ctx.url(&format!(
-                        "{}/send?deferred=true",
-                        draft_path(task.account_id, draft_id)
-                    ));
+                    let send = ctx.url(&format!("{}/send?deferred=true", draft_path(task.account_id, draft_id)));
                     result["links"] = crate::wire::json(&vec![link(send, "next")]);
                 }
                 result
@@ -525,14 +432,8 @@ pub fn list_draft_tasks(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
             let mut item: ApiTaskPageItem = with_id(task.id);
             item.task_state = Some(vocab(&task.state));
             item.task_type = Some(vocab(&task.task_type));
-            item.task_result_link = Some(link(
-                ctx.url(&format!(
-                    "{}/tasks/{}",
-                    draft_path(draft.account_id, draft.id),
-                    task.id
-                )),
-                "task",
-            ));
+            item.task_result_link =
+                Some(link(ctx.url(&format!("{}/tasks/{}", draft_path(draft.account_id, draft.id), task.id)), "task"));
             item
         })
         .collect();

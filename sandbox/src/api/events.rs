@@ -5,9 +5,7 @@
 //! (share-events), filtered by docflow type when the share says so.
 
 use axum::http::StatusCode;
-use kontur_extern::raw::types::{
-    ApiEvent, EventPublisher, EventPublisherList, EventsPage, ShareEventsRequest,
-};
+use kontur_extern::raw::types::{ApiEvent, EventPublisher, EventPublisherList, EventsPage, ShareEventsRequest};
 use uuid::Uuid;
 
 use super::{Ctx, Reply, account};
@@ -34,10 +32,7 @@ fn visible(world: &World, client_id: &str, event: &EventRecord) -> bool {
             && publisher.subscriber == client_id
             && publisher.filter.as_ref().is_none_or(|filter| {
                 filter.docflow_types.is_empty()
-                    || filter
-                        .docflow_types
-                        .iter()
-                        .any(|t| t.to_string() == event.docflow_type)
+                    || filter.docflow_types.iter().any(|t| t.to_string() == event.docflow_type)
             })
     })
 }
@@ -48,13 +43,8 @@ fn event_wire(ctx: &Ctx, position: usize, event: &EventRecord) -> ApiEvent {
     wire.account_id = Some(event.account_id);
     wire.docflow_id = Some(event.docflow_id);
     wire.docflow_type = Some(vocab(&event.docflow_type));
-    wire.docflow_link = Some(link(
-        ctx.url(&format!(
-            "/v1/{}/docflows/{}",
-            event.account_id, event.docflow_id
-        )),
-        "docflow",
-    ));
+    wire.docflow_link =
+        Some(link(ctx.url(&format!("/v1/{}/docflows/{}", event.account_id, event.docflow_id)), "docflow"));
     wire.new_state = Some(vocab(&event.new_state));
     wire.event_date_time = Some(date(event.at));
     wire.inn = Some(event.inn.clone());
@@ -63,22 +53,15 @@ fn event_wire(ctx: &Ctx, position: usize, event: &EventRecord) -> ApiEvent {
 }
 
 pub fn get_events(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
-    let from_text = ctx
-        .query("fromId")
-        .ok_or_else(|| ApiFailure::bad_request("fromId is required (0_0 for the start)"))?;
-    let take = ctx
-        .query_number("take")?
-        .ok_or_else(|| ApiFailure::bad_request("take is required"))?;
+    let from_text =
+        ctx.query("fromId").ok_or_else(|| ApiFailure::bad_request("fromId is required (0_0 for the start)"))?;
+    let take = ctx.query_number("take")?.ok_or_else(|| ApiFailure::bad_request("take is required"))?;
     if !(0..=MAX_TAKE).contains(&take) {
-        return Err(ApiFailure::bad_request(format!(
-            "take must be within 0..={MAX_TAKE}"
-        )));
+        return Err(ApiFailure::bad_request(format!("take must be within 0..={MAX_TAKE}")));
     }
     let from = parse_cursor(from_text)
         .filter(|position| *position <= world.events.len())
-        .ok_or_else(|| {
-            ApiFailure::bad_request(format!("fromId {from_text:?} is not a cursor of this feed"))
-        })?;
+        .ok_or_else(|| ApiFailure::bad_request(format!("fromId {from_text:?} is not a cursor of this feed")))?;
     let mut events = Vec::new();
     let mut next = from;
     for (position, event) in world.events.iter().enumerate().skip(from) {
@@ -91,19 +74,12 @@ pub fn get_events(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         }
     }
     let mut page: EventsPage = blank();
-    page.first_event_id = Some(
-        events
-            .first()
-            .and_then(|event| event.id.clone())
-            .unwrap_or_else(|| from_text.to_owned()),
-    );
+    page.first_event_id =
+        Some(events.first().and_then(|event| event.id.clone()).unwrap_or_else(|| from_text.to_owned()));
     page.next_event_id = Some(cursor(next));
     page.requested_count = Some(take as i32);
     page.returned_count = Some(events.len() as i32);
-    page.links = vec![link(
-        ctx.url(&format!("/v1/events?fromId={}&take={take}", cursor(next))),
-        "next",
-    )];
+    page.links = vec![link(ctx.url(&format!("/v1/events?fromId={}&take={take}", cursor(next))), "next")];
     page.api_events = events;
     Reply::ok(&page)
 }
@@ -114,9 +90,7 @@ pub fn share_events(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     if request.subscriber.trim().is_empty() {
         return Err(ApiFailure::bad_request("subscriber is required"));
     }
-    world
-        .publishers
-        .retain(|p| !(p.account_id == account_id && p.subscriber == request.subscriber));
+    world.publishers.retain(|p| !(p.account_id == account_id && p.subscriber == request.subscriber));
     world.publishers.push(PublisherRecord {
         id: Uuid::new_v4().to_string(),
         account_id,
@@ -147,9 +121,7 @@ pub fn list_event_publishers(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
 pub fn delete_event_publisher(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let id = ctx.param("publisherId").to_owned();
     let before = world.publishers.len();
-    world
-        .publishers
-        .retain(|publisher| !(publisher.id == id && publisher.subscriber == ctx.client_id));
+    world.publishers.retain(|publisher| !(publisher.id == id && publisher.subscriber == ctx.client_id));
     if world.publishers.len() == before {
         return Err(ApiFailure::not_found("event publisher", &id));
     }

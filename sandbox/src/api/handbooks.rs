@@ -28,17 +28,9 @@ fn unit((kind, code, name): (&str, &str, &str)) -> ControlUnit {
 pub fn list_control_units(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (skip, take) = paging(ctx, 100, 1000)?;
     let kind = ctx.query("type");
-    let matching: Vec<_> = ROBOTS
-        .iter()
-        .filter(|(k, _, _)| kind.is_none_or(|kind| kind == *k))
-        .collect();
+    let matching: Vec<_> = ROBOTS.iter().filter(|(k, _, _)| kind.is_none_or(|kind| kind == *k)).collect();
     let mut page: ControlUnitsPage = blank();
-    page.control_units = matching
-        .iter()
-        .skip(skip)
-        .take(take)
-        .map(|robot| unit(**robot))
-        .collect();
+    page.control_units = matching.iter().skip(skip).take(take).map(|robot| unit(**robot)).collect();
     page.skip = Some(skip as i64);
     page.take = Some(take as i64);
     page.total_count = Some(matching.len() as i64);

@@ -40,10 +40,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("create_account", accounts::create_account),
     ("get_account", accounts::get_account),
     ("delete_account", accounts::delete_account),
-    (
-        "list_account_certificates",
-        accounts::list_account_certificates,
-    ),
+    ("list_account_certificates", accounts::list_account_certificates),
     ("list_organizations", accounts::list_organizations),
     ("create_organization", accounts::create_organization),
     ("get_organization", accounts::get_organization),
@@ -62,82 +59,40 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("create_draft_document", drafts::create_draft_document),
     ("get_draft_document", drafts::get_draft_document),
     ("delete_draft_document", drafts::delete_draft_document),
-    (
-        "get_draft_document_decrypted_content",
-        drafts::get_draft_document_decrypted_content,
-    ),
-    (
-        "create_draft_document_signature",
-        drafts::create_draft_document_signature,
-    ),
-    (
-        "delete_draft_document_signature",
-        drafts::delete_draft_document_signature,
-    ),
-    (
-        "get_draft_document_signature",
-        drafts::get_draft_document_signature,
-    ),
-    (
-        "get_draft_document_signature_content",
-        drafts::get_draft_document_signature_content,
-    ),
+    ("get_draft_document_decrypted_content", drafts::get_draft_document_decrypted_content),
+    ("create_draft_document_signature", drafts::create_draft_document_signature),
+    ("delete_draft_document_signature", drafts::delete_draft_document_signature),
+    ("get_draft_document_signature", drafts::get_draft_document_signature),
+    ("get_draft_document_signature_content", drafts::get_draft_document_signature_content),
     ("check_draft", drafts::check_draft),
     ("prepare_draft", drafts::prepare_draft),
     ("send_draft", drafts::send_draft),
     ("list_draft_tasks", drafts::list_draft_tasks),
     ("get_draft_task", drafts::get_draft_task),
     ("cloud_sign_draft", signing::cloud_sign_draft),
-    (
-        "confirm_cloud_sign_draft",
-        signing::confirm_cloud_sign_draft,
-    ),
+    ("confirm_cloud_sign_draft", signing::confirm_cloud_sign_draft),
     ("search_docflows", docflows::search_docflows),
     ("get_docflow", docflows::get_docflow),
     ("list_docflow_documents", docflows::list_docflow_documents),
     ("get_docflow_document", docflows::get_docflow_document),
-    (
-        "get_docflow_document_description",
-        docflows::get_docflow_document_description,
-    ),
-    (
-        "get_document_decrypted_content",
-        docflows::get_document_decrypted_content,
-    ),
-    (
-        "list_docflow_document_signatures",
-        docflows::list_docflow_document_signatures,
-    ),
-    (
-        "get_docflow_document_signature",
-        docflows::get_docflow_document_signature,
-    ),
-    (
-        "get_docflow_document_signature_content",
-        docflows::get_docflow_document_signature_content,
-    ),
+    ("get_docflow_document_description", docflows::get_docflow_document_description),
+    ("get_document_decrypted_content", docflows::get_document_decrypted_content),
+    ("list_docflow_document_signatures", docflows::list_docflow_document_signatures),
+    ("get_docflow_document_signature", docflows::get_docflow_document_signature),
+    ("get_docflow_document_signature_content", docflows::get_docflow_document_signature_content),
     ("print_docflow_document", docflows::print_docflow_document),
-    (
-        "get_docflow_document_task",
-        docflows::get_docflow_document_task,
-    ),
+    ("get_docflow_document_task", docflows::get_docflow_document_task),
     ("generate_reply", replies::generate_reply),
     ("get_reply", replies::get_reply),
     ("put_reply_signature", replies::put_reply_signature),
     ("send_reply", replies::send_reply),
     ("cloud_sign_reply", signing::cloud_sign_reply),
-    (
-        "confirm_cloud_sign_reply",
-        signing::confirm_cloud_sign_reply,
-    ),
+    ("confirm_cloud_sign_reply", signing::confirm_cloud_sign_reply),
     ("get_events", events::get_events),
     ("update_draft_document", drafts::update_draft_document),
     ("print_draft_document", drafts::print_draft_document),
     ("get_draft_document_task", drafts::get_draft_document_task),
-    (
-        "update_draft_document_signature",
-        drafts::update_draft_document_signature,
-    ),
+    ("update_draft_document_signature", drafts::update_draft_document_signature),
     ("list_control_units", handbooks::list_control_units),
     ("get_control_unit", handbooks::get_control_unit),
     ("list_account_users", accounts::list_account_users),
@@ -145,21 +100,12 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("list_account_warrants", accounts::list_account_warrants),
     ("list_related_docflows", docflows::list_related_docflows),
     ("put_reply_content", replies::put_reply_content),
-    (
-        "decrypt_document_content",
-        signing::decrypt_document_content,
-    ),
-    (
-        "confirm_document_decryption",
-        signing::confirm_document_decryption,
-    ),
+    ("decrypt_document_content", signing::decrypt_document_content),
+    ("confirm_document_decryption", signing::confirm_document_decryption),
     ("share_events", events::share_events),
     ("list_event_publishers", events::list_event_publishers),
     ("delete_event_publisher", events::delete_event_publisher),
-    (
-        "get_cloud_sign_confirmation_code",
-        signing::get_confirmation_code,
-    ),
+    ("get_cloud_sign_confirmation_code", signing::get_confirmation_code),
 ];
 
 /// The answer of a handler.
@@ -220,10 +166,7 @@ pub struct Ctx {
 impl Ctx {
     /// A path parameter (the route guarantees it is there).
     pub fn param(&self, name: &str) -> &str {
-        self.params
-            .get(name)
-            .map(String::as_str)
-            .unwrap_or_default()
+        self.params.get(name).map(String::as_str).unwrap_or_default()
     }
 
     /// A path parameter that is an id; anything else is an unknown id (404).
@@ -234,19 +177,12 @@ impl Ctx {
 
     /// The first value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 
     /// Every value of a repeatable query parameter.
     pub fn query_all(&self, name: &str) -> Vec<&str> {
-        self.query
-            .iter()
-            .filter(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-            .collect()
+        self.query.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).collect()
     }
 
     /// A boolean query parameter (400 when not `true`/`false`).
@@ -256,9 +192,9 @@ impl Ctx {
             Some(text) => match text.to_ascii_lowercase().as_str() {
                 "true" => Ok(Some(true)),
                 "false" => Ok(Some(false)),
-                _ => Err(ApiFailure::bad_request(format!(
-                    "query parameter {name} must be true or false, not {text:?}"
-                ))),
+                _ => {
+                    Err(ApiFailure::bad_request(format!("query parameter {name} must be true or false, not {text:?}")))
+                }
             },
         }
     }
@@ -267,39 +203,30 @@ impl Ctx {
     pub fn query_number(&self, name: &str) -> ApiResult<Option<i64>> {
         match self.query(name) {
             None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| {
-                ApiFailure::bad_request(format!(
-                    "query parameter {name} must be a number, not {text:?}"
-                ))
-            }),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiFailure::bad_request(format!("query parameter {name} must be a number, not {text:?}"))),
         }
     }
 
     /// The JSON body as `T` (400 when it is not).
     pub fn json<T: DeserializeOwned>(&self) -> ApiResult<T> {
         serde_json::from_slice(&self.body).map_err(|err| {
-            ApiFailure::bad_request(format!(
-                "the request body is not valid JSON of the expected shape: {err}"
-            ))
+            ApiFailure::bad_request(format!("the request body is not valid JSON of the expected shape: {err}"))
         })
     }
 
     /// The JSON body as `T`, or `T::default()` when the body is empty.
     pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> ApiResult<T> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            Ok(T::default())
-        } else {
-            self.json()
-        }
+        if self.body.iter().all(u8::is_ascii_whitespace) { Ok(T::default()) } else { self.json() }
     }
 
     /// Requires `deferred=true`, as the API does since 2022.
     pub fn require_deferred(&self) -> ApiResult<()> {
         match self.query_bool("deferred")? {
             Some(true) => Ok(()),
-            _ => Err(ApiFailure::bad_request(
-                "only deferred=true is supported: poll the task for the result",
-            )),
+            _ => Err(ApiFailure::bad_request("only deferred=true is supported: poll the task for the result")),
         }
     }
 
@@ -312,10 +239,7 @@ impl Ctx {
 /// The account named by the `accountId` path parameter.
 pub fn account<'w>(world: &'w World, ctx: &Ctx) -> ApiResult<&'w AccountRecord> {
     let id = ctx.id("accountId", "account")?;
-    world
-        .accounts
-        .get(&id)
-        .ok_or_else(|| ApiFailure::not_found("account", &id.to_string()))
+    world.accounts.get(&id).ok_or_else(|| ApiFailure::not_found("account", &id.to_string()))
 }
 
 /// Serves one request of the API host.
@@ -331,9 +255,7 @@ pub async fn serve(shared: std::sync::Arc<Shared>, request: axum::extract::Reque
         }
     };
     if failure_is_unauthorized(&response) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     if let Ok(value) = HeaderValue::from_str(&trace_id) {
         response.headers_mut().insert(TRACE_HEADER, value);
@@ -355,10 +277,7 @@ async fn answer(shared: &Shared, request: axum::extract::Request) -> ApiResult<R
             return Err(ApiFailure::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "urn:error:externapi:methodNotAllowed",
-                format!(
-                    "no operation of the API answers {method} {}",
-                    parts.uri.path()
-                ),
+                format!("no operation of the API answers {method} {}", parts.uri.path()),
             ));
         }
         RouteMatch::NoRoute => {
@@ -376,11 +295,7 @@ async fn answer(shared: &Shared, request: axum::extract::Request) -> ApiResult<R
     let query = parts
         .uri
         .query()
-        .map(|query| {
-            form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect()
-        })
+        .map(|query| form_urlencoded::parse(query.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let mutating = parts.method != Method::GET;
     let (reply, changed) = {
@@ -398,15 +313,14 @@ async fn answer(shared: &Shared, request: axum::extract::Request) -> ApiResult<R
             base: shared.api_url.trim_end_matches('/').to_owned(),
             client_id,
         };
-        let reply = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut world, &ctx)))
-            .unwrap_or_else(|_| {
-                tracing::error!(operation_id, "handler panicked");
-                Err(ApiFailure::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "urn:error:sandbox:internal",
-                    format!("the sandbox failed on {operation_id}"),
-                ))
-            });
+        let reply = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut world, &ctx))).unwrap_or_else(|_| {
+            tracing::error!(operation_id, "handler panicked");
+            Err(ApiFailure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "urn:error:sandbox:internal",
+                format!("the sandbox failed on {operation_id}"),
+            ))
+        });
         (reply, settled || mutating)
     };
     if changed {
@@ -430,22 +344,14 @@ async fn read_body(headers: &HeaderMap, body: Body) -> ApiResult<axum::body::Byt
     if declared.is_some_and(|length| length > MAX_PART_BYTES) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, MAX_PART_BYTES as usize)
-        .await
-        .map_err(|_| too_large())
+    axum::body::to_bytes(body, MAX_PART_BYTES as usize).await.map_err(|_| too_large())
 }
 
 fn into_response(reply: Reply) -> Response {
     match reply {
         Reply::Json(status, value) => (status, axum::Json(value)).into_response(),
-        Reply::Bytes {
-            status,
-            body,
-            content_type,
-            headers,
-        } => {
-            let mut response =
-                (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+        Reply::Bytes { status, body, content_type, headers } => {
+            let mut response = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
             for (name, value) in headers {
                 if let Ok(value) = HeaderValue::from_str(&value) {
                     response.headers_mut().insert(name, value);
@@ -453,12 +359,9 @@ fn into_response(reply: Reply) -> Response {
             }
             response
         }
-        Reply::Text(status, text) => (
-            status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            text,
-        )
-            .into_response(),
+        Reply::Text(status, text) => {
+            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+        }
         Reply::Empty(status) => status.into_response(),
     }
 }

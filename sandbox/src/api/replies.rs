@@ -11,15 +11,8 @@ use crate::model::{DocflowDocumentRecord, ReplyRecord, SignatureRecord, World};
 use crate::wire::{base64, link, with_id};
 
 pub fn reply_path(world: &World, reply: &ReplyRecord) -> String {
-    let docflow = world
-        .docflows
-        .get(&reply.docflow_id)
-        .map(docflow_path)
-        .unwrap_or_default();
-    format!(
-        "{docflow}/documents/{}/replies/{}",
-        reply.document_id, reply.id
-    )
+    let docflow = world.docflows.get(&reply.docflow_id).map(docflow_path).unwrap_or_default();
+    format!("{docflow}/documents/{}/replies/{}", reply.document_id, reply.id)
 }
 
 pub fn reply_wire(ctx: &Ctx, world: &World, reply: &ReplyRecord) -> ReplyDocument {
@@ -29,19 +22,9 @@ pub fn reply_wire(ctx: &Ctx, world: &World, reply: &ReplyRecord) -> ReplyDocumen
     wire.data_to_sign = Some(base64(&reply.content));
     wire.docflow_id = Some(reply.docflow_id);
     wire.document_id = Some(reply.document_id);
-    wire.filename = Some(format!(
-        "{}.xml",
-        reply.document_type.trim_start_matches("urn:document:")
-    ));
-    wire.signature = reply
-        .signature
-        .as_ref()
-        .map(|signature| base64(&signature.content));
-    let docflow = world
-        .docflows
-        .get(&reply.docflow_id)
-        .map(docflow_path)
-        .unwrap_or_default();
+    wire.filename = Some(format!("{}.xml", reply.document_type.trim_start_matches("urn:document:")));
+    wire.signature = reply.signature.as_ref().map(|signature| base64(&signature.content));
+    let docflow = world.docflows.get(&reply.docflow_id).map(docflow_path).unwrap_or_default();
     wire.links = vec![
         link(ctx.url(&path), "self"),
         link(ctx.url(&format!("{path}/signature")), "save-signature"),
@@ -62,20 +45,12 @@ fn decode_base64(text: &str, what: &str) -> ApiResult<Vec<u8>> {
 pub fn generate_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let account_id = account(world, ctx)?.id;
     let (docflow, index) = document(world, ctx)?;
-    let requested = ctx
-        .query("documentType")
-        .ok_or_else(|| ApiFailure::bad_request("documentType is required"))?;
-    let requested = if requested.starts_with("urn:") {
-        requested.to_owned()
-    } else {
-        format!("urn:document:{requested}")
-    };
+    let requested = ctx.query("documentType").ok_or_else(|| ApiFailure::bad_request("documentType is required"))?;
+    let requested =
+        if requested.starts_with("urn:") { requested.to_owned() } else { format!("urn:document:{requested}") };
     let target = &docflow.documents[index];
     if target.reply_due.as_deref() != Some(requested.as_str()) {
-        return Err(ApiFailure::bad_request(format!(
-            "no reply of type {requested} is due on document {}",
-            target.id
-        )));
+        return Err(ApiFailure::bad_request(format!("no reply of type {requested} is due on document {}", target.id)));
     }
     if target.reply_sent {
         return Err(ApiFailure::conflict(
@@ -170,43 +145,27 @@ pub fn send_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let id = unsent_reply(world, ctx)?;
     let reply = world.replies[&id].clone();
     let signature = reply.signature.clone().ok_or_else(|| {
-        ApiFailure::bad_request(format!(
-            "reply {id} is not signed: put a signature or sign it in the cloud first"
-        ))
+        ApiFailure::bad_request(format!("reply {id} is not signed: put a signature or sign it in the cloud first"))
     })?;
     let docflow = world
         .docflows
         .get(&reply.docflow_id)
         .ok_or_else(|| ApiFailure::not_found("docflow", &reply.docflow_id.to_string()))?;
-    if docflow
-        .documents
-        .iter()
-        .any(|doc| doc.id == reply.document_id && doc.reply_sent)
-    {
+    if docflow.documents.iter().any(|doc| doc.id == reply.document_id && doc.reply_sent) {
         return Err(ApiFailure::conflict(
             "urn:error:externapi:replyAlreadySent",
             format!("a reply to document {} is sent already", reply.document_id),
         ));
     }
     let content_id = world.store_content(reply.account_id, reply.content.clone());
-    let docflow = world
-        .docflows
-        .get_mut(&reply.docflow_id)
-        .ok_or_else(|| ApiFailure::not_found("docflow", ""))?;
-    for doc in docflow
-        .documents
-        .iter_mut()
-        .filter(|doc| doc.id == reply.document_id)
-    {
+    let docflow = world.docflows.get_mut(&reply.docflow_id).ok_or_else(|| ApiFailure::not_found("docflow", ""))?;
+    for doc in docflow.documents.iter_mut().filter(|doc| doc.id == reply.document_id) {
         doc.reply_sent = true;
     }
     docflow.documents.push(DocflowDocumentRecord {
         id: Uuid::new_v4(),
         document_type: reply.document_type.clone(),
-        filename: format!(
-            "{}.xml",
-            reply.document_type.trim_start_matches("urn:document:")
-        ),
+        filename: format!("{}.xml", reply.document_type.trim_start_matches("urn:document:")),
         content_type: "application/xml".to_owned(),
         content_id: Some(content_id),
         size: reply.content.len() as u64,

@@ -8,8 +8,7 @@
 use axum::http::StatusCode;
 use base64::Engine;
 use kontur_extern::raw::types::{
-    DecryptContentRequest, DecryptionConfirmResult, DecryptionInitResult, SignConfirmResult,
-    SignInitResult,
+    DecryptContentRequest, DecryptionConfirmResult, DecryptionInitResult, SignConfirmResult, SignInitResult,
 };
 use uuid::Uuid;
 
@@ -22,40 +21,29 @@ use crate::model::{CertificateRecord, ConfirmationRecord, SignatureRecord, Signi
 use crate::wire::{blank, link, vocab};
 use crate::world::{CODE_ATTEMPTS, CODE_LIFETIME_SECS};
 
-fn cloud_certificate<'w>(
-    world: &'w World,
-    account_id: Uuid,
-    certificate: &[u8],
-) -> ApiResult<&'w CertificateRecord> {
+fn cloud_certificate<'w>(world: &'w World, account_id: Uuid, certificate: &[u8]) -> ApiResult<&'w CertificateRecord> {
     world
         .accounts
         .get(&account_id)
         .and_then(|account| account.certificates.iter().find(|c| c.cloud && c.content == certificate))
         .ok_or_else(|| {
-            ApiFailure::bad_request("the certificate is not a cloud certificate of this account: sign it yourself and put the signature")
+            ApiFailure::bad_request(
+                "the certificate is not a cloud certificate of this account: sign it yourself and put the signature",
+            )
         })
 }
 
 fn cloud_signature(certificate: &CertificateRecord, what: Uuid) -> SignatureRecord {
     SignatureRecord {
         id: Uuid::new_v4(),
-        content: format!(
-            "sandbox cloud signature of {what} by {}",
-            certificate.thumbprint
-        )
-        .into_bytes(),
+        content: format!("sandbox cloud signature of {what} by {}", certificate.thumbprint).into_bytes(),
         thumbprint: Some(certificate.thumbprint.clone()),
         signer_type: "organization-representative".to_owned(),
         title: certificate.fio.clone(),
     }
 }
 
-fn start_confirmation(
-    world: &mut World,
-    ctx: &Ctx,
-    account_id: Uuid,
-    target: SigningTarget,
-) -> String {
+fn start_confirmation(world: &mut World, ctx: &Ctx, account_id: Uuid, target: SigningTarget) -> String {
     let request_id = Uuid::new_v4().to_string();
     let code = format!("{:06}", Uuid::new_v4().as_u128() % 1_000_000);
     world.confirmations.insert(
@@ -75,12 +63,8 @@ fn start_confirmation(
 
 /// Checks the code of a request for `target`; on success the request is used up.
 fn confirm(world: &mut World, ctx: &Ctx, target: &SigningTarget) -> ApiResult<()> {
-    let request_id = ctx
-        .query("requestId")
-        .ok_or_else(|| ApiFailure::bad_request("requestId is required"))?;
-    let code = ctx
-        .query("code")
-        .ok_or_else(|| ApiFailure::bad_request("code is required"))?;
+    let request_id = ctx.query("requestId").ok_or_else(|| ApiFailure::bad_request("requestId is required"))?;
+    let code = ctx.query("code").ok_or_else(|| ApiFailure::bad_request("code is required"))?;
     let confirmation = world
         .confirmations
         .get_mut(request_id)
@@ -118,10 +102,7 @@ fn confirm(world: &mut World, ctx: &Ctx, target: &SigningTarget) -> ApiResult<()
         }
         return Err(ApiFailure::bad_request("the confirmation code is wrong")
             .with_id("urn:error:cloudsign:wrongCode")
-            .with_context(
-                "attempts-left",
-                serde_json::json!(confirmation.attempts_left),
-            ));
+            .with_context("attempts-left", serde_json::json!(confirmation.attempts_left)));
     }
     confirmation.state = "confirmed".to_owned();
     Ok(())
@@ -134,43 +115,27 @@ fn draft_sender_certificate(world: &World, draft_id: Uuid) -> Vec<u8> {
         .as_ref()
         .and_then(|sender| sender.certificate.as_ref())
         .and_then(|certificate| certificate.content.as_ref())
-        .and_then(|content| {
-            base64::engine::general_purpose::STANDARD
-                .decode(content.as_bytes())
-                .ok()
-        })
+        .and_then(|content| base64::engine::general_purpose::STANDARD.decode(content.as_bytes()).ok())
         .unwrap_or_default()
 }
 
 pub fn cloud_sign_draft(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let draft_id = changeable_draft(world, ctx)?;
     let account_id = account(world, ctx)?.id;
-    cloud_certificate(
-        world,
-        account_id,
-        &draft_sender_certificate(world, draft_id),
-    )?;
+    cloud_certificate(world, account_id, &draft_sender_certificate(world, draft_id))?;
     let draft = &world.drafts[&draft_id];
     if draft.documents.is_empty() {
-        return Err(ApiFailure::bad_request(
-            "the draft has no documents to sign",
-        ));
+        return Err(ApiFailure::bad_request("the draft has no documents to sign"));
     }
     let path = draft_path(account_id, draft_id);
-    let documents = draft
-        .documents
-        .iter()
-        .map(|doc| link(ctx.url(&format!("{path}/documents/{}", doc.id)), "document"))
-        .collect();
+    let documents =
+        draft.documents.iter().map(|doc| link(ctx.url(&format!("{path}/documents/{}", doc.id)), "document")).collect();
     let request_id = start_confirmation(world, ctx, account_id, SigningTarget::Draft(draft_id));
     let mut wire: SignInitResult = blank();
     wire.request_id = Some(request_id.clone());
     wire.confirm_type = Some(vocab("sms"));
     wire.documents_to_sign = documents;
-    wire.links = vec![link(
-        ctx.url(&format!("{path}/cloud-sign-confirm?requestId={request_id}")),
-        "sign-confirm",
-    )];
+    wire.links = vec![link(ctx.url(&format!("{path}/cloud-sign-confirm?requestId={request_id}")), "sign-confirm")];
     Reply::ok(&wire)
 }
 
@@ -178,26 +143,13 @@ pub fn confirm_cloud_sign_draft(world: &mut World, ctx: &Ctx) -> ApiResult<Reply
     let draft_id = draft(world, ctx)?.id;
     let account_id = account(world, ctx)?.id;
     confirm(world, ctx, &SigningTarget::Draft(draft_id))?;
-    let certificate = cloud_certificate(
-        world,
-        account_id,
-        &draft_sender_certificate(world, draft_id),
-    )?
-    .clone();
+    let certificate = cloud_certificate(world, account_id, &draft_sender_certificate(world, draft_id))?.clone();
     let path = draft_path(account_id, draft_id);
-    let draft = world
-        .drafts
-        .get_mut(&draft_id)
-        .ok_or_else(|| ApiFailure::not_found("draft", &draft_id.to_string()))?;
+    let draft = world.drafts.get_mut(&draft_id).ok_or_else(|| ApiFailure::not_found("draft", &draft_id.to_string()))?;
     let mut signed = Vec::new();
     for document in &mut draft.documents {
-        document
-            .signatures
-            .push(cloud_signature(&certificate, document.id));
-        signed.push(link(
-            ctx.url(&format!("{path}/documents/{}", document.id)),
-            "document",
-        ));
+        document.signatures.push(cloud_signature(&certificate, document.id));
+        signed.push(link(ctx.url(&format!("{path}/documents/{}", document.id)), "document"));
     }
     draft.status = "new".to_owned();
     let mut wire: SignConfirmResult = blank();
@@ -223,14 +175,10 @@ pub fn cloud_sign_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         wire.links = vec![link(ctx.url(&path), "signed")];
         return Reply::ok(&wire);
     }
-    let request_id =
-        start_confirmation(world, ctx, reply.account_id, SigningTarget::Reply(reply_id));
+    let request_id = start_confirmation(world, ctx, reply.account_id, SigningTarget::Reply(reply_id));
     wire.request_id = Some(request_id.clone());
     wire.confirm_type = Some(vocab("sms"));
-    wire.links = vec![link(
-        ctx.url(&format!("{path}/cloud-sign-confirm?requestId={request_id}")),
-        "sign-confirm",
-    )];
+    wire.links = vec![link(ctx.url(&format!("{path}/cloud-sign-confirm?requestId={request_id}")), "sign-confirm")];
     Reply::ok(&wire)
 }
 
@@ -251,8 +199,7 @@ pub fn confirm_cloud_sign_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply
 
 pub fn decrypt_document_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (docflow, index) = document(world, ctx)?;
-    let (account_id, docflow_id, document_id) =
-        (docflow.account_id, docflow.id, docflow.documents[index].id);
+    let (account_id, docflow_id, document_id) = (docflow.account_id, docflow.id, docflow.documents[index].id);
     let request: DecryptContentRequest = ctx.json()?;
     let certificate = base64::engine::general_purpose::STANDARD
         .decode(request.certificate_base64.as_bytes())
@@ -272,44 +219,21 @@ pub fn decrypt_document_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply
             serde_json::json!({ "id": busy.request_id, "task-type": "urn:task-type:initDocumentDecryptionOperation" }),
         ));
     }
-    let request_id = start_confirmation(
-        world,
-        ctx,
-        account_id,
-        SigningTarget::Decryption {
-            docflow_id,
-            document_id,
-        },
-    );
+    let request_id = start_confirmation(world, ctx, account_id, SigningTarget::Decryption { docflow_id, document_id });
     let path = format!("/v1/{account_id}/docflows/{docflow_id}/documents/{document_id}");
     let mut wire: DecryptionInitResult = blank();
     wire.request_id = Some(request_id.clone());
     wire.confirm_type = Some(vocab("sms"));
-    wire.confirm_link = Some(link(
-        ctx.url(&format!(
-            "{path}/confirm-content-decryption?requestId={request_id}"
-        )),
-        "confirm",
-    ));
+    wire.confirm_link =
+        Some(link(ctx.url(&format!("{path}/confirm-content-decryption?requestId={request_id}")), "confirm"));
     Reply::ok(&wire)
 }
 
 pub fn confirm_document_decryption(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (docflow, index) = document(world, ctx)?;
-    let (account_id, docflow_id, document) = (
-        docflow.account_id,
-        docflow.id,
-        docflow.documents[index].clone(),
-    );
+    let (account_id, docflow_id, document) = (docflow.account_id, docflow.id, docflow.documents[index].clone());
     ctx.query_bool("unzip")?;
-    confirm(
-        world,
-        ctx,
-        &SigningTarget::Decryption {
-            docflow_id,
-            document_id: document.id,
-        },
-    )?;
+    confirm(world, ctx, &SigningTarget::Decryption { docflow_id, document_id: document.id })?;
     // Sandbox documents are stored in the clear and uncompressed, so `unzip` changes nothing.
     let bytes = document
         .content_id
@@ -322,12 +246,8 @@ pub fn confirm_document_decryption(world: &mut World, ctx: &Ctx) -> ApiResult<Re
 
 /// Test tools: the SMS code of a signing request.
 pub fn get_confirmation_code(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
-    let request_id = ctx
-        .query("requestId")
-        .ok_or_else(|| ApiFailure::bad_request("requestId is required"))?;
-    let confirmation = world
-        .confirmations
-        .get(request_id)
-        .ok_or_else(|| ApiFailure::not_found("signing request", request_id))?;
+    let request_id = ctx.query("requestId").ok_or_else(|| ApiFailure::bad_request("requestId is required"))?;
+    let confirmation =
+        world.confirmations.get(request_id).ok_or_else(|| ApiFailure::not_found("signing request", request_id))?;
     Ok(Reply::Text(StatusCode::OK, confirmation.code.clone()))
 }

@@ -22,39 +22,20 @@ pub struct Harness {
 
 /// A sandbox with a stopped clock (only `advance` moves it).
 pub async fn start() -> Harness {
-    start_with(SandboxConfig {
-        speed: 0.0,
-        ..SandboxConfig::default()
-    })
-    .await
+    start_with(SandboxConfig { speed: 0.0, ..SandboxConfig::default() }).await
 }
 
 pub async fn start_with(config: SandboxConfig) -> Harness {
-    let sandbox = Sandbox::start(config)
-        .await
-        .expect("the sandbox starts on loopback");
+    let sandbox = Sandbox::start(config).await.expect("the sandbox starts on loopback");
     let credentials = &sandbox.credentials;
     let client = Client::builder()
-        .environment(
-            Environment::new(&sandbox.api_url, &sandbox.identity_url).expect("sandbox URLs"),
-        )
-        .client(
-            credentials.client_id.clone(),
-            SecretString::from(credentials.api_key.clone()),
-        )
-        .password(
-            credentials.login.clone(),
-            SecretString::from(credentials.password.clone()),
-        )
+        .environment(Environment::new(&sandbox.api_url, &sandbox.identity_url).expect("sandbox URLs"))
+        .client(credentials.client_id.clone(), SecretString::from(credentials.api_key.clone()))
+        .password(credentials.login.clone(), SecretString::from(credentials.password.clone()))
         .build()
         .expect("the client builds");
     let account = credentials.account_id;
-    Harness {
-        sandbox,
-        client,
-        account,
-        http: reqwest::Client::new(),
-    }
+    Harness { sandbox, client, account, http: reqwest::Client::new() }
 }
 
 /// A value of a wire type written as JSON (keeps tests independent of struct literals).
@@ -92,20 +73,14 @@ impl Harness {
             .json()
             .await
             .expect("a token answer");
-        answer["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned()
+        answer["access_token"].as_str().expect("an access token").to_owned()
     }
 
     /// The SMS code of a signing request, read through the test tools.
     pub async fn sms_code(&self, request_id: &str) -> String {
         let response = self
             .http
-            .get(format!(
-                "{}test-tools/v1/get-cloud-sign-confirmation-code",
-                self.sandbox.api_url
-            ))
+            .get(format!("{}test-tools/v1/get-cloud-sign-confirmation-code", self.sandbox.api_url))
             .query(&[("requestId", request_id)])
             .bearer_auth(self.token().await)
             .send()
@@ -119,10 +94,7 @@ impl Harness {
     pub async fn download(&self, content_id: Uuid, range: Option<&str>) -> reqwest::Response {
         let mut request = self
             .http
-            .get(format!(
-                "{}v1/{}/contents/{content_id}",
-                self.sandbox.api_url, self.account
-            ))
+            .get(format!("{}v1/{}/contents/{content_id}", self.sandbox.api_url, self.account))
             .bearer_auth(self.token().await);
         if let Some(range) = range {
             request = request.header("Range", range);
@@ -163,11 +135,7 @@ impl Harness {
             .checked()
             .await
             .unwrap();
-        assert_eq!(
-            first.status(),
-            200,
-            "a part that does not complete the content starts a multi-part upload"
-        );
+        assert_eq!(first.status(), 200, "a part that does not complete the content starts a multi-part upload");
         let id = first.into_inner().id;
         let second = self
             .raw()
@@ -180,11 +148,7 @@ impl Harness {
             .checked()
             .await
             .unwrap();
-        assert_eq!(
-            second.status(),
-            201,
-            "the last missing part completes the content"
-        );
+        assert_eq!(second.status(), 201, "the last missing part completes the content");
         id
     }
 
@@ -196,20 +160,10 @@ impl Harness {
             "payer": { "inn": "7700000087", "organization": { "kpp": "770001001" } },
             "recipient": recipient,
         }));
-        let draft = self
-            .raw()
-            .create_draft()
-            .account_id(self.account)
-            .body(meta)
-            .send()
-            .checked()
-            .await
-            .unwrap();
+        let draft = self.raw().create_draft().account_id(self.account).body(meta).send().checked().await.unwrap();
         assert_eq!(draft.status(), 201);
         let draft_id = draft.into_inner().id;
-        let content_id = self
-            .upload("<Файл>декларация по НДС</Файл>".as_bytes())
-            .await;
+        let content_id = self.upload("<Файл>декларация по НДС</Файл>".as_bytes()).await;
         let request: types::DraftDocumentRequest = wire(
             json!({ "content-id": content_id, "description": { "content-type": "application/xml", "filename": "NO_NDS.xml" } }),
         );
@@ -230,8 +184,7 @@ impl Harness {
     /// A draft with one document signed by a raw (detached) signature.
     pub async fn signed_draft(&self, recipient: Value) -> Uuid {
         let (draft_id, document_id) = self.draft_with_document(recipient).await;
-        let signature: types::SignatureRequest =
-            wire(json!({ "base64-content": base64(b"detached CMS signature") }));
+        let signature: types::SignatureRequest = wire(json!({ "base64-content": base64(b"detached CMS signature") }));
         self.raw()
             .create_draft_document_signature()
             .account_id(self.account)
@@ -279,9 +232,7 @@ impl Harness {
             .checked()
             .await
             .unwrap();
-        let check = self
-            .finish_draft_task(draft_id, check.into_inner().id)
-            .await;
+        let check = self.finish_draft_task(draft_id, check.into_inner().id).await;
         let errors = &check.task_result.as_ref().expect("a check result")["data"];
         assert_eq!(errors["common-errors"], json!([]), "check: {errors}");
         let prepare = self
@@ -294,15 +245,10 @@ impl Harness {
             .checked()
             .await
             .unwrap();
-        let prepare = self
-            .finish_draft_task(draft_id, prepare.into_inner().id)
-            .await;
+        let prepare = self.finish_draft_task(draft_id, prepare.into_inner().id).await;
         let prepared = prepare.task_result.as_ref().expect("a prepare result");
         assert_eq!(prepared["status"], "ok");
-        assert_eq!(
-            prepared["links"][0]["rel"], "next",
-            "a prepared draft links to sending"
-        );
+        assert_eq!(prepared["links"][0]["rel"], "next", "a prepared draft links to sending");
         let send = self
             .raw()
             .send_draft()
@@ -334,15 +280,8 @@ impl Harness {
     pub async fn answer_replies(&self, docflow: &types::Docflow) -> usize {
         let mut answered = 0;
         for document in &docflow.documents {
-            for reply_link in document
-                .links
-                .iter()
-                .filter(|link| link.rel.as_deref() == Some("reply"))
-            {
-                let document_type = reply_link
-                    .name
-                    .clone()
-                    .expect("reply links name the document type");
+            for reply_link in document.links.iter().filter(|link| link.rel.as_deref() == Some("reply")) {
+                let document_type = reply_link.name.clone().expect("reply links name the document type");
                 let reply = self
                     .raw()
                     .generate_reply()
@@ -375,9 +314,7 @@ impl Harness {
                     .docflow_id(docflow.id)
                     .document_id(document.id)
                     .reply_id(reply.id)
-                    .body(wire::<types::SendReplyRequest>(
-                        json!({ "sender-ip": "127.0.0.1" }),
-                    ))
+                    .body(wire::<types::SendReplyRequest>(json!({ "sender-ip": "127.0.0.1" })))
                     .send()
                     .checked()
                     .await
@@ -394,17 +331,11 @@ impl Harness {
         for _ in 0..15 {
             self.sandbox.advance(Duration::from_secs(60)).await;
             let docflow = self.docflow(docflow_id).await;
-            if self.answer_replies(&docflow).await == 0
-                && status(&docflow) == "urn:docflow-common-status:finished"
-            {
+            if self.answer_replies(&docflow).await == 0 && status(&docflow) == "urn:docflow-common-status:finished" {
                 let incoming = docflow
                     .documents
                     .iter()
-                    .filter(|doc| {
-                        doc.signatures
-                            .iter()
-                            .any(|s| text(&s.signer_type) == "cu-representative")
-                    })
+                    .filter(|doc| doc.signatures.iter().any(|s| text(&s.signer_type) == "cu-representative"))
                     .filter_map(|doc| Some(text(&doc.description.as_ref()?.type_)))
                     .collect();
                 return (docflow, incoming);
