@@ -9,6 +9,8 @@ pub mod base64;
 pub mod client;
 pub mod datetime;
 pub mod error;
+#[doc(hidden)]
+pub mod nulls;
 pub mod transport;
 pub mod vocab;
 
