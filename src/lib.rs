@@ -9,6 +9,7 @@ pub mod base64;
 pub mod client;
 pub mod datetime;
 pub mod error;
+pub mod events;
 #[doc(hidden)]
 pub mod nulls;
 pub mod transport;
