@@ -1,0 +1,340 @@
+//! Docflows: search, documents, signatures, contents and printing.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use kontur_extern::raw::types::{
+    Docflow, DocflowDescription, DocflowDocumentContent, DocflowDocumentDescription, DocflowPage, DocflowPageItem,
+    Document, DocumentContent, Link, PrintDocumentRequest,
+};
+use uuid::Uuid;
+
+use super::accounts::{base64_text, paging};
+use super::drafts::{signature_wire, task_wire};
+use super::{Ctx, Reply, account};
+use crate::error::{ApiFailure, ApiResult};
+use crate::model::{DocflowDocumentRecord, DocflowRecord, TaskAction, TaskOwner, World};
+use crate::wire::{blank, date, link, moscow_date, named_link, vocab, with_id};
+
+pub fn docflow_path(docflow: &DocflowRecord) -> String {
+    format!("/v1/{}/docflows/{}", docflow.account_id, docflow.id)
+}
+
+fn docflow_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
+    let mut links = vec![link(ctx.url(&docflow_path(docflow)), "self")];
+    if let Some(org) = docflow.organization_id {
+        links.push(link(ctx.url(&format!("/v1/{}/organizations/{org}", docflow.account_id)), "organization"));
+    }
+    links.extend(reply_links(ctx, docflow));
+    links
+}
+
+/// One `reply` link per regulator document still waiting for the taxpayer's answer.
+fn reply_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
+    docflow
+        .documents
+        .iter()
+        .filter(|doc| !doc.reply_sent)
+        .filter_map(|doc| {
+            let reply_type = doc.reply_due.as_ref()?;
+            let short = reply_type.trim_start_matches("urn:document:");
+            let href =
+                ctx.url(&format!("{}/documents/{}/generate-reply?documentType={short}", docflow_path(docflow), doc.id));
+            Some(named_link(href, "reply", reply_type))
+        })
+        .collect()
+}
+
+fn description_wire(docflow: &DocflowRecord) -> DocflowDescription {
+    let mut description: DocflowDescription = blank();
+    description.original_draft_id = docflow.draft_id;
+    description.recipient = Some(docflow.recipient.clone());
+    description.final_recipient = Some(docflow.recipient.clone());
+    description.payer_inn = Some(docflow.inn.clone());
+    description
+}
+
+fn document_href(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentRecord) -> String {
+    ctx.url(&format!("{}/documents/{}", docflow_path(docflow), document.id))
+}
+
+fn document_description(document: &DocflowDocumentRecord) -> DocflowDocumentDescription {
+    let mut description: DocflowDocumentDescription = blank();
+    description.type_ = Some(vocab(&document.document_type));
+    description.filename = Some(document.filename.clone());
+    description.content_type = Some(document.content_type.clone());
+    description.decrypted_content_size = Some(document.size as i64);
+    description.compressed = Some(false);
+    description.support_recognition = Some(false);
+    description.support_print = Some(vocab("yes"));
+    description
+}
+
+fn document_wire(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentRecord) -> Document {
+    let href = document_href(ctx, docflow, document);
+    let mut wire: Document = with_id(document.id);
+    wire.description = Some(document_description(document));
+    let mut content: DocumentContent = blank();
+    content.decrypted = Some(link(format!("{href}/decrypted-content"), "decrypted-content"));
+    content.docflow_document_contents = document
+        .content_id
+        .map(|content_id| {
+            vec![DocflowDocumentContent {
+                content_id: Some(content_id),
+                encrypted: Some(false),
+                compressed: Some(false),
+                compression_type: Some(vocab("none")),
+                ..blank()
+            }]
+        })
+        .unwrap_or_default();
+    wire.content = Some(content);
+    wire.send_date = Some(date(document.send_date));
+    wire.signatures = document.signatures.iter().map(|signature| signature_wire(href.clone(), signature)).collect();
+    let mut links = vec![link(href.clone(), "self"), link(format!("{href}/decrypted-content"), "decrypted-content")];
+    if !document.reply_sent
+        && let Some(reply_type) = &document.reply_due
+    {
+        let short = reply_type.trim_start_matches("urn:document:");
+        links.push(named_link(format!("{href}/generate-reply?documentType={short}"), "reply", reply_type));
+    }
+    wire.links = links;
+    wire
+}
+
+/// A docflow as the API answers it.
+pub fn docflow_wire(ctx: &Ctx, docflow: &DocflowRecord) -> Docflow {
+    let mut wire: Docflow = with_id(docflow.id);
+    wire.type_ = Some(vocab(&docflow.docflow_type));
+    wire.status = Some(vocab(&docflow.status));
+    wire.success_state = Some(vocab(&docflow.success_state));
+    wire.organization_id = docflow.organization_id;
+    wire.send_date = Some(moscow_date(docflow.send_date));
+    wire.last_change_date = Some(date(docflow.last_change));
+    wire.description = Some(description_wire(docflow));
+    wire.documents = docflow.documents.iter().map(|doc| document_wire(ctx, docflow, doc)).collect();
+    wire.links = docflow_links(ctx, docflow);
+    wire
+}
+
+fn page_item(ctx: &Ctx, docflow: &DocflowRecord) -> DocflowPageItem {
+    let mut item: DocflowPageItem = with_id(docflow.id);
+    item.type_ = Some(vocab(&docflow.docflow_type));
+    item.status = Some(vocab(&docflow.status));
+    item.success_state = Some(vocab(&docflow.success_state));
+    item.organization_id = docflow.organization_id;
+    item.send_date = Some(moscow_date(docflow.send_date));
+    item.last_change_date = Some(date(docflow.last_change));
+    item.description = Some(description_wire(docflow));
+    item.links = docflow_links(ctx, docflow);
+    item
+}
+
+fn query_date(ctx: &Ctx, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
+    let Some(text) = ctx.query(name) else {
+        return Ok(None);
+    };
+    let parsed = DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .or_else(|_| {
+            // Offset-less dates are Moscow time, as the API writes them.
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .map(|day| day.and_hms_opt(0, 0, 0).unwrap_or_default())
+                })
+                .map(|local| local.and_utc() - chrono::Duration::hours(3))
+        })
+        .map_err(|_| ApiFailure::bad_request(format!("{name} {text:?} is not an ISO 8601 date")))?;
+    Ok(Some(parsed))
+}
+
+pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let account_id = account(world, ctx)?.id;
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let finished = ctx.query_bool("finished")?;
+    let incoming = ctx.query_bool("incoming")?;
+    let org_id = match ctx.query("orgId") {
+        Some(text) => Some(Uuid::parse_str(text).map_err(|_| ApiFailure::bad_request("orgId is not an id"))?),
+        None => None,
+    };
+    let inn_kpp = ctx.query("innKpp");
+    let types: Vec<String> = ctx
+        .query_all("type")
+        .into_iter()
+        .map(|short| if short.starts_with("urn:") { short.to_owned() } else { format!("urn:docflow:{short}") })
+        .collect();
+    let success_states: Vec<String> = ctx
+        .query_all("successState")
+        .into_iter()
+        .map(|short| if short.starts_with("urn:") { short.to_owned() } else { format!("urn:docflow-state:{short}") })
+        .collect();
+    let (created_from, created_to) = (query_date(ctx, "createdFrom")?, query_date(ctx, "createdTo")?);
+    let (updated_from, updated_to) = (query_date(ctx, "updatedFrom")?, query_date(ctx, "updatedTo")?);
+    let descending = match ctx.query("orderBy") {
+        None | Some("descending") => true,
+        Some("ascending") => false,
+        Some(other) => {
+            return Err(ApiFailure::bad_request(format!("orderBy must be ascending or descending, not {other:?}")));
+        }
+    };
+    let mut matching: Vec<&DocflowRecord> = world
+        .docflows
+        .values()
+        .filter(|docflow| docflow.account_id == account_id)
+        .filter(|docflow| {
+            finished.is_none_or(|finished| (docflow.status == "urn:docflow-common-status:finished") == finished)
+        })
+        // Docflows started by the taxpayer are outgoing; the sandbox has no incoming ones yet.
+        .filter(|_| incoming != Some(true))
+        .filter(|docflow| org_id.is_none_or(|org| docflow.organization_id == Some(org)))
+        .filter(|docflow| {
+            inn_kpp.is_none_or(|inn_kpp| {
+                let own = format!("{}-{}", docflow.inn, docflow.kpp.clone().unwrap_or_default());
+                inn_kpp == docflow.inn || inn_kpp == own || inn_kpp.replace('-', "") == own.replace('-', "")
+            })
+        })
+        .filter(|docflow| types.is_empty() || types.contains(&docflow.docflow_type))
+        .filter(|docflow| success_states.is_empty() || success_states.contains(&docflow.success_state))
+        .filter(|docflow| created_from.is_none_or(|from| docflow.send_date >= from))
+        .filter(|docflow| created_to.is_none_or(|to| docflow.send_date <= to))
+        .filter(|docflow| updated_from.is_none_or(|from| docflow.last_change >= from))
+        .filter(|docflow| updated_to.is_none_or(|to| docflow.last_change <= to))
+        .collect();
+    matching.sort_by_key(|docflow| (docflow.send_date, docflow.id));
+    if descending {
+        matching.reverse();
+    }
+    let mut page: DocflowPage = blank();
+    page.skip = Some(skip as i64);
+    page.take = Some(take as i64);
+    page.total_count = Some(matching.len() as i64);
+    page.docflows_page_item = matching.iter().skip(skip).take(take).map(|docflow| page_item(ctx, docflow)).collect();
+    Reply::ok(&page)
+}
+
+/// The docflow named by the path, of the path's account.
+pub fn docflow<'w>(world: &'w World, ctx: &Ctx) -> ApiResult<&'w DocflowRecord> {
+    let account_id = account(world, ctx)?.id;
+    let id = ctx.id("docflowId", "docflow")?;
+    world
+        .docflows
+        .get(&id)
+        .filter(|docflow| docflow.account_id == account_id)
+        .ok_or_else(|| ApiFailure::not_found("docflow", &id.to_string()))
+}
+
+/// The docflow and the index of the document named by the path.
+pub fn document<'w>(world: &'w World, ctx: &Ctx) -> ApiResult<(&'w DocflowRecord, usize)> {
+    let docflow = docflow(world, ctx)?;
+    let id = ctx.id("documentId", "document")?;
+    let index = docflow
+        .documents
+        .iter()
+        .position(|doc| doc.id == id)
+        .ok_or_else(|| ApiFailure::not_found("document", &id.to_string()))?;
+    Ok((docflow, index))
+}
+
+pub fn get_docflow(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    Reply::ok(&docflow_wire(ctx, docflow(world, ctx)?))
+}
+
+pub fn list_docflow_documents(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let docflow = docflow(world, ctx)?;
+    let documents: Vec<Document> = docflow.documents.iter().map(|doc| document_wire(ctx, docflow, doc)).collect();
+    Reply::ok(&documents)
+}
+
+pub fn get_docflow_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    Reply::ok(&document_wire(ctx, docflow, &docflow.documents[index]))
+}
+
+pub fn get_docflow_document_description(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    Reply::ok(&document_description(&docflow.documents[index]))
+}
+
+pub fn get_document_decrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let document = &docflow.documents[index];
+    let bytes = document
+        .content_id
+        .and_then(|id| world.content_bytes(id))
+        .ok_or_else(|| ApiFailure::not_found("content of document", &document.id.to_string()))?;
+    Reply::ok(&base64_text(&bytes))
+}
+
+pub fn list_docflow_document_signatures(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let document = &docflow.documents[index];
+    let href = document_href(ctx, docflow, document);
+    let signatures: Vec<_> =
+        document.signatures.iter().map(|signature| signature_wire(href.clone(), signature)).collect();
+    Reply::ok(&signatures)
+}
+
+fn signature<'w>(world: &'w World, ctx: &Ctx) -> ApiResult<(&'w DocflowRecord, usize, usize)> {
+    let (docflow, index) = document(world, ctx)?;
+    let id = ctx.id("signatureId", "signature")?;
+    let position = docflow.documents[index]
+        .signatures
+        .iter()
+        .position(|signature| signature.id == id)
+        .ok_or_else(|| ApiFailure::not_found("signature", &id.to_string()))?;
+    Ok((docflow, index, position))
+}
+
+pub fn get_docflow_document_signature(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index, position) = signature(world, ctx)?;
+    let document = &docflow.documents[index];
+    Reply::ok(&signature_wire(document_href(ctx, docflow, document), &document.signatures[position]))
+}
+
+pub fn get_docflow_document_signature_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index, position) = signature(world, ctx)?;
+    Reply::ok(&base64_text(&docflow.documents[index].signatures[position].content))
+}
+
+pub fn print_docflow_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    ctx.require_deferred()?;
+    let _request: PrintDocumentRequest = ctx.json_or_default()?;
+    let (docflow, index) = document(world, ctx)?;
+    let owner = TaskOwner::DocflowDocument { docflow_id: docflow.id, document_id: docflow.documents[index].id };
+    let account_id = docflow.account_id;
+    let task_id = world.start_task(account_id, owner, TaskAction::PrintDocflowDocument, ctx.now);
+    Reply::with_status(StatusCode::ACCEPTED, &task_wire(ctx, world, &world.tasks[&task_id]))
+}
+
+pub fn get_docflow_document_task(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let owner = TaskOwner::DocflowDocument { docflow_id: docflow.id, document_id: docflow.documents[index].id };
+    let task_id = ctx.id("apiTaskId", "task")?;
+    let task = world
+        .tasks
+        .get(&task_id)
+        .filter(|task| task.owner == owner)
+        .ok_or_else(|| ApiFailure::not_found("task", &task_id.to_string()))?;
+    Reply::ok(&task_wire(ctx, world, task))
+}
+
+/// The sandbox's docflows answer no other docflow yet: an empty page for a known document.
+pub fn list_related_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let account_id = account(world, ctx)?.id;
+    let docflow_id = ctx.id("relatedDocflowId", "docflow")?;
+    let document_id = ctx.id("relatedDocumentId", "document")?;
+    let known = world
+        .docflows
+        .get(&docflow_id)
+        .filter(|docflow| docflow.account_id == account_id)
+        .is_some_and(|docflow| docflow.documents.iter().any(|doc| doc.id == document_id));
+    if !known {
+        return Err(ApiFailure::not_found("document", &document_id.to_string()));
+    }
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let mut page: DocflowPage = blank();
+    page.skip = Some(skip as i64);
+    page.take = Some(take as i64);
+    page.total_count = Some(0);
+    Reply::ok(&page)
+}

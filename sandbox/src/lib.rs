@@ -1,0 +1,58 @@
+//! A local, stateful Kontur.Extern: an identity host and an API host serving the client's own wire
+//! types (`kontur_extern::raw::types`), with test robots that accept, reject or question reports,
+//! cloud signing confirmed by SMS codes readable through the test tools, and an events feed.
+//!
+//! Every route is an operation of `spec/openapi.json` (or of the test tools); operations not
+//! implemented yet answer 501 naming the operation. Errors always come as `ApiError` with an
+//! `X-Kontur-Trace-Id` header; the identity host answers `{error, error_description, error_status}`.
+//!
+//! - **Binary:** `kontur-extern-sandbox --listen 127.0.0.1:0 [--state FILE] [--speed N]` prints one
+//!   JSON line (`api_url`, `identity_url`, `client_id`, `api_key`, `login`, `password`,
+//!   `account_id`) when ready and serves until SIGINT/SIGTERM; logs go to stderr.
+//! - **Time:** robots and tasks follow the sandbox time, [`DEFAULT_SPEED`] times real time unless
+//!   configured (0 stops it); tokens (3600 s) and SMS codes (300 s) follow wall time.
+//!   [`SandboxHandle::advance`] moves both.
+//! - **Robots** ([`robots`]): FNS `0087` accepts, `0088` rejects, `0085` asks for clarification;
+//!   Rosstat `00-87` accepts, `00-88` rejects. Each regulator document brings a `reply` link for a
+//!   receipt; the docflow finishes when the robot is done and every receipt is sent.
+//! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
+//!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
+//!   Receipts sign at once unless `forceConfirmation=true`.
+//! - **State:** in memory, or with `--state FILE` the whole of it, rewritten atomically (temporary
+//!   file, fsync, rename) after every change and read back on start.
+//!
+//! ```no_run
+//! use kontur_extern_sandbox::{Sandbox, SandboxConfig};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! println!("API at {}, identity at {}", sandbox.api_url, sandbox.identity_url);
+//! println!("log in as {} to account {}", sandbox.credentials.login, sandbox.credentials.account_id);
+//! sandbox.advance(std::time::Duration::from_secs(600)).await; // let the robots answer
+//! sandbox.stop().await;
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+
+mod api;
+pub mod clock;
+mod error;
+mod identity;
+mod model;
+pub mod robots;
+pub mod routes;
+mod server;
+mod wire;
+mod world;
+
+pub use server::{Credentials, Sandbox, SandboxConfig, SandboxHandle};
+
+/// Default speed of the sandbox time: a filing with every robot answer takes a few seconds.
+pub const DEFAULT_SPEED: f64 = 100.0;
+
+/// `operationId`s of the operations the sandbox implements.
+pub fn implemented_operations() -> impl Iterator<Item = &'static str> {
+    api::HANDLERS.iter().map(|(operation_id, _)| *operation_id)
+}

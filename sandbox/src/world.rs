@@ -1,0 +1,567 @@
+//! What happens to the state over time and on its own: seeding, tasks finishing, robots answering,
+//! events appended, locks, and saving to a file.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::{ApiFailure, ApiResult};
+use crate::model::*;
+use crate::robots::{Robot, receipt_type};
+
+/// Name the seeded integrator gets.
+pub const SEED_CLIENT_ID: &str = "kontur-extern-sandbox";
+/// Login of the seeded user.
+pub const SEED_LOGIN: &str = "accountant@sandbox.invalid";
+/// Sandbox time a task takes.
+pub const TASK_SECONDS: i64 = 2;
+/// Wrong SMS codes allowed per cloud-signing request.
+pub const CODE_ATTEMPTS: u32 = 3;
+/// Wall time an SMS code stays valid.
+pub const CODE_LIFETIME_SECS: i64 = 300;
+
+/// The seeded integrator, user and account.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// Integrator's service name.
+    pub client_id: String,
+    /// Integrator's api-key.
+    pub api_key: String,
+    /// User's login.
+    pub login: String,
+    /// User's password.
+    pub password: String,
+    /// The user's account.
+    pub account_id: Uuid,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut text = String::new();
+    while text.len() < bytes * 2 {
+        text.push_str(&Uuid::new_v4().simple().to_string());
+    }
+    text.truncate(bytes * 2);
+    text.to_uppercase()
+}
+
+impl World {
+    /// A world with one integrator, one user with a cloud certificate, and one account.
+    pub fn seeded(now: DateTime<Utc>) -> Self {
+        let mut world = World::default();
+        let user = User {
+            id: Uuid::new_v4(),
+            login: SEED_LOGIN.to_owned(),
+            password: format!("sandbox-{}", Uuid::new_v4().simple()),
+            name: "Иванова Мария Петровна".to_owned(),
+        };
+        world
+            .identity
+            .integrators
+            .push(Integrator { client_id: SEED_CLIENT_ID.to_owned(), api_key: Uuid::new_v4().to_string() });
+        let account_id = Uuid::new_v4();
+        let inn = "7700000087".to_owned();
+        let kpp = Some("770001001".to_owned());
+        let name = "ООО «Песочница»".to_owned();
+        world.accounts.insert(
+            account_id,
+            AccountRecord {
+                id: account_id,
+                inn: inn.clone(),
+                kpp: kpp.clone(),
+                name: name.clone(),
+                organizations: vec![OrganizationRecord {
+                    id: Uuid::new_v4(),
+                    inn: inn.clone(),
+                    kpp,
+                    name,
+                    is_main: true,
+                }],
+                certificates: vec![CertificateRecord {
+                    thumbprint: random_hex(20),
+                    serial_number: random_hex(16),
+                    content: format!("sandbox cloud certificate of {} {}", user.name, Uuid::new_v4()).into_bytes(),
+                    fio: user.name.clone(),
+                    inn,
+                    expires_at: now + chrono::Duration::days(365),
+                    cloud: true,
+                }],
+            },
+        );
+        world.publishers.push(PublisherRecord {
+            id: Uuid::new_v4().to_string(),
+            account_id,
+            subscriber: SEED_CLIENT_ID.to_owned(),
+            filter: None,
+        });
+        world.identity.users.push(user);
+        world
+    }
+
+    /// The seeded integrator, user and account (the first of each).
+    pub fn seed(&self) -> Option<Seed> {
+        let integrator = self.identity.integrators.first()?;
+        let user = self.identity.users.first()?;
+        let account = self.accounts.values().next()?;
+        Some(Seed {
+            client_id: integrator.client_id.clone(),
+            api_key: integrator.api_key.clone(),
+            login: user.login.clone(),
+            password: user.password.clone(),
+            account_id: account.id,
+        })
+    }
+
+    /// Brings the state up to `now` (sandbox time) and `wall` (wall time): finishes due tasks,
+    /// lets robots answer, expires codes. Returns true when something changed.
+    pub fn settle(&mut self, now: DateTime<Utc>, wall: DateTime<Utc>) -> bool {
+        let mut changed = false;
+        let mut due: Vec<(DateTime<Utc>, Uuid)> = self
+            .tasks
+            .values()
+            .filter(|task| task.state == "running" && task.ready_at <= now)
+            .map(|task| (task.ready_at, task.id))
+            .collect();
+        due.sort();
+        for (at, task_id) in due {
+            self.finish_task(task_id, at);
+            changed = true;
+        }
+        for confirmation in self.confirmations.values_mut() {
+            if confirmation.state == "pending" && confirmation.expires_at <= wall {
+                confirmation.state = "expired".to_owned();
+                changed = true;
+            }
+        }
+        let mut docflow_ids: Vec<Uuid> = self.docflows.keys().copied().collect();
+        docflow_ids.sort();
+        for docflow_id in docflow_ids {
+            changed |= self.run_robot(docflow_id, now);
+        }
+        self.sandbox_time = Some(now);
+        changed
+    }
+
+    /// 409 when a running task or a pending cloud signing holds the draft.
+    pub fn ensure_draft_unlocked(&self, draft_id: Uuid) -> ApiResult<()> {
+        let running = self
+            .tasks
+            .values()
+            .find(|task| task.owner == TaskOwner::Draft(draft_id) && task.state == "running")
+            .map(|task| (task.id.to_string(), task.task_type.clone()));
+        let signing = self
+            .confirmations
+            .values()
+            .find(|c| c.target == SigningTarget::Draft(draft_id) && c.state == "pending")
+            .map(|c| (c.request_id.clone(), "urn:task-type:initDraftSignOperation".to_owned()));
+        match running.or(signing) {
+            Some((id, task_type)) => Err(ApiFailure::conflict(
+                "urn:error:externapi:concurrentApiTaskActive",
+                format!("draft {draft_id} is held by task {id} ({task_type})"),
+            )
+            .with_context("concurrent-task", serde_json::json!({ "id": id, "task-type": task_type }))),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts a task; it finishes after [`TASK_SECONDS`] of sandbox time.
+    pub fn start_task(&mut self, account_id: Uuid, owner: TaskOwner, action: TaskAction, now: DateTime<Utc>) -> Uuid {
+        let task_type = match action {
+            TaskAction::Check => "urn:task-type:check",
+            TaskAction::Prepare => "urn:task-type:prepare",
+            TaskAction::Send { .. } => "urn:task-type:send",
+            TaskAction::PrintDocflowDocument => "urn:task-type:docflowPrint",
+            TaskAction::PrintDraftDocument => "urn:task-type:print",
+        };
+        let id = Uuid::new_v4();
+        self.tasks.insert(
+            id,
+            TaskRecord {
+                id,
+                account_id,
+                owner,
+                action,
+                task_type: task_type.to_owned(),
+                state: "running".to_owned(),
+                ready_at: now + chrono::Duration::seconds(TASK_SECONDS),
+                result: None,
+            },
+        );
+        if let TaskOwner::Draft(draft_id) = owner
+            && let Some(draft) = self.drafts.get_mut(&draft_id)
+        {
+            draft.task_ids.push(id);
+            draft.status = match action {
+                TaskAction::Check => "check-in-progress",
+                TaskAction::Prepare => "prepare-in-progress",
+                TaskAction::Send { .. } => "send-in-progress",
+                TaskAction::PrintDocflowDocument | TaskAction::PrintDraftDocument => draft.status.as_str(),
+            }
+            .to_owned();
+        }
+        id
+    }
+
+    fn finish_task(&mut self, task_id: Uuid, at: DateTime<Utc>) {
+        let Some(task) = self.tasks.get(&task_id).cloned() else {
+            return;
+        };
+        let (state, result) = match (task.owner, task.action) {
+            (TaskOwner::Draft(draft_id), TaskAction::Check) => {
+                let check = self.check_draft(draft_id);
+                self.set_draft_status(draft_id, "checked");
+                ("succeed", serde_json::json!({ "data": check }))
+            }
+            (TaskOwner::Draft(draft_id), TaskAction::Prepare) => {
+                let check = self.check_draft(draft_id);
+                let has_errors = check_has_errors(&check);
+                self.set_draft_status(draft_id, if has_errors { "checked" } else { "ready-to-send" });
+                (
+                    "succeed",
+                    serde_json::json!({
+                        "check-result": check,
+                        "status": if has_errors { "check-protocol-has-errors" } else { "ok" },
+                        "links": [],
+                    }),
+                )
+            }
+            (TaskOwner::Draft(draft_id), TaskAction::Send { force }) => self.send_draft(draft_id, force, at),
+            (TaskOwner::DocflowDocument { docflow_id: owner_id, document_id }, TaskAction::PrintDocflowDocument)
+            | (TaskOwner::DraftDocument { draft_id: owner_id, document_id }, TaskAction::PrintDraftDocument) => {
+                let pdf = format!("%PDF-1.4\n% sandbox print of document {document_id} of {owner_id}\n%%EOF\n");
+                let content_id = self.store_content(task.account_id, pdf.into_bytes());
+                ("succeed", serde_json::json!({ "content-id": content_id }))
+            }
+            _ => ("failed", serde_json::Value::Null),
+        };
+        if let Some(task) = self.tasks.get_mut(&task_id) {
+            task.state = state.to_owned();
+            task.result = Some(result);
+        }
+    }
+
+    fn set_draft_status(&mut self, draft_id: Uuid, status: &str) {
+        if let Some(draft) = self.drafts.get_mut(&draft_id) {
+            draft.status = status.to_owned();
+        }
+    }
+
+    /// The check protocol of a draft: `{documents-errors, common-errors}`.
+    pub fn check_draft(&self, draft_id: Uuid) -> serde_json::Value {
+        let mut common = Vec::new();
+        let mut documents = serde_json::Map::new();
+        let Some(draft) = self.drafts.get(&draft_id) else {
+            return serde_json::json!({ "documents-errors": {}, "common-errors": [] });
+        };
+        if draft.documents.is_empty() {
+            common.push(check_error("common", "В черновике нет документов"));
+        }
+        if draft.meta.recipient.as_ref().is_none_or(|recipient| recipient_code(recipient).is_none()) {
+            common.push(check_error("recipient", "Не указан получатель"));
+        }
+        for document in &draft.documents {
+            let mut errors = Vec::new();
+            match document.content_id {
+                Some(content_id) if self.content_bytes(content_id).is_some() => {}
+                _ => errors.push(check_error("content", "У документа нет содержимого")),
+            }
+            if document.signatures.is_empty() {
+                errors.push(check_error("signature", "Документ не подписан"));
+            }
+            if !errors.is_empty() {
+                documents.insert(document.id.to_string(), serde_json::Value::Array(errors));
+            }
+        }
+        serde_json::json!({ "documents-errors": documents, "common-errors": common })
+    }
+
+    fn send_draft(&mut self, draft_id: Uuid, force: bool, at: DateTime<Utc>) -> (&'static str, serde_json::Value) {
+        let check = self.check_draft(draft_id);
+        let Some(draft) = self.drafts.get(&draft_id).cloned() else {
+            return ("failed", serde_json::Value::Null);
+        };
+        if check_has_errors(&check) && !force {
+            self.set_draft_status(draft_id, "checked");
+            return (
+                "succeed",
+                serde_json::json!({
+                    "id": "urn:error:externapi:checkProtocolHasErrors",
+                    "status-code": 400,
+                    "message": "the draft has check errors; fix them or send with force=true",
+                    "status": "check-protocol-has-errors",
+                    "check-result": check,
+                }),
+            );
+        }
+        let recipient = draft.meta.recipient.clone().unwrap_or_else(crate::wire::blank);
+        let (docflow_type, code) = docflow_type_for(&recipient);
+        let Some(account) = self.accounts.get(&draft.account_id).cloned() else {
+            return ("failed", serde_json::Value::Null);
+        };
+        let organization = account.organizations.iter().find(|org| org.is_main).cloned();
+        let docflow_id = Uuid::new_v4();
+        let mut documents = Vec::new();
+        for document in &draft.documents {
+            let description = document.description.clone().unwrap_or_else(crate::wire::blank);
+            let size = document.content_id.and_then(|id| self.content_bytes(id)).map_or(0, |bytes| bytes.len() as u64);
+            documents.push(DocflowDocumentRecord {
+                id: Uuid::new_v4(),
+                document_type: format!("urn:document:{docflow_type}"),
+                filename: description.filename.clone().unwrap_or_else(|| format!("{}.xml", document.id)),
+                content_type: description.content_type.clone().unwrap_or_else(|| "application/xml".to_owned()),
+                content_id: document.content_id,
+                size,
+                incoming: false,
+                signatures: document.signatures.clone(),
+                reply_due: None,
+                reply_sent: false,
+                send_date: at,
+            });
+        }
+        let inn =
+            draft.meta.sender.as_ref().and_then(|sender| sender.inn.clone()).unwrap_or_else(|| account.inn.clone());
+        let docflow = DocflowRecord {
+            id: docflow_id,
+            account_id: draft.account_id,
+            organization_id: organization.map(|org| org.id),
+            inn,
+            kpp: account.kpp.clone(),
+            docflow_type: format!("urn:docflow:{docflow_type}"),
+            status: "urn:docflow-common-status:sent".to_owned(),
+            success_state: "urn:docflow-state:neutral".to_owned(),
+            recipient: code.clone(),
+            draft_id: Some(draft_id),
+            send_date: at,
+            last_change: at,
+            documents,
+            robot: Robot::for_recipient(docflow_type, &code),
+            robot_steps_done: 0,
+            final_success_state: None,
+        };
+        self.docflows.insert(docflow_id, docflow);
+        self.append_event(docflow_id, &format!("urn:transaction:{docflow_type}"), at);
+        if let Some(draft) = self.drafts.get_mut(&draft_id) {
+            draft.status = "sent".to_owned();
+            draft.docflow_id = Some(docflow_id);
+        }
+        ("succeed", serde_json::json!({ "docflow-id": docflow_id }))
+    }
+
+    fn run_robot(&mut self, docflow_id: Uuid, now: DateTime<Utc>) -> bool {
+        let mut changed = false;
+        loop {
+            let Some(docflow) = self.docflows.get(&docflow_id) else {
+                return changed;
+            };
+            let Some(robot) = docflow.robot else {
+                return changed;
+            };
+            let Some(step) = robot.steps().get(docflow.robot_steps_done).copied() else {
+                return changed;
+            };
+            let at = docflow.send_date + chrono::Duration::seconds(step.after_secs);
+            if at > now {
+                return changed;
+            }
+            let account_id = docflow.account_id;
+            let short_type = docflow.docflow_type.trim_start_matches("urn:docflow:").to_owned();
+            let document_type = format!("urn:document:{short_type}-{}", step.document);
+            let document_id = Uuid::new_v4();
+            let xml = format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Файл ИдФайл=\"{document_id}\" Тип=\"{document_type}\" \
+                 Документооборот=\"{docflow_id}\" Дата=\"{}\"/>\n",
+                crate::wire::moscow_text(at)
+            );
+            let size = xml.len() as u64;
+            let content_id = self.store_content(account_id, xml.into_bytes());
+            let Some(docflow) = self.docflows.get_mut(&docflow_id) else {
+                return changed;
+            };
+            docflow.documents.push(DocflowDocumentRecord {
+                id: document_id,
+                document_type,
+                filename: format!("{}_{}.xml", step.document.to_uppercase().replace('-', "_"), document_id.simple()),
+                content_type: "application/xml".to_owned(),
+                content_id: Some(content_id),
+                size,
+                incoming: true,
+                signatures: vec![SignatureRecord {
+                    id: Uuid::new_v4(),
+                    content: format!("sandbox signature of the regulator on {document_id}").into_bytes(),
+                    thumbprint: Some(random_hex(20)),
+                    signer_type: "cu-representative".to_owned(),
+                    title: format!("Регулятор {}", docflow.recipient),
+                }],
+                reply_due: Some(receipt_type(&short_type)),
+                reply_sent: false,
+                send_date: at,
+            });
+            docflow.robot_steps_done += 1;
+            docflow.status = format!("urn:docflow-common-status:{}", step.status);
+            if let Some(success) = step.success_state {
+                docflow.success_state = format!("urn:docflow-state:{success}");
+                docflow.final_success_state = Some(docflow.success_state.clone());
+            }
+            docflow.last_change = at;
+            let transaction = match step.document {
+                "date-confirmation" => {
+                    format!("urn:transaction:{short_type}-receipt-date-confirmation-abonent")
+                }
+                other => format!("urn:transaction:{short_type}-{other}"),
+            };
+            self.append_event(docflow_id, &transaction, at);
+            changed = true;
+        }
+    }
+
+    /// After a reply went out: the docflow waits for the rest, or finishes.
+    pub fn after_reply_sent(&mut self, docflow_id: Uuid, at: DateTime<Utc>) {
+        let Some(docflow) = self.docflows.get_mut(&docflow_id) else {
+            return;
+        };
+        let pending = docflow.documents.iter().any(|doc| doc.reply_due.is_some() && !doc.reply_sent);
+        let robot_done = docflow.robot.is_some_and(|robot| docflow.robot_steps_done >= robot.steps().len());
+        docflow.status = if !pending && robot_done {
+            "urn:docflow-common-status:finished"
+        } else if pending {
+            "urn:docflow-common-status:response-arrived"
+        } else {
+            "urn:docflow-common-status:response-processed"
+        }
+        .to_owned();
+        docflow.last_change = at;
+        let short_type = docflow.docflow_type.trim_start_matches("urn:docflow:").to_owned();
+        self.append_event(docflow_id, &format!("urn:transaction:{short_type}-receipt"), at);
+    }
+
+    /// Appends an event for a docflow's transition.
+    pub fn append_event(&mut self, docflow_id: Uuid, new_state: &str, at: DateTime<Utc>) {
+        let Some(docflow) = self.docflows.get(&docflow_id) else {
+            return;
+        };
+        self.events.push(EventRecord {
+            account_id: docflow.account_id,
+            docflow_id,
+            docflow_type: docflow.docflow_type.clone(),
+            new_state: new_state.to_owned(),
+            at,
+            inn: docflow.inn.clone(),
+            kpp: docflow.kpp.clone(),
+        });
+    }
+
+    /// Stores a complete content and returns its id.
+    pub fn store_content(&mut self, account_id: Uuid, bytes: Vec<u8>) -> Uuid {
+        let id = Uuid::new_v4();
+        let mut parts = std::collections::BTreeMap::new();
+        let total = bytes.len() as u64;
+        parts.insert(0, Part(bytes));
+        self.contents.insert(id, ContentRecord { id, account_id, total: Some(total), parts });
+        id
+    }
+
+    /// The bytes of a complete content.
+    pub fn content_bytes(&self, id: Uuid) -> Option<Vec<u8>> {
+        let content = self.contents.get(&id)?;
+        content.complete_bytes()
+    }
+}
+
+impl ContentRecord {
+    /// True when the parts cover the whole content.
+    pub fn is_complete(&self) -> bool {
+        let Some(total) = self.total else {
+            return false;
+        };
+        let mut covered = 0u64;
+        for (offset, part) in &self.parts {
+            if *offset > covered {
+                return false;
+            }
+            covered = covered.max(offset + part.0.len() as u64);
+        }
+        covered >= total
+    }
+
+    /// The whole content, when complete.
+    pub fn complete_bytes(&self) -> Option<Vec<u8>> {
+        if !self.is_complete() {
+            return None;
+        }
+        let total = usize::try_from(self.total?).ok()?;
+        let mut bytes = vec![0u8; total];
+        for (offset, part) in &self.parts {
+            let start = usize::try_from(*offset).ok()?;
+            let end = (start + part.0.len()).min(total);
+            bytes[start..end].copy_from_slice(&part.0[..end - start]);
+        }
+        Some(bytes)
+    }
+}
+
+fn check_error(kind: &str, description: &str) -> serde_json::Value {
+    serde_json::json!({ "id": Uuid::new_v4(), "type": kind, "level": "error", "description": description, "source": "sandbox" })
+}
+
+fn check_has_errors(check: &serde_json::Value) -> bool {
+    let common =
+        check.get("common-errors").and_then(|errors| errors.as_array()).is_some_and(|errors| !errors.is_empty());
+    let documents =
+        check.get("documents-errors").and_then(|errors| errors.as_object()).is_some_and(|errors| !errors.is_empty());
+    common || documents
+}
+
+/// The regulator code a draft is addressed to.
+pub fn recipient_code(recipient: &kontur_extern::raw::types::DraftRecipient) -> Option<String> {
+    [
+        &recipient.ifns_code,
+        &recipient.togs_code,
+        &recipient.sfr_code,
+        &recipient.fss_code,
+        &recipient.mvd_code,
+        &recipient.mri_code,
+        &recipient.registration_ifns_code,
+    ]
+    .into_iter()
+    .find_map(|code| code.clone())
+}
+
+/// The docflow type (short) and regulator code a draft becomes.
+fn docflow_type_for(recipient: &kontur_extern::raw::types::DraftRecipient) -> (&'static str, String) {
+    let code = recipient_code(recipient).unwrap_or_default();
+    let docflow_type = if recipient.togs_code.is_some() {
+        "stat-report"
+    } else if recipient.sfr_code.is_some() {
+        "sfr-report"
+    } else if recipient.fss_code.is_some() {
+        "fss-report"
+    } else if recipient.mvd_code.is_some() {
+        "mvd-notification"
+    } else {
+        "fns534-report"
+    };
+    (docflow_type, code)
+}
+
+/// Writes the state atomically: a temporary file beside it, flushed to disk, then renamed over it.
+pub fn save_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let directory = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name =
+        path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_else(|| "state".to_owned());
+    let temporary = directory.join(format!(".{file_name}.{}.tmp", Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)?;
+        if let Ok(dir) = std::fs::File::open(directory) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
