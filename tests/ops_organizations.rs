@@ -4,6 +4,7 @@ mod common;
 
 use httpmock::prelude::*;
 use kontur_extern::raw::Error;
+use kontur_extern::vocab::OrganizationSignerRole;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -242,7 +243,7 @@ async fn op_search_control_unit_subscriptions() {
     assert_eq!(list.total_count, Some(1));
     let subscription = &list.items[0];
     assert_eq!(subscription.is_sfr, Some(true));
-    assert_eq!(subscription.subscription_status.as_deref(), Some("subscribed"));
+    assert_eq!(subscription.subscription_status.as_ref().map(|v| v.as_str()), Some("subscribed"));
 }
 
 #[tokio::test]
@@ -253,7 +254,9 @@ async fn op_authorize_gosuslugi() {
             when.method(POST)
                 .path(format!("/v1/{ACCOUNT}/organizations/{ORG}/gosuslugi-auth"))
                 .header("content-type", "application/json")
-                .json_body(json!({ "gosuslugi-uid": "api-key-123", "base64-signature-content": "MIAGCSqGSIb3DQEHAqCA" }));
+                .json_body(
+                    json!({ "gosuslugi-uid": "api-key-123", "base64-signature-content": "MIAGCSqGSIb3DQEHAqCA" }),
+                );
             then.status(200);
         })
         .await;
@@ -279,7 +282,9 @@ async fn op_update_organization_signer() {
             when.method(POST)
                 .path(format!("/v1/{ACCOUNT}/organizations/{ORG}/update-signer"))
                 .header("content-type", "application/json")
-                .json_body(json!({ "control-unit-type": "fns", "signer-type": "chief", "certificate-base64": "MIIBCgKCAQEA" }));
+                .json_body(
+                    json!({ "control-unit-type": "fns", "signer-type": "chief", "certificate-base64": "MIIBCgKCAQEA" }),
+                );
             then.status(204);
         })
         .await;
@@ -290,7 +295,7 @@ async fn op_update_organization_signer() {
         .org_id(org_id())
         .body_map(|b| {
             b.control_unit_type(Some("fns".to_owned().into()))
-                .signer_type(Some("chief".to_owned()))
+                .signer_type(Some(OrganizationSignerRole::Chief))
                 .certificate_base64(Some("MIIBCgKCAQEA".to_owned()))
         })
         .send()
