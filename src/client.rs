@@ -8,9 +8,8 @@ use secrecy::SecretString;
 use url::Url;
 
 use crate::auth::{
-    API_SCOPE, AuthError, AuthorizationCode, CODE_FLOW_SCOPE, CertificateLogin, ClientCredentials,
-    Clock, DevicePrompt, DevicePromptHandler, Grant, IdentityClient, SystemClock,
-    TokenAuthenticator, TokenSettings, TrustedLogin,
+    API_SCOPE, AuthError, AuthorizationCode, CODE_FLOW_SCOPE, CertificateLogin, ClientCredentials, Clock, DevicePrompt,
+    DevicePromptHandler, Grant, IdentityClient, SystemClock, TokenAuthenticator, TokenSettings, TrustedLogin,
 };
 use crate::raw;
 use crate::transport::Transport;
@@ -28,37 +27,25 @@ pub struct Environment {
 impl Environment {
     /// The production stand.
     pub fn production() -> Self {
-        Self::fixed(
-            "https://extern-api.kontur.ru/",
-            "https://identity.kontur.ru/",
-        )
+        Self::fixed("https://extern-api.kontur.ru/", "https://identity.kontur.ru/")
     }
 
     /// The test stand (test robots, test tools).
     pub fn test() -> Self {
-        Self::fixed(
-            "https://extern-api.testkontur.ru/",
-            "https://identity.testkontur.ru/",
-        )
+        Self::fixed("https://extern-api.testkontur.ru/", "https://identity.testkontur.ru/")
     }
 
     /// Explicit addresses, e.g. a proxy or a local mock. Plain `http` is accepted only for
     /// loopback hosts (`localhost`, `127.0.0.1`, `::1`), so a typo cannot send passwords in
     /// cleartext; see [`new_allowing_plain_http`](Self::new_allowing_plain_http).
     pub fn new(api_url: &str, identity_url: &str) -> Result<Self, AuthError> {
-        Ok(Self {
-            api_url: parse_base(api_url, false)?,
-            identity_url: parse_base(identity_url, false)?,
-        })
+        Ok(Self { api_url: parse_base(api_url, false)?, identity_url: parse_base(identity_url, false)? })
     }
 
     /// Explicit addresses where plain `http` is accepted for any host (a TLS-terminating proxy
     /// on a trusted network). Credentials and api-keys then travel unencrypted.
     pub fn new_allowing_plain_http(api_url: &str, identity_url: &str) -> Result<Self, AuthError> {
-        Ok(Self {
-            api_url: parse_base(api_url, true)?,
-            identity_url: parse_base(identity_url, true)?,
-        })
+        Ok(Self { api_url: parse_base(api_url, true)?, identity_url: parse_base(identity_url, true)? })
     }
 
     fn fixed(api_url: &str, identity_url: &str) -> Self {
@@ -78,12 +65,9 @@ impl Environment {
 
 /// A base URL that `Url::join` extends rather than replaces: its path ends with `/`.
 fn parse_base(text: &str, allow_plain_http: bool) -> Result<Url, AuthError> {
-    let mut url =
-        Url::parse(text).map_err(|e| AuthError::Config(format!("{text:?} is not a URL: {e}")))?;
+    let mut url = Url::parse(text).map_err(|e| AuthError::Config(format!("{text:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(AuthError::Config(format!(
-            "{text:?} is not an http(s) URL with a host"
-        )));
+        return Err(AuthError::Config(format!("{text:?} is not an http(s) URL with a host")));
     }
     if url.scheme() == "http" && !allow_plain_http && !is_loopback(&url) {
         return Err(AuthError::Config(format!(
@@ -155,20 +139,13 @@ impl ClientBuilder {
 
     /// The integrator's service name (`client_id`) and api-key (sent as `client_secret`).
     pub fn client(mut self, client_id: impl Into<String>, api_key: SecretString) -> Self {
-        self.credentials = Some(ClientCredentials {
-            client_id: client_id.into(),
-            api_key,
-        });
+        self.credentials = Some(ClientCredentials { client_id: client_id.into(), api_key });
         self
     }
 
     /// Log in with the user's login and password.
     pub fn password(self, username: impl Into<String>, password: SecretString) -> Self {
-        self.login(Grant::Password {
-            username: username.into(),
-            password,
-            partial_factor_token: None,
-        })
+        self.login(Grant::Password { username: username.into(), password, partial_factor_token: None })
     }
 
     /// Log in with login and password as the second step of a login that answered
@@ -267,11 +244,13 @@ impl ClientBuilder {
 
     /// The ready client. Makes no request: the first API call logs in.
     pub fn build(self) -> Result<Client, AuthError> {
-        let environment = self.environment.ok_or_else(|| {
-            AuthError::Config("choose an environment (production, test or URLs)".to_owned())
-        })?;
+        let environment = self
+            .environment
+            .ok_or_else(|| AuthError::Config("choose an environment (production, test or URLs)".to_owned()))?;
         let login = self.login.ok_or_else(|| {
-            AuthError::Config("choose a login: password, certificate, trusted, authorization code, device or access token".to_owned())
+            AuthError::Config(
+                "choose a login: password, certificate, trusted, authorization code, device or access token".to_owned(),
+            )
         })?;
         let http = match self.http {
             Some(builder) => crate::transport::http_client_from(builder),
@@ -287,24 +266,13 @@ impl ClientBuilder {
         }
         let needs_credentials = !matches!(grant, Grant::Fixed);
         if needs_credentials && self.credentials.is_none() {
-            return Err(AuthError::Config(
-                "this login needs the client_id and api-key: call .client(...)".to_owned(),
-            ));
+            return Err(AuthError::Config("this login needs the client_id and api-key: call .client(...)".to_owned()));
         }
-        let default_scope = if matches!(grant, Grant::AuthorizationCode(_)) {
-            CODE_FLOW_SCOPE
-        } else {
-            API_SCOPE
-        };
+        let default_scope = if matches!(grant, Grant::AuthorizationCode(_)) { CODE_FLOW_SCOPE } else { API_SCOPE };
         let scope = self.scope.unwrap_or_else(|| default_scope.to_owned());
-        let identity = self.credentials.map(|credentials| {
-            IdentityClient::new(
-                http.clone(),
-                environment.identity_url.clone(),
-                credentials,
-                scope,
-            )
-        });
+        let identity = self
+            .credentials
+            .map(|credentials| IdentityClient::new(http.clone(), environment.identity_url.clone(), credentials, scope));
         let authenticator = TokenAuthenticator::new(TokenSettings {
             api_url: environment.api_url.clone(),
             identity,
@@ -317,16 +285,8 @@ impl ClientBuilder {
         let authenticator = Arc::new(authenticator);
         // progenitor appends `/v1/...` to the base URL itself.
         let base = environment.api_url.as_str().trim_end_matches('/');
-        let raw = raw::Client::new_with_client(
-            base,
-            http,
-            self.transport.authenticator(authenticator.clone()),
-        );
-        Ok(Client {
-            raw,
-            authenticator,
-            environment,
-        })
+        let raw = raw::Client::new_with_client(base, http, self.transport.authenticator(authenticator.clone()));
+        Ok(Client { raw, authenticator, environment })
     }
 }
 

@@ -12,8 +12,8 @@ use futures::future::BoxFuture;
 use httpmock::prelude::*;
 use kontur_extern::Client;
 use kontur_extern::auth::{
-    AuthError, AuthorizationCodeLogin, BoxError, CertificateDecryptor, CertificateLogin,
-    DevicePrompt, JwtSigner, TrustedLogin,
+    AuthError, AuthorizationCodeLogin, BoxError, CertificateDecryptor, CertificateLogin, DevicePrompt, JwtSigner,
+    TrustedLogin,
 };
 use secrecy::{SecretSlice, SecretString};
 use serde_json::{Value, json};
@@ -36,8 +36,7 @@ async fn password_login_sends_documented_fields_and_bearer_token() {
                 .form_urlencoded_tuple("username", "accountant@example.org")
                 .form_urlencoded_tuple("password", "correct horse")
                 .form_urlencoded_tuple_missing("partial_factor_token");
-            then.status(200)
-                .json_body(token_body("token-from-password", 3600, None));
+            then.status(200).json_body(token_body("token-from-password", 3600, None));
         })
         .await;
     let accounts = hosts
@@ -47,20 +46,12 @@ async fn password_login_sends_documented_fields_and_bearer_token() {
                 .path("/v1")
                 .header("authorization", "Bearer token-from-password")
                 .header_missing("x-kontur-apikey");
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(ACCOUNT_LIST);
+            then.status(200).header("content-type", "application/json").body(ACCOUNT_LIST);
         })
         .await;
 
-    let client = hosts
-        .builder(&clock)
-        .password(
-            "accountant@example.org",
-            SecretString::from("correct horse"),
-        )
-        .build()
-        .unwrap();
+    let client =
+        hosts.builder(&clock).password("accountant@example.org", SecretString::from("correct horse")).build().unwrap();
     list_accounts(&client).await;
     list_accounts(&client).await;
 
@@ -75,32 +66,20 @@ async fn api_key_header_is_sent_beside_the_token_when_asked() {
     hosts
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/connect/token")
-                .form_urlencoded_tuple("grant_type", "password");
-            then.status(200)
-                .json_body(token_body("token-a", 3600, None));
+            when.method(POST).path("/connect/token").form_urlencoded_tuple("grant_type", "password");
+            then.status(200).json_body(token_body("token-a", 3600, None));
         })
         .await;
     let accounts = hosts
         .api
         .mock_async(|when, then| {
-            when.method(GET)
-                .path("/v1")
-                .header("authorization", "Bearer token-a")
-                .header("x-kontur-apikey", API_KEY);
-            then.status(200)
-                .header("content-type", "application/json")
-                .body(ACCOUNT_LIST);
+            when.method(GET).path("/v1").header("authorization", "Bearer token-a").header("x-kontur-apikey", API_KEY);
+            then.status(200).header("content-type", "application/json").body(ACCOUNT_LIST);
         })
         .await;
 
-    let client = hosts
-        .builder(&clock)
-        .password("user", SecretString::from("pw"))
-        .send_api_key_header(true)
-        .build()
-        .unwrap();
+    let client =
+        hosts.builder(&clock).password("user", SecretString::from("pw")).send_api_key_header(true).build().unwrap();
     list_accounts(&client).await;
     accounts.assert_calls_async(1).await;
 }
@@ -113,10 +92,7 @@ struct KnownEnvelope {
 }
 
 impl CertificateDecryptor for KnownEnvelope {
-    fn decrypt<'a>(
-        &'a self,
-        envelope: &'a [u8],
-    ) -> BoxFuture<'a, Result<SecretSlice<u8>, BoxError>> {
+    fn decrypt<'a>(&'a self, envelope: &'a [u8]) -> BoxFuture<'a, Result<SecretSlice<u8>, BoxError>> {
         Box::pin(async move {
             if envelope == self.envelope.as_slice() {
                 Ok(SecretSlice::from(self.content.clone()))
@@ -143,9 +119,8 @@ async fn certificate_login_decrypts_the_challenge_and_sends_the_key_and_thumbpri
                 .form_urlencoded_tuple("client_secret", API_KEY)
                 .form_urlencoded_tuple("public_key", BASE64.encode(&certificate))
                 .form_urlencoded_tuple("free", "true");
-            then.status(200).json_body(
-                json!({ "encrypted_key": BASE64.encode(&envelope), "trusted_thumbprints": null }),
-            );
+            then.status(200)
+                .json_body(json!({ "encrypted_key": BASE64.encode(&envelope), "trusted_thumbprints": null }));
         })
         .await;
     let token = hosts
@@ -159,8 +134,7 @@ async fn certificate_login_decrypts_the_challenge_and_sends_the_key_and_thumbpri
                 .form_urlencoded_tuple("scope", "extern.api")
                 .form_urlencoded_tuple("decrypted_key", BASE64.encode(&random_key))
                 .form_urlencoded_tuple("thumbprint", "517a26be6b0e2b84d8eb95614ececb121c441c89");
-            then.status(200)
-                .json_body(token_body("token-from-certificate", 86400, None));
+            then.status(200).json_body(token_body("token-from-certificate", 86400, None));
         })
         .await;
     let accounts = hosts.accounts_for("token-from-certificate").await;
@@ -168,10 +142,7 @@ async fn certificate_login_decrypts_the_challenge_and_sends_the_key_and_thumbpri
     let login = CertificateLogin::new(
         certificate.clone(),
         "517a26be6b0e2b84d8eb95614ececb121c441c89",
-        KnownEnvelope {
-            envelope: envelope.clone(),
-            content: random_key.clone(),
-        },
+        KnownEnvelope { envelope: envelope.clone(), content: random_key.clone() },
     )
     .skip_validity_check(true);
     let client = hosts.builder(&clock).certificate(login).build().unwrap();
@@ -189,11 +160,8 @@ async fn certificate_decryption_failure_is_reported() {
     hosts
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/authentication/certificate")
-                .form_urlencoded_tuple("free", "false");
-            then.status(200)
-                .json_body(json!({ "encrypted_key": BASE64.encode(b"someone else's envelope") }));
+            when.method(POST).path("/authentication/certificate").form_urlencoded_tuple("free", "false");
+            then.status(200).json_body(json!({ "encrypted_key": BASE64.encode(b"someone else's envelope") }));
         })
         .await;
     let token = hosts
@@ -206,10 +174,7 @@ async fn certificate_decryption_failure_is_reported() {
     let login = CertificateLogin::new(
         b"cert".to_vec(),
         "00",
-        KnownEnvelope {
-            envelope: b"mine".to_vec(),
-            content: b"k".to_vec(),
-        },
+        KnownEnvelope { envelope: b"mine".to_vec(), content: b"k".to_vec() },
     );
     let client = hosts.builder(&clock).certificate(login).build().unwrap();
     let error = client.authenticate().await.unwrap_err();
@@ -236,8 +201,7 @@ impl JwtSigner for ReversingSigner {
 }
 
 fn decode_segment(segment: &str) -> Value {
-    serde_json::from_slice(&BASE64URL.decode(segment).expect("base64url segment"))
-        .expect("JSON segment")
+    serde_json::from_slice(&BASE64URL.decode(segment).expect("base64url segment")).expect("JSON segment")
 }
 
 #[tokio::test]
@@ -266,14 +230,12 @@ async fn trusted_login_signs_a_fresh_jwt_for_every_token_request() {
                     true
                 });
             // No refresh token: every renewal is a new trusted grant.
-            then.status(200)
-                .json_body(token_body("token-from-trusted", 3600, None));
+            then.status(200).json_body(token_body("token-from-trusted", 3600, None));
         })
         .await;
     hosts.accounts_for("token-from-trusted").await;
 
-    let login =
-        TrustedLogin::new("partner-user-42", ReversingSigner).lifetime(Duration::from_secs(600));
+    let login = TrustedLogin::new("partner-user-42", ReversingSigner).lifetime(Duration::from_secs(600));
     let client = hosts.builder(&clock).trusted(login).build().unwrap();
     list_accounts(&client).await;
     clock.advance(Duration::from_secs(3600));
@@ -294,20 +256,12 @@ async fn trusted_login_signs_a_fresh_jwt_for_every_token_request() {
         assert_eq!(claims["iss"], CLIENT_ID, "iss is the client_id");
         assert_eq!(claims["sub"], "partner-user-42");
         let jti = claims["jti"].as_str().expect("jti");
-        assert!(
-            !jti.is_empty() && jti.len() <= 36,
-            "jti of {} bytes",
-            jti.len()
-        );
+        assert!(!jti.is_empty() && jti.len() <= 36, "jti of {} bytes", jti.len());
         let lifetime = claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap();
         assert_eq!(lifetime, 600);
         let signing_input = format!("{}.{}", parts[0], parts[1]);
         let expected: Vec<u8> = signing_input.bytes().rev().collect();
-        assert_eq!(
-            BASE64URL.decode(parts[2]).unwrap(),
-            expected,
-            "the signer signed header.claims"
-        );
+        assert_eq!(BASE64URL.decode(parts[2]).unwrap(), expected, "the signer signed header.claims");
         jtis.push(jti.to_owned());
     }
     assert_ne!(jtis[0], jtis[1], "a fresh jti per token request");
@@ -317,8 +271,7 @@ async fn trusted_login_signs_a_fresh_jwt_for_every_token_request() {
 async fn trusted_login_refuses_lifetimes_over_a_day() {
     let hosts = Hosts::start().await;
     let clock = ManualClock::new();
-    let login =
-        TrustedLogin::new("user", ReversingSigner).lifetime(Duration::from_secs(24 * 3600 + 1));
+    let login = TrustedLogin::new("user", ReversingSigner).lifetime(Duration::from_secs(24 * 3600 + 1));
     let error = hosts.builder(&clock).trusted(login).build().unwrap_err();
     assert!(matches!(error, AuthError::Config(_)), "{error:?}");
 }
@@ -334,24 +287,16 @@ async fn a_supplied_trusted_jwt_is_used_once() {
                 .path("/connect/token")
                 .form_urlencoded_tuple("grant_type", "trusted")
                 .form_urlencoded_tuple("token", "header.claims.signature");
-            then.status(200)
-                .json_body(token_body("token-from-jwt", 3600, None));
+            then.status(200).json_body(token_body("token-from-jwt", 3600, None));
         })
         .await;
     let accounts = hosts.accounts_for("token-from-jwt").await;
 
-    let client = hosts
-        .builder(&clock)
-        .trusted_jwt(SecretString::from("header.claims.signature"))
-        .build()
-        .unwrap();
+    let client = hosts.builder(&clock).trusted_jwt(SecretString::from("header.claims.signature")).build().unwrap();
     list_accounts(&client).await;
     clock.advance(Duration::from_secs(3600));
     let error = client.authenticate().await.unwrap_err();
-    assert!(
-        matches!(error, AuthError::LoginRequired { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, AuthError::LoginRequired { .. }), "{error:?}");
     token.assert_calls_async(1).await;
     accounts.assert_calls_async(1).await;
 }
@@ -367,16 +312,8 @@ async fn authorization_code_login_builds_the_url_checks_state_and_exchanges_the_
     let hosts = Hosts::start().await;
     let clock = ManualClock::new();
     let environment = hosts.environment();
-    let login = AuthorizationCodeLogin::new(
-        environment.identity_url(),
-        CLIENT_ID,
-        "https://app.example/callback",
-    );
-    let other = AuthorizationCodeLogin::new(
-        environment.identity_url(),
-        CLIENT_ID,
-        "https://app.example/callback",
-    );
+    let login = AuthorizationCodeLogin::new(environment.identity_url(), CLIENT_ID, "https://app.example/callback");
+    let other = AuthorizationCodeLogin::new(environment.identity_url(), CLIENT_ID, "https://app.example/callback");
     assert_ne!(login.state(), other.state(), "state is random per login");
     assert_ne!(login.nonce(), other.nonce(), "nonce is random per login");
 
@@ -392,26 +329,14 @@ async fn authorization_code_login_builds_the_url_checks_state_and_exchanges_the_
         ("state", login.state()),
     ];
     for (name, value) in expected {
-        assert!(
-            query.contains(&(name.to_owned(), value.to_owned())),
-            "{name}={value} in {url}"
-        );
+        assert!(query.contains(&(name.to_owned(), value.to_owned())), "{name}={value} in {url}");
     }
 
     let forged = url::Url::parse("https://app.example/callback?code=abc&state=forged").unwrap();
-    assert!(matches!(
-        login.accept_redirect(&forged),
-        Err(AuthError::StateMismatch)
-    ));
-    let denied = url::Url::parse(&format!(
-        "https://app.example/callback?error=access_denied&state={}",
-        login.state()
-    ))
-    .unwrap();
-    assert!(matches!(
-        login.accept_redirect(&denied),
-        Err(AuthError::AccessDenied { .. })
-    ));
+    assert!(matches!(login.accept_redirect(&forged), Err(AuthError::StateMismatch)));
+    let denied =
+        url::Url::parse(&format!("https://app.example/callback?error=access_denied&state={}", login.state())).unwrap();
+    assert!(matches!(login.accept_redirect(&denied), Err(AuthError::AccessDenied { .. })));
 
     let exchange = hosts
         .identity
@@ -439,11 +364,7 @@ async fn authorization_code_login_builds_the_url_checks_state_and_exchanges_the_
     ))
     .unwrap();
     let code = login.accept_redirect(&redirect).expect("state matches");
-    let client = hosts
-        .builder(&clock)
-        .authorization_code(code)
-        .build()
-        .unwrap();
+    let client = hosts.builder(&clock).authorization_code(code).build().unwrap();
     list_accounts(&client).await;
     exchange.assert_calls_async(1).await;
     accounts.assert_calls_async(1).await;
@@ -451,10 +372,7 @@ async fn authorization_code_login_builds_the_url_checks_state_and_exchanges_the_
     // The code is single use and no refresh token came: renewal needs the user again.
     clock.advance(Duration::from_secs(3600));
     let error = client.authenticate().await.unwrap_err();
-    assert!(
-        matches!(error, AuthError::LoginRequired { .. }),
-        "{error:?}"
-    );
+    assert!(matches!(error, AuthError::LoginRequired { .. }), "{error:?}");
     exchange.assert_calls_async(1).await;
 }
 
@@ -463,11 +381,7 @@ async fn authorization_code_login_rejects_an_id_token_with_another_nonce() {
     let hosts = Hosts::start().await;
     let clock = ManualClock::new();
     let environment = hosts.environment();
-    let login = AuthorizationCodeLogin::new(
-        environment.identity_url(),
-        CLIENT_ID,
-        "https://app.example/cb",
-    );
+    let login = AuthorizationCodeLogin::new(environment.identity_url(), CLIENT_ID, "https://app.example/cb");
     hosts
         .identity
         .mock_async(|when, then| {
@@ -477,14 +391,8 @@ async fn authorization_code_login_rejects_an_id_token_with_another_nonce() {
             }));
         })
         .await;
-    let code = login
-        .accept_code(SecretString::from("code-1"), login.state())
-        .unwrap();
-    let client = hosts
-        .builder(&clock)
-        .authorization_code(code)
-        .build()
-        .unwrap();
+    let code = login.accept_code(SecretString::from("code-1"), login.state()).unwrap();
+    let client = hosts.builder(&clock).authorization_code(code).build().unwrap();
     let error = client.authenticate().await.unwrap_err();
     assert!(matches!(error, AuthError::NonceMismatch), "{error:?}");
 }
@@ -524,27 +432,21 @@ async fn device_login_prompts_polls_at_the_interval_and_slows_down_when_told() {
         .identity
         .mock_async(|when, then| {
             poll(when);
-            then.status(400)
-                .json_body(json!({ "error": "authorization_pending" }))
-                .up_to_n_times(2);
+            then.status(400).json_body(json!({ "error": "authorization_pending" })).up_to_n_times(2);
         })
         .await;
     let slow_down = hosts
         .identity
         .mock_async(|when, then| {
             poll(when);
-            then.status(400)
-                .json_body(json!({ "error": "slow_down" }))
-                .up_to_n_times(1);
+            then.status(400).json_body(json!({ "error": "slow_down" })).up_to_n_times(1);
         })
         .await;
     let pending_again = hosts
         .identity
         .mock_async(|when, then| {
             poll(when);
-            then.status(400)
-                .json_body(json!({ "error": "authorization_pending" }))
-                .up_to_n_times(1);
+            then.status(400).json_body(json!({ "error": "authorization_pending" })).up_to_n_times(1);
         })
         .await;
     let granted = hosts
@@ -565,8 +467,7 @@ async fn device_login_prompts_polls_at_the_interval_and_slows_down_when_told() {
                 .path("/connect/token")
                 .form_urlencoded_tuple("grant_type", "refresh_token")
                 .form_urlencoded_tuple("refresh_token", "refresh-from-device");
-            then.status(200)
-                .json_body(token_body("token-after-refresh", 3600, None));
+            then.status(200).json_body(token_body("token-after-refresh", 3600, None));
         })
         .await;
     hosts.accounts_for("token-from-device").await;
@@ -574,31 +475,21 @@ async fn device_login_prompts_polls_at_the_interval_and_slows_down_when_told() {
 
     let prompts = Arc::new(Mutex::new(Vec::<DevicePrompt>::new()));
     let shown = prompts.clone();
-    let client = hosts
-        .builder(&clock)
-        .device_flow(move |prompt| shown.lock().unwrap().push(prompt.clone()))
-        .build()
-        .unwrap();
+    let client =
+        hosts.builder(&clock).device_flow(move |prompt| shown.lock().unwrap().push(prompt.clone())).build().unwrap();
     list_accounts(&client).await;
 
     let prompts = prompts.lock().unwrap().clone();
     assert_eq!(prompts.len(), 1);
     assert_eq!(prompts[0].user_code, "BDWPHQPK");
-    assert_eq!(
-        prompts[0].verification_uri,
-        "https://identity.example/device"
-    );
+    assert_eq!(prompts[0].verification_uri, "https://identity.example/device");
     assert_eq!(
         prompts[0].verification_uri_complete.as_deref(),
         Some("https://identity.example/device?user-code=BDWPHQPK")
     );
     assert_eq!(prompts[0].expires_in, Duration::from_secs(300));
     let waits: Vec<u64> = clock.sleeps().iter().map(Duration::as_secs).collect();
-    assert_eq!(
-        waits,
-        vec![3, 3, 3, 8, 8],
-        "interval, then +5 s after slow_down"
-    );
+    assert_eq!(waits, vec![3, 3, 3, 8, 8], "interval, then +5 s after slow_down");
     start.assert_calls_async(1).await;
     pending.assert_calls_async(2).await;
     slow_down.assert_calls_async(1).await;
@@ -634,8 +525,7 @@ async fn device_login_gives_up_when_the_code_expires() {
         .identity
         .mock_async(|when, then| {
             when.method(POST).path("/connect/token");
-            then.status(400)
-                .json_body(json!({ "error": "authorization_pending" }));
+            then.status(400).json_body(json!({ "error": "authorization_pending" }));
         })
         .await;
 
@@ -650,13 +540,8 @@ async fn device_login_gives_up_when_the_code_expires() {
 #[tokio::test]
 async fn device_login_reports_expired_token_and_access_denied() {
     for (error_code, check) in [
-        (
-            "expired_token",
-            (|e: &AuthError| matches!(e, AuthError::DeviceCodeExpired)) as fn(&AuthError) -> bool,
-        ),
-        ("access_denied", |e: &AuthError| {
-            matches!(e, AuthError::AccessDenied { .. })
-        }),
+        ("expired_token", (|e: &AuthError| matches!(e, AuthError::DeviceCodeExpired)) as fn(&AuthError) -> bool),
+        ("access_denied", |e: &AuthError| matches!(e, AuthError::AccessDenied { .. })),
     ] {
         let hosts = Hosts::start().await;
         let clock = ManualClock::new();
@@ -680,11 +565,7 @@ async fn device_login_reports_expired_token_and_access_denied() {
         let client = hosts.builder(&clock).device_flow(|_| {}).build().unwrap();
         let error = client.authenticate().await.unwrap_err();
         assert!(check(&error), "{error_code}: {error:?}");
-        assert_eq!(
-            clock.sleeps(),
-            vec![Duration::from_secs(5)],
-            "default interval without `interval`"
-        );
+        assert_eq!(clock.sleeps(), vec![Duration::from_secs(5)], "default interval without `interval`");
     }
 }
 
@@ -711,15 +592,9 @@ async fn a_supplied_access_token_needs_no_identity_host() {
 
 #[tokio::test]
 async fn builder_requires_an_environment_a_login_and_credentials() {
-    let no_environment = Client::builder()
-        .access_token(SecretString::from("t"))
-        .build()
-        .unwrap_err();
+    let no_environment = Client::builder().access_token(SecretString::from("t")).build().unwrap_err();
     assert!(matches!(no_environment, AuthError::Config(_)));
-    let no_login = Client::builder()
-        .environment(kontur_extern::Environment::test())
-        .build()
-        .unwrap_err();
+    let no_login = Client::builder().environment(kontur_extern::Environment::test()).build().unwrap_err();
     assert!(matches!(no_login, AuthError::Config(_)));
     let no_credentials = Client::builder()
         .environment(kontur_extern::Environment::test())
@@ -733,18 +608,9 @@ async fn builder_requires_an_environment_a_login_and_credentials() {
 #[test]
 fn environment_presets_name_the_documented_hosts() {
     let production = kontur_extern::Environment::production();
-    assert_eq!(
-        production.api_url().as_str(),
-        "https://extern-api.kontur.ru/"
-    );
-    assert_eq!(
-        production.identity_url().as_str(),
-        "https://identity.kontur.ru/"
-    );
+    assert_eq!(production.api_url().as_str(), "https://extern-api.kontur.ru/");
+    assert_eq!(production.identity_url().as_str(), "https://identity.kontur.ru/");
     let test = kontur_extern::Environment::test();
     assert_eq!(test.api_url().as_str(), "https://extern-api.testkontur.ru/");
-    assert_eq!(
-        test.identity_url().as_str(),
-        "https://identity.testkontur.ru/"
-    );
+    assert_eq!(test.identity_url().as_str(), "https://identity.testkontur.ru/");
 }

@@ -62,10 +62,7 @@ impl kontur_extern::auth::CertificateDecryptor for EchoDecryptor {
     fn decrypt<'a>(
         &'a self,
         _: &'a [u8],
-    ) -> futures::future::BoxFuture<
-        'a,
-        Result<secrecy::SecretSlice<u8>, kontur_extern::auth::BoxError>,
-    > {
+    ) -> futures::future::BoxFuture<'a, Result<secrecy::SecretSlice<u8>, kontur_extern::auth::BoxError>> {
         Box::pin(async { Ok(secrecy::SecretSlice::from(DECRYPTED_KEY.to_vec())) })
     }
 }
@@ -78,9 +75,7 @@ async fn debug_output_and_logs_of_a_full_flow_hold_no_secret() {
     let layer = tracing_subscriber::fmt::layer()
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
-            !meta.target().starts_with("httpmock")
-        }));
+        .with_filter(tracing_subscriber::filter::filter_fn(|meta| !meta.target().starts_with("httpmock")));
     let subscriber = tracing_subscriber::registry().with(layer);
     let _guard = tracing::subscriber::set_default(subscriber);
     let mut debug_output = String::new();
@@ -90,30 +85,22 @@ async fn debug_output_and_logs_of_a_full_flow_hold_no_secret() {
     let grant = hosts
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/connect/token")
-                .form_urlencoded_tuple("grant_type", "password");
-            then.status(200)
-                .json_body(token_body(ACCESS_1, 3600, Some(REFRESH_1)));
+            when.method(POST).path("/connect/token").form_urlencoded_tuple("grant_type", "password");
+            then.status(200).json_body(token_body(ACCESS_1, 3600, Some(REFRESH_1)));
         })
         .await;
     let refresh = hosts
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/connect/token")
-                .form_urlencoded_tuple("grant_type", "refresh_token");
-            then.status(200)
-                .json_body(token_body(ACCESS_2, 3600, Some(REFRESH_2)));
+            when.method(POST).path("/connect/token").form_urlencoded_tuple("grant_type", "refresh_token");
+            then.status(200).json_body(token_body(ACCESS_2, 3600, Some(REFRESH_2)));
         })
         .await;
     hosts.accounts_for(ACCESS_1).await;
     hosts.accounts_for(ACCESS_2).await;
 
-    let builder = hosts
-        .builder(&clock)
-        .password("user@example.org", SecretString::from(PASSWORD))
-        .send_api_key_header(true);
+    let builder =
+        hosts.builder(&clock).password("user@example.org", SecretString::from(PASSWORD)).send_api_key_header(true);
     debug_output += &format!("{builder:?}\n");
     let client = builder.build().unwrap();
     debug_output += &format!("{client:?}\n");
@@ -126,15 +113,8 @@ async fn debug_output_and_logs_of_a_full_flow_hold_no_secret() {
     grant.assert_calls_async(1).await;
     refresh.assert_calls_async(1).await;
 
-    let mut request = reqwest::Request::new(
-        reqwest::Method::GET,
-        client.environment().api_url().join("v1").unwrap(),
-    );
-    client
-        .authenticator()
-        .authorize(&mut request)
-        .await
-        .unwrap();
+    let mut request = reqwest::Request::new(reqwest::Method::GET, client.environment().api_url().join("v1").unwrap());
+    client.authenticator().authorize(&mut request).await.unwrap();
     debug_output += &format!("{request:?}\n{:?}\n", request.headers());
     assert!(client.authenticator().reauthorize(&request).await.unwrap());
 
@@ -164,11 +144,7 @@ async fn debug_output_and_logs_of_a_full_flow_hold_no_secret() {
     let jwt_builder = second.builder(&clock).trusted_jwt(SecretString::from(JWT));
     debug_output += &format!("{jwt_builder:?}\n");
     debug_output += &format!("{:?}\n", jwt_builder.build().unwrap());
-    let signed = second
-        .builder(&clock)
-        .trusted(TrustedLogin::new("user", FixedSigner))
-        .build()
-        .unwrap();
+    let signed = second.builder(&clock).trusted(TrustedLogin::new("user", FixedSigner)).build().unwrap();
     debug_output += &format!("{signed:?}\n");
     let error = signed.authenticate().await.unwrap_err();
     debug_output += &format!("{error}\n{error:?}\n");
@@ -179,60 +155,32 @@ async fn debug_output_and_logs_of_a_full_flow_hold_no_secret() {
         .identity
         .mock_async(|when, then| {
             when.method(POST).path("/authentication/certificate");
-            then.status(200)
-                .json_body(json!({ "encrypted_key": "ZW52ZWxvcGU=" }));
+            then.status(200).json_body(json!({ "encrypted_key": "ZW52ZWxvcGU=" }));
         })
         .await;
     let certificate_token = certificate
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/connect/token")
-                .form_urlencoded_tuple("grant_type", "certificate");
-            then.status(400).json_body(
-                json!({ "error": "invalid_grant", "error_description": "certificate revoked" }),
-            );
+            when.method(POST).path("/connect/token").form_urlencoded_tuple("grant_type", "certificate");
+            then.status(400).json_body(json!({ "error": "invalid_grant", "error_description": "certificate revoked" }));
         })
         .await;
     let login = kontur_extern::auth::CertificateLogin::new(b"der".to_vec(), "thumb", EchoDecryptor);
-    let client = certificate
-        .builder(&clock)
-        .certificate(login)
-        .build()
-        .unwrap();
+    let client = certificate.builder(&clock).certificate(login).build().unwrap();
     debug_output += &format!("{client:?}\n");
     let error = client.authenticate().await.unwrap_err();
     debug_output += &format!("{error}\n{error:?}\n");
     certificate_token.assert_calls_async(1).await;
-    let decrypted_b64 =
-        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, DECRYPTED_KEY);
+    let decrypted_b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, DECRYPTED_KEY);
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("access token obtained"),
-        "the flow was logged: {logs}"
-    );
-    for secret in [
-        PASSWORD,
-        API_KEY,
-        ACCESS_1,
-        ACCESS_2,
-        REFRESH_1,
-        REFRESH_2,
-        PARTIAL,
-        JWT,
-        &decrypted_b64,
-    ] {
-        assert!(
-            !debug_output.contains(secret),
-            "{secret} in Debug output:\n{debug_output}"
-        );
+    assert!(logs.contains("access token obtained"), "the flow was logged: {logs}");
+    for secret in [PASSWORD, API_KEY, ACCESS_1, ACCESS_2, REFRESH_1, REFRESH_2, PARTIAL, JWT, &decrypted_b64] {
+        assert!(!debug_output.contains(secret), "{secret} in Debug output:\n{debug_output}");
         assert!(!logs.contains(secret), "{secret} in logs:\n{logs}");
     }
     // The signed JWT as a whole never shows either (its signature part is base64url of the fake signature).
-    let signature_b64 = base64::Engine::encode(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        b"signature-GGGG7777",
-    );
+    let signature_b64 =
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b"signature-GGGG7777");
     assert!(!debug_output.contains(&signature_b64) && !logs.contains(&signature_b64));
 }

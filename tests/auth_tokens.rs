@@ -12,18 +12,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use support::*;
 
-async fn mock_password_grant<'a>(
-    hosts: &'a Hosts,
-    access: &str,
-    refresh: Option<&str>,
-) -> httpmock::Mock<'a> {
+async fn mock_password_grant<'a>(hosts: &'a Hosts, access: &str, refresh: Option<&str>) -> httpmock::Mock<'a> {
     let body = token_body(access, 3600, refresh);
     hosts
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/connect/token")
-                .form_urlencoded_tuple("grant_type", "password");
+            when.method(POST).path("/connect/token").form_urlencoded_tuple("grant_type", "password");
             then.status(200).json_body(body);
         })
         .await
@@ -48,11 +42,7 @@ async fn mock_refresh<'a>(hosts: &'a Hosts, refresh: &str, access: &str) -> http
 }
 
 fn password_client(hosts: &Hosts, clock: &std::sync::Arc<ManualClock>) -> kontur_extern::Client {
-    hosts
-        .builder(clock)
-        .password("user", SecretString::from("pw"))
-        .build()
-        .unwrap()
+    hosts.builder(clock).password("user", SecretString::from("pw")).build().unwrap()
 }
 
 #[tokio::test]
@@ -91,9 +81,7 @@ async fn without_a_refresh_token_an_expired_token_is_replaced_by_a_new_grant() {
     let refresh = hosts
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/connect/token")
-                .form_urlencoded_tuple("grant_type", "refresh_token");
+            when.method(POST).path("/connect/token").form_urlencoded_tuple("grant_type", "refresh_token");
             then.status(500);
         })
         .await;
@@ -115,11 +103,8 @@ async fn a_refused_refresh_token_falls_back_to_a_new_grant() {
     let refresh = hosts
         .identity
         .mock_async(|when, then| {
-            when.method(POST)
-                .path("/connect/token")
-                .form_urlencoded_tuple("grant_type", "refresh_token");
-            then.status(400)
-                .json_body(json!({ "error": "invalid_grant" }));
+            when.method(POST).path("/connect/token").form_urlencoded_tuple("grant_type", "refresh_token");
+            then.status(400).json_body(json!({ "error": "invalid_grant" }));
         })
         .await;
     hosts.accounts_for("token-1").await;
@@ -163,10 +148,7 @@ fn api_request(client: &kontur_extern::Client, path: &str) -> reqwest::Request {
 }
 
 fn bearer(request: &reqwest::Request) -> Option<String> {
-    request
-        .headers()
-        .get("authorization")
-        .map(|v| v.to_str().unwrap().to_owned())
+    request.headers().get("authorization").map(|v| v.to_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -209,11 +191,7 @@ async fn reauthorize_declines_when_the_token_was_supplied_by_the_caller() {
         .build()
         .unwrap();
     let mut request = api_request(&client, "v1");
-    client
-        .authenticator()
-        .authorize(&mut request)
-        .await
-        .unwrap();
+    client.authenticator().authorize(&mut request).await.unwrap();
     assert!(!client.authenticator().reauthorize(&request).await.unwrap());
 }
 
@@ -227,9 +205,7 @@ async fn a_401_triggers_one_reauthentication_and_one_repeat() {
     let rejected = hosts
         .api
         .mock_async(|when, then| {
-            when.method(GET)
-                .path("/v1")
-                .header("authorization", "Bearer revoked-token");
+            when.method(GET).path("/v1").header("authorization", "Bearer revoked-token");
             then.status(401);
         })
         .await;
@@ -269,12 +245,8 @@ async fn credentials_are_attached_only_to_the_api_host() {
     let hosts = Hosts::start().await;
     let clock = ManualClock::new();
     let grant = mock_password_grant(&hosts, "token-1", None).await;
-    let client = hosts
-        .builder(&clock)
-        .password("user", SecretString::from("pw"))
-        .send_api_key_header(true)
-        .build()
-        .unwrap();
+    let client =
+        hosts.builder(&clock).password("user", SecretString::from("pw")).send_api_key_header(true).build().unwrap();
     let auth = client.authenticator();
     let api = client.environment().api_url().clone();
 
@@ -284,27 +256,13 @@ async fn credentials_are_attached_only_to_the_api_host() {
     other_host.set_host(Some("attacker.example")).unwrap();
     let mut other_scheme = api.clone();
     other_scheme.set_scheme("https").unwrap();
-    let identity_host = hosts
-        .environment()
-        .identity_url()
-        .join("connect/token")
-        .unwrap();
+    let identity_host = hosts.environment().identity_url().join("connect/token").unwrap();
     for target in [other_port, other_host, other_scheme, identity_host] {
-        let mut request =
-            reqwest::Request::new(reqwest::Method::GET, target.join("v1/contents/1").unwrap());
+        let mut request = reqwest::Request::new(reqwest::Method::GET, target.join("v1/contents/1").unwrap());
         let error = auth.authorize(&mut request).await.unwrap_err();
-        assert!(
-            matches!(error, AuthError::ForeignHost { .. }),
-            "{target}: {error:?}"
-        );
-        assert!(
-            request.headers().get("authorization").is_none(),
-            "no token to {target}"
-        );
-        assert!(
-            request.headers().get("x-kontur-apikey").is_none(),
-            "no api-key to {target}"
-        );
+        assert!(matches!(error, AuthError::ForeignHost { .. }), "{target}: {error:?}");
+        assert!(request.headers().get("authorization").is_none(), "no token to {target}");
+        assert!(request.headers().get("x-kontur-apikey").is_none(), "no api-key to {target}");
     }
     grant.assert_calls_async(0).await;
 
@@ -312,14 +270,7 @@ async fn credentials_are_attached_only_to_the_api_host() {
     auth.authorize(&mut own).await.unwrap();
     assert_eq!(bearer(&own).as_deref(), Some("Bearer token-1"));
     assert!(own.headers().get("authorization").unwrap().is_sensitive());
-    assert_eq!(
-        own.headers()
-            .get("x-kontur-apikey")
-            .unwrap()
-            .to_str()
-            .unwrap(),
-        API_KEY
-    );
+    assert_eq!(own.headers().get("x-kontur-apikey").unwrap().to_str().unwrap(), API_KEY);
 }
 
 async fn login_error(status: u16, body: serde_json::Value) -> AuthError {
@@ -329,76 +280,50 @@ async fn login_error(status: u16, body: serde_json::Value) -> AuthError {
         .identity
         .mock_async(|when, then| {
             when.method(POST).path("/connect/token");
-            then.status(status)
-                .header("X-Kontur-Trace-Id", "trace-42")
-                .json_body(body);
+            then.status(status).header("X-Kontur-Trace-Id", "trace-42").json_body(body);
         })
         .await;
-    password_client(&hosts, &clock)
-        .authenticate()
-        .await
-        .unwrap_err()
+    password_client(&hosts, &clock).authenticate().await.unwrap_err()
 }
 
 #[tokio::test]
 async fn identity_errors_become_errors_that_say_what_to_do() {
-    let error = login_error(400, json!({ "error": "invalid_client", "error_description": "unknown client", "error_status": 400 })).await;
+    let error = login_error(
+        400,
+        json!({ "error": "invalid_client", "error_description": "unknown client", "error_status": 400 }),
+    )
+    .await;
     match &error {
-        AuthError::InvalidClient {
-            description,
-            trace_id,
-        } => {
+        AuthError::InvalidClient { description, trace_id } => {
             assert_eq!(description.as_deref(), Some("unknown client"));
             assert_eq!(trace_id.as_deref(), Some("trace-42"));
         }
         other => panic!("{other:?}"),
     }
-    assert!(
-        error.to_string().contains("client_id") && error.to_string().contains("api-key"),
-        "{error}"
-    );
-
-    let error = login_error(400, json!({ "error": "invalid_grant", "error_description": "bad password", "error_status": "BadCredentials" })).await;
-    assert!(
-        matches!(&error, AuthError::InvalidGrant { description: Some(d), .. } if d == "bad password"),
-        "{error:?}"
-    );
-    assert!(error.to_string().contains("password"), "{error}");
+    assert!(error.to_string().contains("client_id") && error.to_string().contains("api-key"), "{error}");
 
     let error = login_error(
         400,
-        json!({ "error": "invalid_scope", "unknown-field": [1] }),
+        json!({ "error": "invalid_grant", "error_description": "bad password", "error_status": "BadCredentials" }),
     )
     .await;
+    assert!(matches!(&error, AuthError::InvalidGrant { description: Some(d), .. } if d == "bad password"), "{error:?}");
+    assert!(error.to_string().contains("password"), "{error}");
+
+    let error = login_error(400, json!({ "error": "invalid_scope", "unknown-field": [1] })).await;
     assert!(
         matches!(&error, AuthError::Identity { status: Some(400), error, .. } if error == "invalid_scope"),
         "{error:?}"
     );
 
     let error = login_error(503, json!("service unavailable")).await;
-    assert!(
-        matches!(&error, AuthError::UnexpectedAnswer { status: 503, .. }),
-        "{error:?}"
-    );
-    assert!(
-        error.to_string().contains("service unavailable"),
-        "an error page is quoted: {error}"
-    );
+    assert!(matches!(&error, AuthError::UnexpectedAnswer { status: 503, .. }), "{error:?}");
+    assert!(error.to_string().contains("service unavailable"), "an error page is quoted: {error}");
 
     // A malformed success may hold tokens: the error says where it broke, not what it held.
-    let error = login_error(
-        200,
-        json!({ "access_token": 12345, "refresh_token": "leaky-refresh-token" }),
-    )
-    .await;
-    assert!(
-        matches!(&error, AuthError::UnexpectedAnswer { status: 200, .. }),
-        "{error:?}"
-    );
-    assert!(
-        !format!("{error} {error:?}").contains("leaky-refresh-token"),
-        "{error:?}"
-    );
+    let error = login_error(200, json!({ "access_token": 12345, "refresh_token": "leaky-refresh-token" })).await;
+    assert!(matches!(&error, AuthError::UnexpectedAnswer { status: 200, .. }), "{error:?}");
+    assert!(!format!("{error} {error:?}").contains("leaky-refresh-token"), "{error:?}");
 }
 
 #[tokio::test]
@@ -417,33 +342,20 @@ async fn a_required_second_factor_is_reported_and_can_be_completed() {
     )
     .await;
     match &error {
-        AuthError::SecondFactorRequired {
-            partial_factor_token,
-            required_factors,
-            ..
-        } => {
+        AuthError::SecondFactorRequired { partial_factor_token, required_factors, .. } => {
             assert_eq!(partial_factor_token.expose_secret(), "partial-token-xyz");
             assert_eq!(
                 required_factors,
                 &vec![
-                    RequiredFactor {
-                        grant_type: Some("certificate".into()),
-                        identity: Some("517a26be".into())
-                    },
-                    RequiredFactor {
-                        grant_type: Some("sms".into()),
-                        identity: None
-                    },
+                    RequiredFactor { grant_type: Some("certificate".into()), identity: Some("517a26be".into()) },
+                    RequiredFactor { grant_type: Some("sms".into()), identity: None },
                 ]
             );
         }
         other => panic!("{other:?}"),
     }
     assert!(error.to_string().contains("certificate"), "{error}");
-    assert!(
-        !format!("{error} {error:?}").contains("partial-token-xyz"),
-        "the partial factor token stays secret"
-    );
+    assert!(!format!("{error} {error:?}").contains("partial-token-xyz"), "the partial factor token stays secret");
 
     // The second step sends the partial factor token with the grant.
     let hosts = Hosts::start().await;
@@ -455,17 +367,10 @@ async fn a_required_second_factor_is_reported_and_can_be_completed() {
                 .path("/connect/token")
                 .form_urlencoded_tuple("grant_type", "password")
                 .form_urlencoded_tuple("partial_factor_token", "partial-token-xyz");
-            then.status(200)
-                .json_body(token_body("token-after-second-factor", 3600, None));
+            then.status(200).json_body(token_body("token-after-second-factor", 3600, None));
         })
         .await;
-    let AuthError::SecondFactorRequired {
-        partial_factor_token,
-        ..
-    } = error
-    else {
-        unreachable!()
-    };
+    let AuthError::SecondFactorRequired { partial_factor_token, .. } = error else { unreachable!() };
     let client = hosts
         .builder(&clock)
         .password_with_partial_factor("user", SecretString::from("pw"), partial_factor_token)

@@ -37,7 +37,8 @@ async fn api_error_for(status: u16, status_code: serde_json::Value, trace_id: &s
 
 #[tokio::test]
 async fn status_code_decodes_as_number_numeric_string_and_word() {
-    for (status_code, trace_id) in [(json!(404), "trace-number"), (json!("404"), "trace-string"), (json!("not-found"), "trace-word")]
+    for (status_code, trace_id) in
+        [(json!(404), "trace-number"), (json!("404"), "trace-string"), (json!("not-found"), "trace-word")]
     {
         let error = api_error_for(404, status_code.clone(), trace_id).await;
         let Error::Api(failure) = &error else { panic!("expected an API error, got {error:?}") };
@@ -121,8 +122,7 @@ async fn a_success_body_of_the_wrong_shape_is_a_decode_error() {
 
 #[tokio::test]
 async fn an_undocumented_status_is_reported_with_its_body() {
-    let server =
-        LoopbackServer::always(Reply::raw(204, "").header("X-Kontur-Trace-Id", "no-content-trace")).await;
+    let server = LoopbackServer::always(Reply::raw(204, "").header("X-Kontur-Trace-Id", "no-content-trace")).await;
     let error = get_docflow(&client(&server.base_url)).await.expect_err("204 is not documented for get_docflow");
     let Error::UnexpectedStatus(failure) = &error else { panic!("expected an unexpected status, got {error:?}") };
     assert_eq!(failure.status, reqwest::StatusCode::NO_CONTENT);

@@ -116,8 +116,9 @@ async fn an_unread_download_keeps_its_slot_until_read_or_dropped() {
 
     // Left unread: the next call waits until the body is dropped.
     let unread = download().await.expect("download");
-    let mut get =
-        Box::pin(client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked().into_future());
+    let mut get = Box::pin(
+        client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked().into_future(),
+    );
     let early = tokio::time::timeout(Duration::from_millis(200), &mut get).await;
     assert!(early.is_err(), "the get waits for the slot of the unread download");
     assert_eq!(server.hits(), 3);

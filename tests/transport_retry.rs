@@ -150,7 +150,8 @@ async fn replayable_upload_marked_safe_is_retried_with_the_same_body() {
 #[tokio::test]
 async fn retry_after_in_seconds_is_waited_for() {
     let server =
-        LoopbackServer::sequence(vec![unavailable().header("Retry-After", "1"), Reply::json(200, docflow_json())]).await;
+        LoopbackServer::sequence(vec![unavailable().header("Retry-After", "1"), Reply::json(200, docflow_json())])
+            .await;
 
     let started = Instant::now();
     client(&server.base_url, quick_policy())
@@ -297,7 +298,10 @@ async fn a_per_call_timeout_ends_a_slow_request() {
 
     assert!(error.is_timeout(), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("get_docflow") && message.contains("127.0.0.1") && message.contains("timed out"), "{message}");
+    assert!(
+        message.contains("get_docflow") && message.contains("127.0.0.1") && message.contains("timed out"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -331,7 +335,8 @@ async fn every_request_names_the_library_in_user_agent() {
         .await;
 
     // The shared test helper and a client built by progenitor's own constructor both send it.
-    for client in [common::raw_client(&server.base_url()), raw::Client::new(&server.base_url(), Transport::unauthenticated())]
+    for client in
+        [common::raw_client(&server.base_url()), raw::Client::new(&server.base_url(), Transport::unauthenticated())]
     {
         client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked().await.unwrap();
     }

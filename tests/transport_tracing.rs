@@ -112,7 +112,9 @@ async fn each_attempt_has_a_span_with_the_call_facts_and_no_secrets() {
 
     let spans = recorder.named("kontur_extern.request");
     assert_eq!(spans.len(), 2, "one span per attempt: {spans:?}");
-    for (index, (fields, (status, trace_id))) in spans.iter().zip([("503", "trace-first"), ("200", "trace-second")]).enumerate() {
+    for (index, (fields, (status, trace_id))) in
+        spans.iter().zip([("503", "trace-first"), ("200", "trace-second")]).enumerate()
+    {
         assert_eq!(fields["operation"], "get_docflow");
         assert_eq!(fields["method"], "GET");
         assert_eq!(fields["path"], "/v1/{id}/docflows/{id}", "no ids in the path");

@@ -15,9 +15,7 @@ fn number_like() -> impl Strategy<Value = Value> {
     prop_oneof![
         any::<u64>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("JSON has no NaN or infinity", |f| f.is_finite()).prop_map(Value::from),
         any::<u64>().prop_map(|n| Value::from(n.to_string())),
         "[ -~]{0,12}".prop_map(Value::from),
         Just(Value::Null),

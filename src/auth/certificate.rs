@@ -17,10 +17,7 @@ use super::identity::{Form, IdentityClient, TokenAnswer};
 pub trait CertificateDecryptor: Send + Sync + fmt::Debug + 'static {
     /// Decrypts `envelope` (DER-encoded PKCS#7/CMS EnvelopedData) with the certificate's
     /// private key and returns the content.
-    fn decrypt<'a>(
-        &'a self,
-        envelope: &'a [u8],
-    ) -> BoxFuture<'a, Result<SecretSlice<u8>, BoxError>>;
+    fn decrypt<'a>(&'a self, envelope: &'a [u8]) -> BoxFuture<'a, Result<SecretSlice<u8>, BoxError>>;
 }
 
 /// What a certificate login needs: the certificate, its thumbprint and the decryptor of its key.
@@ -67,36 +64,21 @@ impl CertificateLogin {
             .certificate_challenge(
                 Form::default()
                     .field("public_key", BASE64.encode(&self.certificate_der))
-                    .field(
-                        "free",
-                        if self.skip_validity_check {
-                            "true"
-                        } else {
-                            "false"
-                        },
-                    )
+                    .field("free", if self.skip_validity_check { "true" } else { "false" })
                     .optional("partial_factor_token", self.partial_factor_token.as_ref()),
             )
             .await?;
-        let envelope = BASE64.decode(challenge.encrypted_key.trim()).map_err(|_| {
-            AuthError::UnexpectedAnswer {
-                status: 200,
-                excerpt: "encrypted_key is not base64".to_owned(),
-                trace_id: None,
-            }
+        let envelope = BASE64.decode(challenge.encrypted_key.trim()).map_err(|_| AuthError::UnexpectedAnswer {
+            status: 200,
+            excerpt: "encrypted_key is not base64".to_owned(),
+            trace_id: None,
         })?;
-        let decrypted = self
-            .decryptor
-            .decrypt(&envelope)
-            .await
-            .map_err(|e| AuthError::Decryption(e.into()))?;
+        let decrypted = self.decryptor.decrypt(&envelope).await.map_err(|e| AuthError::Decryption(e.into()))?;
         let decrypted_key = SecretString::from(BASE64.encode(decrypted.expose_secret()));
         let answer = identity
             .token(
                 "certificate",
-                Form::default()
-                    .field("decrypted_key", &decrypted_key)
-                    .field("thumbprint", self.thumbprint.as_str()),
+                Form::default().field("decrypted_key", &decrypted_key).field("thumbprint", self.thumbprint.as_str()),
             )
             .await?;
         Ok(answer)
@@ -106,10 +88,7 @@ impl CertificateLogin {
 impl fmt::Debug for CertificateLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CertificateLogin")
-            .field(
-                "certificate_der",
-                &format_args!("{} bytes", self.certificate_der.len()),
-            )
+            .field("certificate_der", &format_args!("{} bytes", self.certificate_der.len()))
             .field("thumbprint", &self.thumbprint)
             .field("skip_validity_check", &self.skip_validity_check)
             .field("partial_factor_token", &self.partial_factor_token)

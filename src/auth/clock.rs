@@ -13,9 +13,7 @@ pub trait Clock: Send + Sync + Debug + 'static {
 
     /// Time since the Unix epoch, for claims such as `exp`.
     fn unix_time(&self) -> Duration {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
     }
 
     /// Completes once `duration` has passed.

@@ -33,11 +33,7 @@ pub struct AuthorizationCodeLogin {
 impl AuthorizationCodeLogin {
     /// A new attempt with fresh random `state`, `nonce` and code verifier.
     /// `identity_url` is the identity host (see [`crate::Environment::identity_url`]).
-    pub fn new(
-        identity_url: &Url,
-        client_id: impl Into<String>,
-        redirect_uri: impl Into<String>,
-    ) -> Self {
+    pub fn new(identity_url: &Url, client_id: impl Into<String>, redirect_uri: impl Into<String>) -> Self {
         Self::resume(
             identity_url,
             client_id,
@@ -92,17 +88,12 @@ impl AuthorizationCodeLogin {
     /// `BASE64URL(SHA-256(code_verifier))`, sent in the authorize URL.
     pub fn code_challenge(&self) -> String {
         use sha2::Digest as _;
-        BASE64URL.encode(sha2::Sha256::digest(
-            self.code_verifier.expose_secret().as_bytes(),
-        ))
+        BASE64URL.encode(sha2::Sha256::digest(self.code_verifier.expose_secret().as_bytes()))
     }
 
     /// Where to send the user's browser: `GET /connect/authorize?...`.
     pub fn authorize_url(&self) -> Url {
-        let mut url = self
-            .identity_url
-            .join("connect/authorize")
-            .unwrap_or_else(|_| self.identity_url.clone());
+        let mut url = self.identity_url.join("connect/authorize").unwrap_or_else(|_| self.identity_url.clone());
         url.query_pairs_mut()
             .append_pair("response_type", "code")
             .append_pair("client_id", &self.client_id)
@@ -136,12 +127,7 @@ impl AuthorizationCodeLogin {
         if let Some(error) = error {
             return Err(match error.as_str() {
                 "access_denied" => AuthError::AccessDenied { description },
-                _ => AuthError::Identity {
-                    status: None,
-                    error,
-                    description,
-                    trace_id: None,
-                },
+                _ => AuthError::Identity { status: None, error, description, trace_id: None },
             });
         }
         match code {
@@ -151,11 +137,7 @@ impl AuthorizationCodeLogin {
     }
 
     /// Takes a code the application extracted itself, with the `state` that came with it.
-    pub fn accept_code(
-        &self,
-        code: SecretString,
-        returned_state: &str,
-    ) -> Result<AuthorizationCode, AuthError> {
+    pub fn accept_code(&self, code: SecretString, returned_state: &str) -> Result<AuthorizationCode, AuthError> {
         if returned_state != self.state {
             return Err(AuthError::StateMismatch);
         }
@@ -192,12 +174,7 @@ impl AuthorizationCode {
     /// A code obtained without [`AuthorizationCodeLogin`] (the caller checked `state` itself);
     /// the ID token's nonce is then not checked.
     pub fn new(code: SecretString, redirect_uri: impl Into<String>) -> Self {
-        Self {
-            code,
-            redirect_uri: redirect_uri.into(),
-            nonce: None,
-            code_verifier: None,
-        }
+        Self { code, redirect_uri: redirect_uri.into(), nonce: None, code_verifier: None }
     }
 
     /// Sends `code_verifier` with the exchange: the PKCE verifier whose challenge the
@@ -223,15 +200,8 @@ impl AuthorizationCode {
             .nth(1)
             .and_then(|payload| BASE64URL.decode(payload.trim_end_matches('=')).ok())
             .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok());
-        let nonce = claims
-            .as_ref()
-            .and_then(|c| c.get("nonce"))
-            .and_then(|n| n.as_str());
-        if nonce == Some(expected.as_str()) {
-            Ok(())
-        } else {
-            Err(AuthError::NonceMismatch)
-        }
+        let nonce = claims.as_ref().and_then(|c| c.get("nonce")).and_then(|n| n.as_str());
+        if nonce == Some(expected.as_str()) { Ok(()) } else { Err(AuthError::NonceMismatch) }
     }
 }
 

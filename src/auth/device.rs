@@ -59,12 +59,8 @@ pub(crate) async fn device_login(
             tracing::info!("device code expired before the user confirmed");
             return Err(AuthError::DeviceCodeExpired);
         }
-        let polled = identity
-            .token(
-                DEVICE_CODE_GRANT,
-                Form::default().field("device_code", &started.device_code),
-            )
-            .await;
+        let polled =
+            identity.token(DEVICE_CODE_GRANT, Form::default().field("device_code", &started.device_code)).await;
         match polled {
             Ok(answer) => return Ok(answer),
             Err(refusal) => match refusal.code() {
@@ -72,14 +68,8 @@ pub(crate) async fn device_login(
                     tracing::debug!("device login still pending");
                 }
                 Some("slow_down") => {
-                    interval = interval
-                        .saturating_add(SLOW_DOWN_STEP)
-                        .min(MAX_INTERVAL)
-                        .min(lifetime);
-                    tracing::debug!(
-                        interval_s = interval.as_secs(),
-                        "identity host asked to poll more slowly"
-                    );
+                    interval = interval.saturating_add(SLOW_DOWN_STEP).min(MAX_INTERVAL).min(lifetime);
+                    tracing::debug!(interval_s = interval.as_secs(), "identity host asked to poll more slowly");
                 }
                 _ => return Err(refusal.into()),
             },
@@ -99,22 +89,10 @@ pub(crate) struct DeviceSchedule {
 
 impl DeviceSchedule {
     pub(crate) fn new(now: Instant, started: &DeviceAuthorization) -> Self {
-        let lifetime = started
-            .expires_in
-            .or(started.expires)
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_LIFETIME);
-        let interval = started
-            .interval
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_INTERVAL)
-            .min(MAX_INTERVAL)
-            .min(lifetime);
-        Self {
-            lifetime,
-            deadline: now.checked_add(lifetime),
-            interval,
-        }
+        let lifetime = started.expires_in.or(started.expires).map(Duration::from_secs).unwrap_or(DEFAULT_LIFETIME);
+        let interval =
+            started.interval.map(Duration::from_secs).unwrap_or(DEFAULT_INTERVAL).min(MAX_INTERVAL).min(lifetime);
+        Self { lifetime, deadline: now.checked_add(lifetime), interval }
     }
 }
 

@@ -18,17 +18,11 @@ pub type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
 pub enum AuthError {
     /// The identity host did not recognise the integrator (`invalid_client`).
     #[error("identity host rejected the client (invalid_client): check the client_id (service name) and the api-key{}", describe(.description))]
-    InvalidClient {
-        description: Option<String>,
-        trace_id: Option<String>,
-    },
+    InvalidClient { description: Option<String>, trace_id: Option<String> },
 
     /// The identity host rejected the user's credentials (`invalid_grant`).
     #[error("identity host rejected the credentials (invalid_grant): check the login and password, certificate, JWT, code or refresh token{}", describe(.description))]
-    InvalidGrant {
-        description: Option<String>,
-        trace_id: Option<String>,
-    },
+    InvalidGrant { description: Option<String>, trace_id: Option<String> },
 
     /// The first factor was accepted; the user must also pass one of `required_factors`,
     /// sending `partial_factor_token` with that grant.
@@ -44,28 +38,17 @@ pub enum AuthError {
     AccessDenied { description: Option<String> },
 
     /// The device code lapsed before the user confirmed the login: start the device flow again.
-    #[error(
-        "the device code expired before the user confirmed the login: start the device flow again"
-    )]
+    #[error("the device code expired before the user confirmed the login: start the device flow again")]
     DeviceCodeExpired,
 
     /// The identity host answered with an OAuth error this crate gives no special meaning.
     /// `status` is the HTTP status; `None` when the error came back on the redirect of a browser login.
     #[error("identity host refused ({error}){}", describe(.description))]
-    Identity {
-        status: Option<u16>,
-        error: String,
-        description: Option<String>,
-        trace_id: Option<String>,
-    },
+    Identity { status: Option<u16>, error: String, description: Option<String>, trace_id: Option<String> },
 
     /// The identity host answered something that is not an OAuth answer.
     #[error("identity host answered HTTP {status} with an unexpected body: {excerpt}")]
-    UnexpectedAnswer {
-        status: u16,
-        excerpt: String,
-        trace_id: Option<String>,
-    },
+    UnexpectedAnswer { status: u16, excerpt: String, trace_id: Option<String> },
 
     /// The identity host could not be reached.
     #[error("could not reach the identity host: {0}")]
@@ -90,9 +73,7 @@ pub enum AuthError {
 
     /// The login sent a nonce but the identity host answered without an ID token to check it
     /// against (was the `openid` scope dropped?).
-    #[error(
-        "the identity host answered without an id_token, so the login's nonce could not be checked"
-    )]
+    #[error("the identity host answered without an id_token, so the login's nonce could not be checked")]
     IdTokenMissing,
 
     /// The certificate decryptor failed to open the key the identity host encrypted.
@@ -115,10 +96,7 @@ impl AuthError {
         match self {
             AuthError::Network(_) => true,
             AuthError::UnexpectedAnswer { status, .. } => *status >= 500 || *status == 429,
-            AuthError::Identity {
-                status: Some(status),
-                ..
-            } => *status >= 500 || *status == 429,
+            AuthError::Identity { status: Some(status), .. } => *status >= 500 || *status == 429,
             _ => false,
         }
     }
@@ -146,9 +124,6 @@ fn factor_list(factors: &[RequiredFactor]) -> String {
     if factors.is_empty() {
         return "the factors the identity host names".to_owned();
     }
-    let names: Vec<&str> = factors
-        .iter()
-        .map(|f| f.grant_type.as_deref().unwrap_or("(unnamed)"))
-        .collect();
+    let names: Vec<&str> = factors.iter().map(|f| f.grant_type.as_deref().unwrap_or("(unnamed)")).collect();
     format!("[{}]", names.join(", "))
 }

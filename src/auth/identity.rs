@@ -24,10 +24,7 @@ pub(crate) struct ClientCredentials {
 
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("client_id", &self.client_id)
-            .field("api_key", &self.api_key)
-            .finish()
+        f.debug_struct("ClientCredentials").field("client_id", &self.client_id).field("api_key", &self.api_key).finish()
     }
 }
 
@@ -147,11 +144,7 @@ pub(crate) struct OAuthError {
 /// A refused identity call: either an OAuth error (still to be interpreted) or a final failure.
 #[derive(Debug)]
 pub(crate) enum Refusal {
-    OAuth {
-        status: u16,
-        body: OAuthError,
-        trace_id: Option<String>,
-    },
+    OAuth { status: u16, body: OAuthError, trace_id: Option<String> },
     Failed(AuthError),
 }
 
@@ -169,11 +162,7 @@ impl From<Refusal> for AuthError {
     fn from(refusal: Refusal) -> Self {
         let (status, body, trace_id) = match refusal {
             Refusal::Failed(error) => return error,
-            Refusal::OAuth {
-                status,
-                body,
-                trace_id,
-            } => (status, body, trace_id),
+            Refusal::OAuth { status, body, trace_id } => (status, body, trace_id),
         };
         let description = body.error_description;
         if let Some(partial_factor_token) = body.partial_factor_token {
@@ -184,22 +173,11 @@ impl From<Refusal> for AuthError {
             };
         }
         match body.error.as_str() {
-            "invalid_client" | "unauthorized_client" => AuthError::InvalidClient {
-                description,
-                trace_id,
-            },
-            "invalid_grant" => AuthError::InvalidGrant {
-                description,
-                trace_id,
-            },
+            "invalid_client" | "unauthorized_client" => AuthError::InvalidClient { description, trace_id },
+            "invalid_grant" => AuthError::InvalidGrant { description, trace_id },
             "access_denied" => AuthError::AccessDenied { description },
             "expired_token" => AuthError::DeviceCodeExpired,
-            _ => AuthError::Identity {
-                status: Some(status),
-                error: body.error,
-                description,
-                trace_id,
-            },
+            _ => AuthError::Identity { status: Some(status), error: body.error, description, trace_id },
         }
     }
 }
@@ -214,18 +192,8 @@ pub(crate) struct IdentityClient {
 }
 
 impl IdentityClient {
-    pub(crate) fn new(
-        http: reqwest::Client,
-        base: Url,
-        credentials: ClientCredentials,
-        scope: String,
-    ) -> Self {
-        Self {
-            http,
-            base,
-            credentials,
-            scope,
-        }
+    pub(crate) fn new(http: reqwest::Client, base: Url, credentials: ClientCredentials, scope: String) -> Self {
+        Self { http, base, credentials, scope }
     }
 
     pub(crate) fn credentials(&self) -> &ClientCredentials {
@@ -241,30 +209,19 @@ impl IdentityClient {
     }
 
     /// `POST /connect/token` with `grant_type` and the given fields.
-    pub(crate) async fn token(
-        &self,
-        grant_type: &str,
-        fields: Form,
-    ) -> Result<TokenAnswer, Refusal> {
+    pub(crate) async fn token(&self, grant_type: &str, fields: Form) -> Result<TokenAnswer, Refusal> {
         let form = self.client_form().field("grant_type", grant_type);
-        let form = Form {
-            fields: form.fields.into_iter().chain(fields.fields).collect(),
-        };
+        let form = Form { fields: form.fields.into_iter().chain(fields.fields).collect() };
         tracing::debug!(grant_type, "requesting a token from the identity host");
         self.post("connect/token", form).await
     }
 
     /// `POST /authentication/certificate`: the first step of the certificate login.
-    pub(crate) async fn certificate_challenge(
-        &self,
-        fields: Form,
-    ) -> Result<CertificateChallenge, Refusal> {
+    pub(crate) async fn certificate_challenge(&self, fields: Form) -> Result<CertificateChallenge, Refusal> {
         let form = Form::default()
             .field("client_id", self.credentials.client_id.as_str())
             .field("client_secret", &self.credentials.api_key);
-        let form = Form {
-            fields: form.fields.into_iter().chain(fields.fields).collect(),
-        };
+        let form = Form { fields: form.fields.into_iter().chain(fields.fields).collect() };
         tracing::debug!("requesting a certificate challenge from the identity host");
         self.post("authentication/certificate", form).await
     }
@@ -272,74 +229,44 @@ impl IdentityClient {
     /// `POST /connect/deviceauthorization`: starts the device flow.
     pub(crate) async fn device_authorization(&self) -> Result<DeviceAuthorization, Refusal> {
         tracing::debug!("starting the device flow");
-        self.post("connect/deviceauthorization", self.client_form())
-            .await
+        self.post("connect/deviceauthorization", self.client_form()).await
     }
 
     async fn post<T: DeserializeOwned>(&self, path: &str, form: Form) -> Result<T, Refusal> {
-        let url = self.base.join(path).map_err(|e| {
-            Refusal::Failed(AuthError::Config(format!(
-                "identity URL {}: {e}",
-                self.base
-            )))
-        })?;
+        let url = self
+            .base
+            .join(path)
+            .map_err(|e| Refusal::Failed(AuthError::Config(format!("identity URL {}: {e}", self.base))))?;
         let response = self
             .http
             .post(url)
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(reqwest::header::ACCEPT, "application/json")
-            .header(
-                reqwest::header::USER_AGENT,
-                crate::transport::USER_AGENT_VALUE,
-            )
+            .header(reqwest::header::USER_AGENT, crate::transport::USER_AGENT_VALUE)
             .timeout(IDENTITY_TIMEOUT)
             .body(form.encode())
             .send()
             .await
-            .map_err(|e| {
-                Refusal::Failed(AuthError::Network(std::sync::Arc::new(e.without_url())))
-            })?;
+            .map_err(|e| Refusal::Failed(AuthError::Network(std::sync::Arc::new(e.without_url()))))?;
         let status = response.status().as_u16();
-        let trace_id = response
-            .headers()
-            .get(TRACE_ID_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned);
-        let body = response.bytes().await.map_err(|e| {
-            Refusal::Failed(AuthError::Network(std::sync::Arc::new(e.without_url())))
-        })?;
+        let trace_id = response.headers().get(TRACE_ID_HEADER).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Refusal::Failed(AuthError::Network(std::sync::Arc::new(e.without_url()))))?;
         if (200..300).contains(&status) {
             // A successful answer may hold tokens: describe where it broke, never what it held.
             return serde_json::from_slice(&body).map_err(|e| {
-                let excerpt = format!(
-                    "not the expected JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                );
-                Refusal::Failed(AuthError::UnexpectedAnswer {
-                    status,
-                    excerpt,
-                    trace_id: trace_id.clone(),
-                })
+                let excerpt = format!("not the expected JSON (line {}, column {})", e.line(), e.column());
+                Refusal::Failed(AuthError::UnexpectedAnswer { status, excerpt, trace_id: trace_id.clone() })
             });
         }
         match serde_json::from_slice::<OAuthError>(&body) {
             Ok(error) if !error.error.is_empty() => {
                 tracing::debug!(status, error = %error.error, trace_id = ?trace_id, "identity host refused");
-                Err(Refusal::OAuth {
-                    status,
-                    body: error,
-                    trace_id,
-                })
+                Err(Refusal::OAuth { status, body: error, trace_id })
             }
-            _ => Err(Refusal::Failed(AuthError::UnexpectedAnswer {
-                status,
-                excerpt: excerpt(&body),
-                trace_id,
-            })),
+            _ => Err(Refusal::Failed(AuthError::UnexpectedAnswer { status, excerpt: excerpt(&body), trace_id })),
         }
     }
 }
@@ -355,29 +282,22 @@ fn excerpt(body: &[u8]) -> String {
 }
 
 /// Seconds as a JSON number or a numeric string; anything else counts as absent.
-fn lenient_seconds<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<u64>, D::Error> {
+fn lenient_seconds<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
     Ok(match value {
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     })
 }
 
 /// `required_factors` may be absent, null or hold entries of unknown shape.
-fn lenient_factors<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<RequiredFactor>, D::Error> {
+fn lenient_factors<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<RequiredFactor>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
     Ok(match value {
-        Some(serde_json::Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|item| serde_json::from_value(item).ok())
-            .collect(),
+        Some(serde_json::Value::Array(items)) => {
+            items.into_iter().filter_map(|item| serde_json::from_value(item).ok()).collect()
+        }
         _ => Vec::new(),
     })
 }

@@ -34,16 +34,10 @@ pub const API_SCOPE: &str = "extern.api";
 pub trait Authenticator: Send + Sync + std::fmt::Debug + 'static {
     /// Attaches credentials to a request bound for the configured API host,
     /// obtaining or refreshing a token first when needed.
-    fn authorize<'a>(
-        &'a self,
-        request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), AuthError>>;
+    fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), AuthError>>;
 
     /// The API answered 401 to `rejected` (its method, URL and the `Authorization` header it
     /// carried). Returns true when fresh credentials were obtained, so the request is worth
     /// exactly one more try.
-    fn reauthorize<'a>(
-        &'a self,
-        rejected: &'a reqwest::Request,
-    ) -> BoxFuture<'a, Result<bool, AuthError>>;
+    fn reauthorize<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<bool, AuthError>>;
 }

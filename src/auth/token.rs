@@ -58,11 +58,7 @@ impl fmt::Debug for Grant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Grant::Fixed => f.write_str("Fixed"),
-            Grant::Password {
-                username,
-                password,
-                partial_factor_token,
-            } => f
+            Grant::Password { username, password, partial_factor_token } => f
                 .debug_struct("Password")
                 .field("username", username)
                 .field("password", password)
@@ -71,9 +67,7 @@ impl fmt::Debug for Grant {
             Grant::Certificate(login) => f.debug_tuple("Certificate").field(login).finish(),
             Grant::TrustedJwt(jwt) => f.debug_tuple("TrustedJwt").field(jwt).finish(),
             Grant::TrustedSigned(login) => f.debug_tuple("TrustedSigned").field(login).finish(),
-            Grant::AuthorizationCode(code) => {
-                f.debug_tuple("AuthorizationCode").field(code).finish()
-            }
+            Grant::AuthorizationCode(code) => f.debug_tuple("AuthorizationCode").field(code).finish(),
             Grant::Device(_) => f.debug_tuple("Device").field(&HandlerDebug).finish(),
         }
     }
@@ -142,17 +136,13 @@ impl TokenAuthenticator {
     pub(crate) fn new(settings: TokenSettings) -> Result<Self, AuthError> {
         let api_key_header = match (&settings.identity, settings.send_api_key_header) {
             (Some(identity), true) => {
-                let mut value =
-                    HeaderValue::from_str(identity.credentials().api_key.expose_secret()).map_err(
-                        |_| AuthError::Config("the api-key is not a valid header value".to_owned()),
-                    )?;
+                let mut value = HeaderValue::from_str(identity.credentials().api_key.expose_secret())
+                    .map_err(|_| AuthError::Config("the api-key is not a valid header value".to_owned()))?;
                 value.set_sensitive(true);
                 Some(value)
             }
             (None, true) => {
-                return Err(AuthError::Config(
-                    "the api-key header needs the client credentials".to_owned(),
-                ));
+                return Err(AuthError::Config("the api-key header needs the client credentials".to_owned()));
             }
             (_, false) => None,
         };
@@ -171,10 +161,7 @@ impl TokenAuthenticator {
                 expiry_margin: settings.expiry_margin,
                 clock: settings.clock,
                 fixed: matches!(settings.grant, Grant::Fixed),
-                state: Mutex::new(TokenState {
-                    issued,
-                    ..TokenState::default()
-                }),
+                state: Mutex::new(TokenState { issued, ..TokenState::default() }),
                 grant: tokio::sync::Mutex::new(settings.grant),
             }),
         })
@@ -214,10 +201,7 @@ impl TokenAuthenticator {
         if same {
             return Ok(());
         }
-        Err(AuthError::ForeignHost {
-            target: origin(url),
-            api: origin(api_url),
-        })
+        Err(AuthError::ForeignHost { target: origin(url), api: origin(api_url) })
     }
 }
 
@@ -231,8 +215,8 @@ impl TokenState {
     fn usable(&self, now: Instant) -> Option<&Issued> {
         let issued = self.issued.as_ref()?;
         let fresh = issued.renew_at.is_none_or(|at| now < at);
-        let waiting_to_retry = self.retry_renewal_at.is_some_and(|at| now < at)
-            && issued.expires_at.is_some_and(|at| now < at);
+        let waiting_to_retry =
+            self.retry_renewal_at.is_some_and(|at| now < at) && issued.expires_at.is_some_and(|at| now < at);
         (fresh || waiting_to_retry).then_some(issued)
     }
 }
@@ -240,9 +224,7 @@ impl TokenState {
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, TokenState> {
         // Plain data: a panic elsewhere while holding the lock leaves it usable.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The renewal in progress, or a new one.
@@ -252,11 +234,8 @@ impl Inner {
         }
         let task = tokio::spawn(self.clone().run_renewal());
         let renewal = async move {
-            task.await.unwrap_or_else(|stopped| {
-                Err(AuthError::Config(format!(
-                    "the token renewal task stopped: {stopped}"
-                )))
-            })
+            task.await
+                .unwrap_or_else(|stopped| Err(AuthError::Config(format!("the token renewal task stopped: {stopped}"))))
         }
         .boxed()
         .shared();
@@ -281,10 +260,7 @@ impl Inner {
         let now = self.clock.now();
         let state = self.lock();
         let issued = state.issued.as_ref()?;
-        issued
-            .expires_at
-            .is_some_and(|at| now < at)
-            .then(|| issued.access.clone())
+        issued.expires_at.is_some_and(|at| now < at).then(|| issued.access.clone())
     }
 
     /// Renews the token: refresh token first, else a new grant.
@@ -292,28 +268,15 @@ impl Inner {
         if self.fixed {
             return Err(fixed_token_error());
         }
-        let refresh = self
-            .lock()
-            .issued
-            .as_ref()
-            .and_then(|issued| issued.refresh.clone());
+        let refresh = self.lock().issued.as_ref().and_then(|issued| issued.refresh.clone());
         if let Some(refresh) = refresh {
             let identity = self.identity()?;
             tracing::debug!("refreshing the access token");
-            match identity
-                .token(
-                    "refresh_token",
-                    Form::default().field("refresh_token", &refresh),
-                )
-                .await
-            {
+            match identity.token("refresh_token", Form::default().field("refresh_token", &refresh)).await {
                 Ok(answer) => return Ok(self.store(answer, Some(refresh))),
                 Err(refusal) if refusal.code().is_some() => {
                     // The refresh token is spent or revoked: fall back to a new grant.
-                    tracing::info!(
-                        error = refusal.code(),
-                        "refresh token refused; logging in again"
-                    );
+                    tracing::info!(error = refusal.code(), "refresh token refused; logging in again");
                     if let Some(issued) = &mut self.lock().issued {
                         issued.refresh = None;
                     }
@@ -334,11 +297,7 @@ impl Inner {
         let identity = self.identity()?;
         let answer = match grant {
             Grant::Fixed => return Err(fixed_token_error()),
-            Grant::Password {
-                username,
-                password,
-                partial_factor_token,
-            } => {
+            Grant::Password { username, password, partial_factor_token } => {
                 let form = Form::default()
                     .field("username", username.as_str())
                     .field("password", &*password)
@@ -350,18 +309,14 @@ impl Inner {
                 let jwt = slot.clone().ok_or(AuthError::LoginRequired {
                     reason: "the supplied trusted JWT is single use and was used",
                 })?;
-                let answer = identity
-                    .token("trusted", Form::default().field("token", &jwt))
-                    .await;
+                let answer = identity.token("trusted", Form::default().field("token", &jwt)).await;
                 spend_if_answered(slot, &answer);
                 answer?
             }
             Grant::TrustedSigned(login) => {
                 let claims = login.claims(&identity.credentials().client_id, self.clock.as_ref());
                 let jwt = login.sign(&claims).await?;
-                identity
-                    .token("trusted", Form::default().field("token", &jwt))
-                    .await?
+                identity.token("trusted", Form::default().field("token", &jwt)).await?
             }
             Grant::AuthorizationCode(slot) => {
                 let code = slot.clone().ok_or(AuthError::LoginRequired {
@@ -377,9 +332,7 @@ impl Inner {
                 code.check_nonce(answer.id_token.as_ref())?;
                 answer
             }
-            Grant::Device(on_prompt) => {
-                device_login(identity, on_prompt, self.clock.as_ref()).await?
-            }
+            Grant::Device(on_prompt) => device_login(identity, on_prompt, self.clock.as_ref()).await?,
         };
         Ok(answer)
     }
@@ -405,9 +358,9 @@ impl Inner {
     }
 
     fn identity(&self) -> Result<&IdentityClient, AuthError> {
-        self.identity.as_ref().ok_or_else(|| {
-            AuthError::Config("no client credentials for the identity host".to_owned())
-        })
+        self.identity
+            .as_ref()
+            .ok_or_else(|| AuthError::Config("no client credentials for the identity host".to_owned()))
     }
 }
 
@@ -427,18 +380,13 @@ pub(crate) fn renewal_times(
 }
 
 impl Authenticator for TokenAuthenticator {
-    fn authorize<'a>(
-        &'a self,
-        request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
+    fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
             self.check_destination(request.url())?;
             // The common case: a fresh token whose header is ready.
             let ready = {
                 let state = self.inner.lock();
-                state
-                    .usable(self.inner.clock.now())
-                    .and_then(|issued| issued.bearer.clone())
+                state.usable(self.inner.clock.now()).and_then(|issued| issued.bearer.clone())
             };
             let value = match ready {
                 Some(value) => value,
@@ -453,18 +401,13 @@ impl Authenticator for TokenAuthenticator {
             };
             request.headers_mut().insert(AUTHORIZATION, value);
             if let Some(api_key) = &self.inner.api_key_header {
-                request
-                    .headers_mut()
-                    .insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
+                request.headers_mut().insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
             }
             Ok(())
         })
     }
 
-    fn reauthorize<'a>(
-        &'a self,
-        rejected: &'a reqwest::Request,
-    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+    fn reauthorize<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<bool, AuthError>> {
         Box::pin(async move {
             let presented = rejected
                 .headers()
@@ -483,9 +426,7 @@ impl Authenticator for TokenAuthenticator {
                     return Ok(true);
                 }
                 if self.inner.fixed {
-                    tracing::info!(
-                        "the API rejected the supplied access token; nothing to renew it with"
-                    );
+                    tracing::info!("the API rejected the supplied access token; nothing to renew it with");
                     return Ok(false);
                 }
                 tracing::info!("the API rejected the access token; renewing it once");
@@ -503,10 +444,7 @@ impl fmt::Debug for TokenAuthenticator {
         f.debug_struct("TokenAuthenticator")
             .field("api_url", &inner.api_url.as_str())
             .field("identity", &inner.identity)
-            .field(
-                "api_key_header",
-                &inner.api_key_header.as_ref().map(|_| "[REDACTED]"),
-            )
+            .field("api_key_header", &inner.api_key_header.as_ref().map(|_| "[REDACTED]"))
             .field("expiry_margin", &inner.expiry_margin)
             .field("clock", &inner.clock)
             .finish_non_exhaustive()
@@ -536,7 +474,5 @@ fn spend_if_answered<T>(slot: &mut Option<T>, answer: &Result<TokenAnswer, Refus
 }
 
 fn fixed_token_error() -> AuthError {
-    AuthError::LoginRequired {
-        reason: "the access token was supplied by the caller",
-    }
+    AuthError::LoginRequired { reason: "the access token was supplied by the caller" }
 }

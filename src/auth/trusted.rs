@@ -57,11 +57,7 @@ pub struct TrustedLogin {
 impl TrustedLogin {
     /// `subject` is the user's id in the partner system (the one linked to the Extern user).
     pub fn new(subject: impl Into<String>, signer: impl JwtSigner) -> Self {
-        Self {
-            subject: subject.into(),
-            lifetime: Duration::from_secs(5 * 60),
-            signer: Arc::new(signer),
-        }
+        Self { subject: subject.into(), lifetime: Duration::from_secs(5 * 60), signer: Arc::new(signer) }
     }
 
     /// How long each JWT is valid (default 5 minutes, at most 24 hours).
@@ -72,14 +68,10 @@ impl TrustedLogin {
 
     pub(crate) fn validate(&self) -> Result<(), AuthError> {
         if self.lifetime.is_zero() || self.lifetime > MAX_TRUSTED_JWT_LIFETIME {
-            return Err(AuthError::Config(
-                "a trusted JWT must live more than 0 s and at most 24 hours".to_owned(),
-            ));
+            return Err(AuthError::Config("a trusted JWT must live more than 0 s and at most 24 hours".to_owned()));
         }
         if self.subject.is_empty() {
-            return Err(AuthError::Config(
-                "a trusted login needs the user's id (sub)".to_owned(),
-            ));
+            return Err(AuthError::Config("a trusted login needs the user's id (sub)".to_owned()));
         }
         Ok(())
     }
@@ -105,25 +97,12 @@ impl TrustedLogin {
             #[serde(skip_serializing_if = "Option::is_none")]
             kid: Option<&'a str>,
         }
-        let header = Header {
-            alg: self.signer.algorithm(),
-            typ: "JWT",
-            kid: self.signer.key_id(),
-        };
-        let header =
-            serde_json::to_vec(&header).map_err(|e| AuthError::Signing(std::sync::Arc::new(e)))?;
-        let claims =
-            serde_json::to_vec(claims).map_err(|e| AuthError::Signing(std::sync::Arc::new(e)))?;
+        let header = Header { alg: self.signer.algorithm(), typ: "JWT", kid: self.signer.key_id() };
+        let header = serde_json::to_vec(&header).map_err(|e| AuthError::Signing(std::sync::Arc::new(e)))?;
+        let claims = serde_json::to_vec(claims).map_err(|e| AuthError::Signing(std::sync::Arc::new(e)))?;
         let signing_input = format!("{}.{}", BASE64URL.encode(header), BASE64URL.encode(claims));
-        let signature = self
-            .signer
-            .sign(signing_input.as_bytes())
-            .await
-            .map_err(|e| AuthError::Signing(e.into()))?;
-        Ok(SecretString::from(format!(
-            "{signing_input}.{}",
-            BASE64URL.encode(signature)
-        )))
+        let signature = self.signer.sign(signing_input.as_bytes()).await.map_err(|e| AuthError::Signing(e.into()))?;
+        Ok(SecretString::from(format!("{signing_input}.{}", BASE64URL.encode(signature))))
     }
 }
 
