@@ -9,9 +9,12 @@ pub mod base64;
 pub mod client;
 pub mod datetime;
 pub mod error;
+pub mod events;
 pub mod handles;
 pub mod ids;
 pub mod links;
+#[doc(hidden)]
+pub mod nulls;
 pub mod paging;
 pub mod tasks;
 pub mod transport;
