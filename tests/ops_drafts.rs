@@ -1123,3 +1123,29 @@ async fn unknown_draft_status_and_task_type_decode() {
     let task: types::ApiTask = serde_json::from_value(running_task("urn:task-type:somethingNew")).expect("task");
     assert_eq!(text(&task.task_type), Some("urn:task-type:somethingNew"));
 }
+
+#[tokio::test]
+async fn op_get_draft_document_signature() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path(document_path(&format!("/signatures/{SIGNATURE}"))).header("accept", "application/json");
+            then.status(200).json_body(signature_json());
+        })
+        .await;
+    let signature = client(&server)
+        .get_draft_document_signature()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .document_id(id(DOCUMENT))
+        .signature_id(id(SIGNATURE))
+        .send()
+        .await
+        .expect("signature")
+        .into_inner();
+    mock.assert_async().await;
+    assert_eq!(signature.id, id(SIGNATURE));
+    assert_eq!(signature.title.as_deref(), Some("Марков Георгий Эльдарович"));
+    assert_eq!(signature.signature_certificate_thumbprint.as_deref(), Some("0A1B2C3D4E5F60718293A4B5C6D7E8F901234567"));
+    assert!(signature.content_link.and_then(|link| link.href).is_some_and(|href| href.ends_with("/content")));
+}
