@@ -28,7 +28,7 @@
 //! module never puts it in an error, a span or a log line (errors of the confirm call are cleaned
 //! of it, including the request URL reqwest keeps).
 //!
-//! How failures map to errors, and why: see [`error`](self::error).
+//! How failures map to errors, and why: see [`error`].
 //!
 //! # Answering a demand with a receipt
 //!

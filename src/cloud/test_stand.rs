@@ -35,10 +35,10 @@ pub async fn test_stand_code(tools: &raw_test_tools::Client, request_id: &str) -
     })?;
     // Plain text, or the same as a JSON string.
     let trimmed = text.trim();
-    if trimmed.starts_with('"') {
-        if let Ok(code) = serde_json::from_str::<String>(trimmed) {
-            return Ok(ConfirmationCode::new(code));
-        }
+    if trimmed.starts_with('"')
+        && let Ok(code) = serde_json::from_str::<String>(trimmed)
+    {
+        return Ok(ConfirmationCode::new(code));
     }
     Ok(ConfirmationCode::new(trimmed))
 }
