@@ -583,3 +583,55 @@ async fn dropping_the_wait_stops_polling() {
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(running.calls_async().await, calls, "no poll after the wait was dropped");
 }
+
+fn assert_send<T: Send>(value: T) -> T {
+    value
+}
+
+fn assert_send_sync_static<T: Send + Sync + 'static>() {}
+
+/// Web back ends run flows on multi-threaded runtimes and keep errors in `Box<dyn Error + Send + Sync>`.
+#[tokio::test]
+async fn flows_and_their_errors_cross_threads() {
+    assert_send_sync_static::<ConfirmError<SignedDocuments>>();
+    assert_send_sync_static::<AppError<kontur_extern::cloud::DecryptedContent>>();
+    assert_send_sync_static::<StartError>();
+    assert_send_sync_static::<SavedConfirmation<SignedDocuments>>();
+
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(Signing::Draft.start_path());
+            then.status(200).json_body(sms_start());
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(Signing::Draft.confirm_path());
+            then.status(200).json_body(signed_answer());
+        })
+        .await;
+    let client = client(&server);
+    let started = tokio::spawn(assert_send(
+        kontur_extern::cloud::CloudSigning::draft(&client, id(ACCOUNT), id(DRAFT)).start(),
+    ))
+    .await
+    .unwrap()
+    .unwrap();
+    let pending = awaiting_code(started);
+    let signed = tokio::spawn(assert_send(pending.confirm(ConfirmationCode::new(CODE))))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(signed.documents.len(), 1);
+}
+
+/// Compiles only when waiting for myDSS and resuming are Send futures.
+#[allow(dead_code)]
+fn waiting_is_send(
+    app: kontur_extern::cloud::AwaitingApp<kontur_extern::cloud::DecryptedContent>,
+    check: kontur_extern::cloud::AwaitingApp<SignedDocuments>,
+) {
+    assert_send(app.wait());
+    assert_send(check.check());
+}

@@ -525,12 +525,7 @@ mod tests {
             body: ApiError {
                 id: id.map(str::to_owned),
                 message: message.map(str::to_owned),
-                context: Default::default(),
-                properties: Default::default(),
-                status_code: None,
-                trace_id: None,
-                track_id: None,
-                extra: Default::default(),
+                ..Default::default()
             },
         }))
     }

@@ -59,11 +59,15 @@ impl<O: CloudOutcome> AwaitingCode<O> {
         let operation = O::confirm_operation(&self.target);
         let answer = O::confirm(&self.client, &self.target, &self.request_id, code.expose()).await;
         let error = match answer {
-            Ok(Ok(outcome)) => return Ok(outcome),
+            Ok(Ok(outcome)) => {
+                tracing::debug!(operation, "cloud operation confirmed");
+                return Ok(outcome);
+            }
             Ok(Err(detail)) => return Err(ConfirmError::UnexpectedAnswer { operation, detail }),
             Err(error) => error,
         };
         let rejection = classify(&error);
+        tracing::debug!(operation, ?rejection, "cloud confirmation failed");
         let source = scrub(error, code.expose());
         drop(code);
         Err(match rejection {
@@ -202,7 +206,9 @@ impl<O: CloudOutcome> AwaitingApp<O> {
             Err(source) => return Err(AppError::Poll { pending: self, source }),
         };
         let task_id = self.task_id;
-        match read_task(&task) {
+        let reading = read_task(&task);
+        tracing::trace!(operation, %task_id, ?reading, "myDSS task looked at");
+        match reading {
             TaskReading::Running => Ok(AppCheck::Waiting(self)),
             TaskReading::Completed => match O::from_task(&self.client, &self.target, &self.documents, task) {
                 Ok(outcome) => Ok(AppCheck::Done(outcome)),
