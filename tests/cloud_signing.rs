@@ -225,6 +225,15 @@ async fn a_wrong_code_hands_the_request_back_for_the_right_one() {
             .expect_err("the wrong code fails");
         assert!(!error.must_start_over(), "{signing:?}: {error}");
         assert_eq!(error.call_error().and_then(|e| e.trace_id()), Some("trace-wrong-code"));
+        let said = error.to_string();
+        assert!(
+            said.starts_with("confirm_cloud_sign_"),
+            "the operation is named: {said}"
+        );
+        assert!(
+            said.ends_with("not accepted: ask for it again (HTTP 400, trace id trace-wrong-code)"),
+            "{said}"
+        );
         let ConfirmError::WrongCode { pending, .. } = error else {
             panic!("{signing:?}: expected a wrong code, got {error:?}")
         };

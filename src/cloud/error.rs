@@ -144,26 +144,35 @@ impl<O: CloudOutcome> ConfirmError<O> {
 
 impl<O: CloudOutcome> fmt::Display for ConfirmError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfirmError::WrongCode { .. } => write!(f, "the confirmation code was not accepted: ask for it again"),
-            ConfirmError::Expired { .. } => {
-                write!(
-                    f,
-                    "the confirmation request expired or is unknown: start the operation over"
-                )
-            }
-            ConfirmError::AttemptsExhausted { .. } => {
-                write!(f, "too many wrong confirmation codes: start the operation over")
-            }
-            ConfirmError::Interrupted { .. } => {
-                write!(f, "the confirmation got no definite answer: retry or start over")
-            }
-            ConfirmError::Failed { .. } => write!(f, "the confirmation failed"),
+        let what = match self {
+            ConfirmError::WrongCode { .. } => "the confirmation code was not accepted: ask for it again",
+            ConfirmError::Expired { .. } => "the confirmation request expired or is unknown: start the operation over",
+            ConfirmError::AttemptsExhausted { .. } => "too many wrong confirmation codes: start the operation over",
+            ConfirmError::Interrupted { .. } => "the confirmation got no definite answer: retry or start over",
+            ConfirmError::Failed { .. } => "the confirmation failed",
             ConfirmError::UnexpectedAnswer { operation, detail } => {
-                write!(f, "{operation}: unexpected answer: {detail}")
+                return write!(f, "{operation}: unexpected answer: {detail}");
             }
-        }
+        };
+        describe_call(f, self.call_error(), what)
     }
+}
+
+/// `operation: what (HTTP status, trace id …)`, from what the failed call recorded.
+fn describe_call(f: &mut fmt::Formatter<'_>, call: Option<&Error>, what: &str) -> fmt::Result {
+    if let Some(operation) = call.and_then(Error::operation) {
+        write!(f, "{operation}: ")?;
+    }
+    write!(f, "{what}")?;
+    let status = call
+        .and_then(Error::status)
+        .map(|status| format!("HTTP {}", status.as_u16()));
+    let trace = call.and_then(Error::trace_id).map(|id| format!("trace id {id}"));
+    let facts: Vec<String> = status.into_iter().chain(trace).collect();
+    if !facts.is_empty() {
+        write!(f, " ({})", facts.join(", "))?;
+    }
+    Ok(())
 }
 
 impl<O: CloudOutcome> fmt::Debug for ConfirmError<O> {
@@ -324,7 +333,11 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
                     pending.task_id()
                 )
             }
-            AppError::Poll { pending, .. } => write!(f, "reading the myDSS task {} failed", pending.task_id()),
+            AppError::Poll { pending, source } => describe_call(
+                f,
+                Some(source),
+                &format!("reading the myDSS task {} failed", pending.task_id()),
+            ),
             AppError::UnexpectedAnswer {
                 operation,
                 task_id,
