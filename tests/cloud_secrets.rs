@@ -22,10 +22,16 @@ fn failing_answers() -> Vec<(u16, serde_json::Value)> {
             400,
             json!({ "message": "bad", "properties": { "code": WRONG_CODE, "tried": [WRONG_CODE] } }),
         ),
-        (404, api_error("urn:error:externapi:cloudSignRequestExpired", "expired")),
+        (
+            404,
+            api_error("urn:error:externapi:cloudSignRequestExpired", "expired"),
+        ),
         (
             403,
-            api_error("urn:error:externapi:ExceededConfirmationAttemptsCount", "no more"),
+            api_error(
+                "urn:error:externapi:ExceededConfirmationAttemptsCount",
+                "no more",
+            ),
         ),
         (503, api_error("urn:error:externapi:unavailable", "busy")),
         (401, json!({})),
@@ -40,10 +46,15 @@ fn assert_silent<O: CloudOutcome>(error: &ConfirmError<O>, what: &str) {
         "{what}: the code leaked into the error:\n{said}"
     );
     if let Some(pending) = match error {
-        ConfirmError::WrongCode { pending, .. } | ConfirmError::Interrupted { pending, .. } => Some(pending),
+        ConfirmError::WrongCode { pending, .. } | ConfirmError::Interrupted { pending, .. } => {
+            Some(pending)
+        }
         _ => None,
     } {
-        assert!(!format!("{pending:?}").contains(WRONG_CODE), "{what}: pending Debug");
+        assert!(
+            !format!("{pending:?}").contains(WRONG_CODE),
+            "{what}: pending Debug"
+        );
     }
 }
 
@@ -62,7 +73,8 @@ async fn sign_with_failures(signing: Signing, printed: &Printed) {
                 then.status(status).json_body(body);
             })
             .await;
-        let Started::AwaitingCode(pending) = signing.start(&client(&server), None).await.unwrap() else {
+        let Started::AwaitingCode(pending) = signing.start(&client(&server), None).await.unwrap()
+        else {
             panic!()
         };
         let error = pending
@@ -80,7 +92,8 @@ async fn sign_with_failures(signing: Signing, printed: &Printed) {
             then.status(200).json_body(sms_start());
         })
         .await;
-    let Started::AwaitingCode(pending) = signing.start(&client(&server), None).await.unwrap() else {
+    let Started::AwaitingCode(pending) = signing.start(&client(&server), None).await.unwrap()
+    else {
         panic!()
     };
     let saved = pending.into_saved();
@@ -92,7 +105,10 @@ async fn sign_with_failures(signing: Signing, printed: &Printed) {
         .confirm(ConfirmationCode::new(WRONG_CODE))
         .await
         .expect_err("nobody listens");
-    assert!(matches!(error, ConfirmError::Interrupted { .. }), "{error:?}");
+    assert!(
+        matches!(error, ConfirmError::Interrupted { .. }),
+        "{error:?}"
+    );
     assert_silent(&error, &format!("{signing:?} without a server"));
     tracing::error!(error = %error, debug = ?error, "caller logs the error");
     assert!(
@@ -117,7 +133,8 @@ async fn decrypt_with_failures(decryption: Decryption, printed: &Printed) {
                 then.status(status).json_body(body);
             })
             .await;
-        let Started::AwaitingCode(pending) = decryption.start(&client(&server)).await.unwrap() else {
+        let Started::AwaitingCode(pending) = decryption.start(&client(&server)).await.unwrap()
+        else {
             panic!()
         };
         let error = pending
@@ -162,7 +179,10 @@ async fn the_code_never_shows_in_errors_or_logs_of_a_signing() {
     let logs = printed.text();
     // The capture works: the flow and the transport log, and so does the caller.
     assert!(logs.contains("cloud signing started"), "{logs}");
-    assert!(logs.contains("confirm_cloud_sign_inventory_reply"), "{logs}");
+    assert!(
+        logs.contains("confirm_cloud_sign_inventory_reply"),
+        "{logs}"
+    );
     assert!(logs.contains("caller logs the error"), "{logs}");
     assert!(!logs.contains(WRONG_CODE));
 }
@@ -176,7 +196,10 @@ async fn the_code_never_shows_in_errors_or_logs_of_a_decryption() {
     }
     let logs = printed.text();
     assert!(logs.contains("cloud decryption started"), "{logs}");
-    assert!(logs.contains("confirm_inventory_document_decryption"), "{logs}");
+    assert!(
+        logs.contains("confirm_inventory_document_decryption"),
+        "{logs}"
+    );
     assert!(!logs.contains(WRONG_CODE));
 }
 
@@ -199,7 +222,9 @@ async fn the_code_never_shows_after_a_successful_confirmation() {
             then.status(200).json_body(signed_answer());
         })
         .await;
-    let Started::AwaitingCode(pending) = Signing::Draft.start(&client(&server), None).await.unwrap() else {
+    let Started::AwaitingCode(pending) =
+        Signing::Draft.start(&client(&server), None).await.unwrap()
+    else {
         panic!()
     };
     let code = ConfirmationCode::new(CODE);

@@ -7,19 +7,23 @@ use std::time::Duration;
 use cloud_support::*;
 use httpmock::prelude::*;
 use kontur_extern::cloud::{
-    AppCheck, AppError, AppPolling, ConfirmError, ConfirmationCode, Pending, SavedConfirmation, SignedDocuments,
-    SigningTarget, StartError, Started,
+    AppCheck, AppError, AppPolling, ConfirmError, ConfirmationCode, Pending, SavedConfirmation,
+    SignedDocuments, SigningTarget, StartError, Started,
 };
 use serde_json::json;
 
-fn awaiting_code(started: Started<SignedDocuments>) -> kontur_extern::cloud::AwaitingCode<SignedDocuments> {
+fn awaiting_code(
+    started: Started<SignedDocuments>,
+) -> kontur_extern::cloud::AwaitingCode<SignedDocuments> {
     match started {
         Started::AwaitingCode(pending) => pending,
         other => panic!("expected a code to be asked for, got {other:?}"),
     }
 }
 
-fn awaiting_app(started: Started<SignedDocuments>) -> kontur_extern::cloud::AwaitingApp<SignedDocuments> {
+fn awaiting_app(
+    started: Started<SignedDocuments>,
+) -> kontur_extern::cloud::AwaitingApp<SignedDocuments> {
     match started {
         Started::AwaitingApp(pending) => pending,
         other => panic!("expected myDSS, got {other:?}"),
@@ -46,14 +50,22 @@ async fn sms_path_signs_with_the_code() {
             })
             .await;
 
-        let pending = awaiting_code(signing.start(&client(&server), None).await.expect("started"));
+        let pending = awaiting_code(
+            signing
+                .start(&client(&server), None)
+                .await
+                .expect("started"),
+        );
         assert_eq!(pending.request_id(), REQUEST, "{signing:?}");
         assert_eq!(
             pending.documents().len(),
             1,
             "{signing:?}: what is signed travels with the request"
         );
-        let signed = pending.confirm(ConfirmationCode::new(CODE)).await.expect("signed");
+        let signed = pending
+            .confirm(ConfirmationCode::new(CODE))
+            .await
+            .expect("signed");
 
         start.assert_async().await;
         confirm.assert_async().await;
@@ -88,9 +100,17 @@ async fn my_dss_path_polls_the_task_of_the_resource() {
         });
         let (running, done) = task_mocks(&server, &signing.task_path(), 2, ending).await;
 
-        let pending = awaiting_app(signing.start(&client(&server), None).await.expect("started"));
+        let pending = awaiting_app(
+            signing
+                .start(&client(&server), None)
+                .await
+                .expect("started"),
+        );
         assert_eq!(pending.task_id(), id(TASK));
-        let signed = pending.wait_with(quick_polling()).await.expect("signed in myDSS");
+        let signed = pending
+            .wait_with(quick_polling())
+            .await
+            .expect("signed in myDSS");
 
         running.assert_calls_async(2).await;
         done.assert_calls_async(1).await;
@@ -99,7 +119,10 @@ async fn my_dss_path_polls_the_task_of_the_resource() {
             Some("https://extern-api.testkontur.ru/v1/doc-1"),
             "{signing:?}"
         );
-        assert_eq!(signed.task_result.as_ref().unwrap()["operation-status"], "Completed");
+        assert_eq!(
+            signed.task_result.as_ref().unwrap()["operation-status"],
+            "Completed"
+        );
     }
 }
 
@@ -126,7 +149,10 @@ async fn a_receipt_is_signed_at_once_without_force_confirmation() {
             })
             .await;
 
-        let started = signing.start(&client(&server), None).await.expect("started");
+        let started = signing
+            .start(&client(&server), None)
+            .await
+            .expect("started");
         let Started::Done(signed) = started else {
             panic!("{signing:?}: a receipt signs at once, got {started:?}")
         };
@@ -151,7 +177,10 @@ async fn drafts_and_pfr_replies_without_confirmation_are_done_too() {
                     .json_body(json!({ "documents-to-sign": [link("document", "/d")] }));
             })
             .await;
-        let started = signing.start(&client(&server), None).await.expect("started");
+        let started = signing
+            .start(&client(&server), None)
+            .await
+            .expect("started");
         assert!(
             matches!(started, Started::Done(ref signed) if signed.documents.len() == 1),
             "{signing:?}: {started:?}"
@@ -173,13 +202,23 @@ async fn force_confirmation_asks_for_a_code() {
             .await;
         let confirm = server
             .mock_async(|when, then| {
-                when.method(POST).path(signing.confirm_path()).query_param("code", CODE);
+                when.method(POST)
+                    .path(signing.confirm_path())
+                    .query_param("code", CODE);
                 then.status(200).json_body(signed_answer());
             })
             .await;
 
-        let pending = awaiting_code(signing.start(&client(&server), Some(true)).await.expect("started"));
-        pending.confirm(ConfirmationCode::new(CODE)).await.expect("signed");
+        let pending = awaiting_code(
+            signing
+                .start(&client(&server), Some(true))
+                .await
+                .expect("started"),
+        );
+        pending
+            .confirm(ConfirmationCode::new(CODE))
+            .await
+            .expect("signed");
         start.assert_async().await;
         confirm.assert_async().await;
     }
@@ -224,7 +263,10 @@ async fn a_wrong_code_hands_the_request_back_for_the_right_one() {
             .await
             .expect_err("the wrong code fails");
         assert!(!error.must_start_over(), "{signing:?}: {error}");
-        assert_eq!(error.call_error().and_then(|e| e.trace_id()), Some("trace-wrong-code"));
+        assert_eq!(
+            error.call_error().and_then(|e| e.trace_id()),
+            Some("trace-wrong-code")
+        );
         let said = error.to_string();
         assert!(
             said.starts_with("confirm_cloud_sign_"),
@@ -253,9 +295,15 @@ async fn an_expired_request_says_to_start_over() {
     let answers = [
         (
             400,
-            api_error("urn:error:externapi:cloudSignRequestExpired", "Request expired"),
+            api_error(
+                "urn:error:externapi:cloudSignRequestExpired",
+                "Request expired",
+            ),
         ),
-        (404, api_error("urn:error:externapi:notFound", "Нет такого запроса")),
+        (
+            404,
+            api_error("urn:error:externapi:notFound", "Нет такого запроса"),
+        ),
     ];
     for signing in Signing::ALL {
         for (status, body) in answers.clone() {
@@ -274,13 +322,19 @@ async fn an_expired_request_says_to_start_over() {
                 .await;
 
             let pending = awaiting_code(signing.start(&client(&server), None).await.unwrap());
-            let error = pending.confirm(ConfirmationCode::new(CODE)).await.expect_err("expired");
+            let error = pending
+                .confirm(ConfirmationCode::new(CODE))
+                .await
+                .expect_err("expired");
             assert!(
                 matches!(error, ConfirmError::Expired { .. }),
                 "{signing:?} {status}: {error:?}"
             );
             assert!(error.must_start_over());
-            assert!(error.to_string().contains("start the operation over"), "{error}");
+            assert!(
+                error.to_string().contains("start the operation over"),
+                "{error}"
+            );
             assert!(error.into_pending().is_none());
         }
     }
@@ -315,7 +369,10 @@ async fn exhausted_attempts_say_to_start_over() {
             matches!(error, ConfirmError::AttemptsExhausted { .. }),
             "{signing:?}: {error:?}"
         );
-        assert!(error.to_string().contains("start the operation over"), "{error}");
+        assert!(
+            error.to_string().contains("start the operation over"),
+            "{error}"
+        );
     }
 }
 
@@ -336,8 +393,14 @@ async fn a_server_failure_hands_the_request_back() {
         })
         .await;
     let pending = awaiting_code(Signing::Draft.start(&client(&server), None).await.unwrap());
-    let error = pending.confirm(ConfirmationCode::new(CODE)).await.expect_err("busy");
-    assert!(matches!(error, ConfirmError::Interrupted { .. }), "{error:?}");
+    let error = pending
+        .confirm(ConfirmationCode::new(CODE))
+        .await
+        .expect_err("busy");
+    assert!(
+        matches!(error, ConfirmError::Interrupted { .. }),
+        "{error:?}"
+    );
     failing.assert_calls_async(1).await;
     assert!(error.into_pending().is_some(), "the request can be retried");
 }
@@ -354,7 +417,10 @@ async fn an_unknown_confirm_type_is_an_error_naming_it() {
                         .json_body(json!({ "request-id": REQUEST, "confirm-type": confirm_type }));
                 })
                 .await;
-            let error = signing.start(&client(&server), None).await.expect_err("not a guess");
+            let error = signing
+                .start(&client(&server), None)
+                .await
+                .expect_err("not a guess");
             match &error {
                 StartError::UnsupportedConfirmType {
                     confirm_type: named,
@@ -378,10 +444,16 @@ async fn a_failed_start_names_the_operation_and_trace_id() {
             when.method(POST).path(Signing::Reply.start_path());
             then.status(409)
                 .header("X-Kontur-Trace-Id", "trace-locked")
-                .json_body(api_error("urn:error:externapi:concurrentApiTaskActive", "locked"));
+                .json_body(api_error(
+                    "urn:error:externapi:concurrentApiTaskActive",
+                    "locked",
+                ));
         })
         .await;
-    let error = Signing::Reply.start(&client(&server), None).await.expect_err("locked");
+    let error = Signing::Reply
+        .start(&client(&server), None)
+        .await
+        .expect_err("locked");
     let StartError::Call(call) = &error else {
         panic!("{error:?}")
     };
@@ -421,7 +493,8 @@ async fn a_pending_code_is_saved_without_secrets_and_resumed() {
         assert!(!stored.contains(CODE));
 
         // A later request, another client.
-        let saved: SavedConfirmation<SignedDocuments> = serde_json::from_str(&stored).expect("deserialises");
+        let saved: SavedConfirmation<SignedDocuments> =
+            serde_json::from_str(&stored).expect("deserialises");
         let expected_target = match signing {
             Signing::Draft => SigningTarget::Draft {
                 account_id: id(ACCOUNT),
@@ -524,13 +597,26 @@ async fn my_dss_endings_are_distinct_outcomes() {
                 .await;
             task_mocks(&server, &signing.task_path(), 1, ending).await;
             let pending = awaiting_app(signing.start(&client(&server), None).await.unwrap());
-            let error = pending.wait_with(quick_polling()).await.expect_err("not signed");
+            let error = pending
+                .wait_with(quick_polling())
+                .await
+                .expect_err("not signed");
             let matched = match (&error, expected) {
                 (AppError::CancelledByUser { task_id }, "cancelled") => *task_id == id(TASK),
                 (AppError::TimedOut { .. }, "timeout") => true,
                 (AppError::AttemptsExhausted { .. }, "attempts") => true,
-                (AppError::Crashed { error: Some(error), .. }, "crashed") => error.message.as_deref() == Some("boom"),
-                (AppError::Failed { error: Some(error), .. }, "failed") => error.message.as_deref() == Some("other"),
+                (
+                    AppError::Crashed {
+                        error: Some(error), ..
+                    },
+                    "crashed",
+                ) => error.message.as_deref() == Some("boom"),
+                (
+                    AppError::Failed {
+                        error: Some(error), ..
+                    },
+                    "failed",
+                ) => error.message.as_deref() == Some("other"),
                 _ => false,
             };
             assert!(matched, "{signing:?}: expected {expected}, got {error:?}");
@@ -561,7 +647,10 @@ async fn waiting_past_the_deadline_hands_the_task_back() {
         .deadline(Duration::from_millis(100));
     let error = pending.wait_with(polling).await.expect_err("still running");
     let calls = running.calls_async().await;
-    assert!((2..=5).contains(&calls), "polled every 30 ms for 100 ms: {calls} calls");
+    assert!(
+        (2..=5).contains(&calls),
+        "polled every 30 ms for 100 ms: {calls} calls"
+    );
     let AppError::DeadlineExceeded { pending } = error else {
         panic!("{error:?}")
     };
@@ -590,7 +679,11 @@ async fn dropping_the_wait_stops_polling() {
     assert!(waited.is_err(), "still waiting when dropped");
     let calls = running.calls_async().await;
     tokio::time::sleep(Duration::from_millis(120)).await;
-    assert_eq!(running.calls_async().await, calls, "no poll after the wait was dropped");
+    assert_eq!(
+        running.calls_async().await,
+        calls,
+        "no poll after the wait was dropped"
+    );
 }
 
 fn assert_send<T: Send>(value: T) -> T {

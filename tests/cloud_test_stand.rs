@@ -33,7 +33,9 @@ async fn confirms_with_the_code_the_test_stand_sent() {
                 when.method(GET)
                     .path("/test-tools/v1/get-cloud-sign-confirmation-code")
                     .query_param("requestId", REQUEST);
-                then.status(200).header("content-type", "text/plain").body(code_body);
+                then.status(200)
+                    .header("content-type", "text/plain")
+                    .body(code_body);
             })
             .await;
         let confirm = server
@@ -46,7 +48,8 @@ async fn confirms_with_the_code_the_test_stand_sent() {
             })
             .await;
 
-        let Started::AwaitingCode(pending) = signing.start(&client(&server), None).await.unwrap() else {
+        let Started::AwaitingCode(pending) = signing.start(&client(&server), None).await.unwrap()
+        else {
             panic!()
         };
         let signed = pending
@@ -71,7 +74,8 @@ async fn decryption_confirms_with_the_stand_code_too() {
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET).path("/test-tools/v1/get-cloud-sign-confirmation-code");
+            when.method(GET)
+                .path("/test-tools/v1/get-cloud-sign-confirmation-code");
             then.status(200).body(CODE);
         })
         .await;
@@ -83,7 +87,9 @@ async fn decryption_confirms_with_the_stand_code_too() {
             then.status(200).json_body(json!({ "content-id": CONTENT }));
         })
         .await;
-    let Started::AwaitingCode(pending) = Decryption::Inventory.start(&client(&server)).await.unwrap() else {
+    let Started::AwaitingCode(pending) =
+        Decryption::Inventory.start(&client(&server)).await.unwrap()
+    else {
         panic!()
     };
     let content = pending
@@ -105,12 +111,15 @@ async fn an_unreadable_code_hands_the_request_back() {
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET).path("/test-tools/v1/get-cloud-sign-confirmation-code");
+            when.method(GET)
+                .path("/test-tools/v1/get-cloud-sign-confirmation-code");
             then.status(404)
                 .json_body(api_error("urn:error:test-tools:noCode", "no such request"));
         })
         .await;
-    let Started::AwaitingCode(pending) = Signing::Draft.start(&client(&server), None).await.unwrap() else {
+    let Started::AwaitingCode(pending) =
+        Signing::Draft.start(&client(&server), None).await.unwrap()
+    else {
         panic!()
     };
     let error = pending

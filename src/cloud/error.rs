@@ -119,14 +119,19 @@ impl<O: CloudOutcome> ConfirmError<O> {
     /// The pending confirmation, when the error hands it back (wrong code, interrupted).
     pub fn into_pending(self) -> Option<AwaitingCode<O>> {
         match self {
-            ConfirmError::WrongCode { pending, .. } | ConfirmError::Interrupted { pending, .. } => Some(pending),
+            ConfirmError::WrongCode { pending, .. } | ConfirmError::Interrupted { pending, .. } => {
+                Some(pending)
+            }
             _ => None,
         }
     }
 
     /// True when the request is spent and the operation must start over.
     pub fn must_start_over(&self) -> bool {
-        !matches!(self, ConfirmError::WrongCode { .. } | ConfirmError::Interrupted { .. })
+        !matches!(
+            self,
+            ConfirmError::WrongCode { .. } | ConfirmError::Interrupted { .. }
+        )
     }
 
     /// The underlying error of the call, when there is one.
@@ -145,10 +150,18 @@ impl<O: CloudOutcome> ConfirmError<O> {
 impl<O: CloudOutcome> fmt::Display for ConfirmError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self {
-            ConfirmError::WrongCode { .. } => "the confirmation code was not accepted: ask for it again",
-            ConfirmError::Expired { .. } => "the confirmation request expired or is unknown: start the operation over",
-            ConfirmError::AttemptsExhausted { .. } => "too many wrong confirmation codes: start the operation over",
-            ConfirmError::Interrupted { .. } => "the confirmation got no definite answer: retry or start over",
+            ConfirmError::WrongCode { .. } => {
+                "the confirmation code was not accepted: ask for it again"
+            }
+            ConfirmError::Expired { .. } => {
+                "the confirmation request expired or is unknown: start the operation over"
+            }
+            ConfirmError::AttemptsExhausted { .. } => {
+                "too many wrong confirmation codes: start the operation over"
+            }
+            ConfirmError::Interrupted { .. } => {
+                "the confirmation got no definite answer: retry or start over"
+            }
             ConfirmError::Failed { .. } => "the confirmation failed",
             ConfirmError::UnexpectedAnswer { operation, detail } => {
                 return write!(f, "{operation}: unexpected answer: {detail}");
@@ -167,7 +180,9 @@ fn describe_call(f: &mut fmt::Formatter<'_>, call: Option<&Error>, what: &str) -
     let status = call
         .and_then(Error::status)
         .map(|status| format!("HTTP {}", status.as_u16()));
-    let trace = call.and_then(Error::trace_id).map(|id| format!("trace id {id}"));
+    let trace = call
+        .and_then(Error::trace_id)
+        .map(|id| format!("trace id {id}"));
     let facts: Vec<String> = status.into_iter().chain(trace).collect();
     if !facts.is_empty() {
         write!(f, " ({})", facts.join(", "))?;
@@ -183,16 +198,21 @@ impl<O: CloudOutcome> fmt::Debug for ConfirmError<O> {
                 .field("pending", pending)
                 .field("source", source)
                 .finish(),
-            ConfirmError::Expired { source } => f.debug_struct("Expired").field("source", source).finish(),
-            ConfirmError::AttemptsExhausted { source } => {
-                f.debug_struct("AttemptsExhausted").field("source", source).finish()
+            ConfirmError::Expired { source } => {
+                f.debug_struct("Expired").field("source", source).finish()
             }
+            ConfirmError::AttemptsExhausted { source } => f
+                .debug_struct("AttemptsExhausted")
+                .field("source", source)
+                .finish(),
             ConfirmError::Interrupted { pending, source } => f
                 .debug_struct("Interrupted")
                 .field("pending", pending)
                 .field("source", source)
                 .finish(),
-            ConfirmError::Failed { source } => f.debug_struct("Failed").field("source", source).finish(),
+            ConfirmError::Failed { source } => {
+                f.debug_struct("Failed").field("source", source).finish()
+            }
             ConfirmError::UnexpectedAnswer { operation, detail } => f
                 .debug_struct("UnexpectedAnswer")
                 .field("operation", operation)
@@ -273,7 +293,9 @@ impl<O: CloudOutcome> AppError<O> {
     /// The pending confirmation, when waiting can go on (deadline, failed poll).
     pub fn into_pending(self) -> Option<AwaitingApp<O>> {
         match self {
-            AppError::DeadlineExceeded { pending } | AppError::Poll { pending, .. } => Some(pending),
+            AppError::DeadlineExceeded { pending } | AppError::Poll { pending, .. } => {
+                Some(pending)
+            }
             _ => None,
         }
     }
@@ -288,7 +310,8 @@ fn api_error_suffix(error: &Option<ApiError>) -> String {
         }) => format!(": {id}: {message}"),
         Some(ApiError { id: Some(id), .. }) => format!(": {id}"),
         Some(ApiError {
-            message: Some(message), ..
+            message: Some(message),
+            ..
         }) => format!(": {message}"),
         _ => String::new(),
     }
@@ -298,7 +321,10 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppError::CancelledByUser { task_id } => {
-                write!(f, "the user declined the operation in myDSS (task {task_id})")
+                write!(
+                    f,
+                    "the user declined the operation in myDSS (task {task_id})"
+                )
             }
             AppError::TimedOut { task_id } => {
                 write!(
@@ -319,7 +345,11 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
                     api_error_suffix(error)
                 )
             }
-            AppError::Failed { task_id, status, error } => {
+            AppError::Failed {
+                task_id,
+                status,
+                error,
+            } => {
                 write!(f, "the myDSS task {task_id} failed")?;
                 if let Some(status) = status {
                     write!(f, " with status {status}")?;
@@ -343,7 +373,10 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
                 task_id,
                 detail,
             } => {
-                write!(f, "{operation}: unexpected answer for task {task_id}: {detail}")
+                write!(
+                    f,
+                    "{operation}: unexpected answer for task {task_id}: {detail}"
+                )
             }
         }
     }
@@ -352,27 +385,37 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
 impl<O: CloudOutcome> fmt::Debug for AppError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AppError::CancelledByUser { task_id } => {
-                f.debug_struct("CancelledByUser").field("task_id", task_id).finish()
-            }
-            AppError::TimedOut { task_id } => f.debug_struct("TimedOut").field("task_id", task_id).finish(),
-            AppError::AttemptsExhausted { task_id } => {
-                f.debug_struct("AttemptsExhausted").field("task_id", task_id).finish()
-            }
+            AppError::CancelledByUser { task_id } => f
+                .debug_struct("CancelledByUser")
+                .field("task_id", task_id)
+                .finish(),
+            AppError::TimedOut { task_id } => f
+                .debug_struct("TimedOut")
+                .field("task_id", task_id)
+                .finish(),
+            AppError::AttemptsExhausted { task_id } => f
+                .debug_struct("AttemptsExhausted")
+                .field("task_id", task_id)
+                .finish(),
             AppError::Crashed { task_id, error } => f
                 .debug_struct("Crashed")
                 .field("task_id", task_id)
                 .field("error", error)
                 .finish(),
-            AppError::Failed { task_id, status, error } => f
+            AppError::Failed {
+                task_id,
+                status,
+                error,
+            } => f
                 .debug_struct("Failed")
                 .field("task_id", task_id)
                 .field("status", status)
                 .field("error", error)
                 .finish(),
-            AppError::DeadlineExceeded { pending } => {
-                f.debug_struct("DeadlineExceeded").field("pending", pending).finish()
-            }
+            AppError::DeadlineExceeded { pending } => f
+                .debug_struct("DeadlineExceeded")
+                .field("pending", pending)
+                .finish(),
             AppError::Poll { pending, source } => f
                 .debug_struct("Poll")
                 .field("pending", pending)
@@ -453,7 +496,14 @@ pub(crate) fn classify(error: &Error) -> Rejection {
     if mentions(&text, &["code", "код"])
         && mentions(
             &text,
-            &["wrong", "invalid", "incorrect", "mismatch", "неверн", "некоррект"],
+            &[
+                "wrong",
+                "invalid",
+                "incorrect",
+                "mismatch",
+                "неверн",
+                "некоррект",
+            ],
         )
     {
         return Rejection::WrongCode;
@@ -474,7 +524,10 @@ pub(crate) fn scrub(error: Error, code: &str) -> Error {
     }
     match error {
         Error::Api(mut failure) => {
-            for text in [&mut failure.body.message, &mut failure.body.id].into_iter().flatten() {
+            for text in [&mut failure.body.message, &mut failure.body.id]
+                .into_iter()
+                .flatten()
+            {
                 scrub_text(text, code);
             }
             scrub_map(&mut failure.body.properties, code);
@@ -494,7 +547,10 @@ pub(crate) fn scrub(error: Error, code: &str) -> Error {
             failure.source = failure.source.without_url();
             Error::Transport(failure)
         }
-        Error::InvalidRequest { operation, mut message } => {
+        Error::InvalidRequest {
+            operation,
+            mut message,
+        } => {
             scrub_text(&mut message, code);
             Error::InvalidRequest { operation, message }
         }
@@ -564,14 +620,24 @@ mod tests {
                 None,
                 Rejection::Expired,
             ),
-            (404, None, Some("Срок действия кода истек"), Rejection::Expired),
+            (
+                404,
+                None,
+                Some("Срок действия кода истек"),
+                Rejection::Expired,
+            ),
             (
                 403,
                 Some("urn:error:externapi:invalidConfirmationCode"),
                 None,
                 Rejection::WrongCode,
             ),
-            (403, None, Some("Неверный код подтверждения"), Rejection::WrongCode),
+            (
+                403,
+                None,
+                Some("Неверный код подтверждения"),
+                Rejection::WrongCode,
+            ),
         ];
         for (status, id, message, expected) in cases {
             assert_eq!(
@@ -591,7 +657,10 @@ mod tests {
         assert_eq!(classify(&api(422, None, None)), Rejection::WrongCode);
         assert_eq!(classify(&api(404, None, None)), Rejection::Expired);
         assert_eq!(classify(&api(410, None, None)), Rejection::Expired);
-        assert_eq!(classify(&api(403, None, Some("no rights"))), Rejection::Failed);
+        assert_eq!(
+            classify(&api(403, None, Some("no rights"))),
+            Rejection::Failed
+        );
         assert_eq!(classify(&api(401, None, None)), Rejection::Failed);
     }
 
@@ -608,7 +677,11 @@ mod tests {
 
     #[test]
     fn scrub_removes_an_echoed_code_but_keeps_trace_ids() {
-        let mut error = api(400, Some("urn:error:x:wrongCode-4829150"), Some("code 482915 is wrong"));
+        let mut error = api(
+            400,
+            Some("urn:error:x:wrongCode-4829150"),
+            Some("code 482915 is wrong"),
+        );
         if let Error::Api(failure) = &mut error {
             failure.body.properties.insert(
                 "attempt".to_owned(),
@@ -620,7 +693,10 @@ mod tests {
             panic!("still an API error")
         };
         assert_eq!(failure.body.message.as_deref(), Some("code *** is wrong"));
-        assert_eq!(failure.body.id.as_deref(), Some("urn:error:x:wrongCode-***0"));
+        assert_eq!(
+            failure.body.id.as_deref(),
+            Some("urn:error:x:wrongCode-***0")
+        );
         assert_eq!(failure.trace_id.as_deref(), Some("trace-1"));
         assert!(
             !serde_json::to_string(&failure.body.properties)

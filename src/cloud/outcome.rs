@@ -80,7 +80,14 @@ impl DecryptedContent {
             .map_ok(|chunk| chunk.to_vec())
             .try_concat()
             .await
-            .map_err(|source| Error::Transport(Box::new(TransportFailure::new(Some(OPERATION), 0, true, source))))
+            .map_err(|source| {
+                Error::Transport(Box::new(TransportFailure::new(
+                    Some(OPERATION),
+                    0,
+                    true,
+                    source,
+                )))
+            })
     }
 }
 
@@ -135,8 +142,12 @@ pub(crate) mod sealed {
         ) -> BoxFuture<'a, Result<ApiTask, Error>>;
 
         /// The outcome of a myDSS task that finished well.
-        fn from_task(client: &raw::Client, target: &Self::Target, documents: &[Link], task: ApiTask)
-        -> Confirmed<Self>;
+        fn from_task(
+            client: &raw::Client,
+            target: &Self::Target,
+            documents: &[Link],
+            task: ApiTask,
+        ) -> Confirmed<Self>;
     }
 }
 
@@ -169,7 +180,10 @@ impl sealed::Outcome for SignedDocuments {
     ) -> BoxFuture<'a, Result<Confirmed<Self>, Error>> {
         Box::pin(async move {
             let answer = match *target {
-                SigningTarget::Draft { account_id, draft_id } => {
+                SigningTarget::Draft {
+                    account_id,
+                    draft_id,
+                } => {
                     client
                         .confirm_cloud_sign_draft()
                         .account_id(account_id)
@@ -239,7 +253,10 @@ impl sealed::Outcome for SignedDocuments {
     ) -> BoxFuture<'a, Result<ApiTask, Error>> {
         Box::pin(async move {
             let task = match *target {
-                SigningTarget::Draft { account_id, draft_id } => {
+                SigningTarget::Draft {
+                    account_id,
+                    draft_id,
+                } => {
                     client
                         .get_draft_task()
                         .account_id(account_id)
@@ -292,7 +309,12 @@ impl sealed::Outcome for SignedDocuments {
         })
     }
 
-    fn from_task(_: &raw::Client, _: &SigningTarget, documents: &[Link], task: ApiTask) -> Confirmed<Self> {
+    fn from_task(
+        _: &raw::Client,
+        _: &SigningTarget,
+        documents: &[Link],
+        task: ApiTask,
+    ) -> Confirmed<Self> {
         // The task's result reports statuses, not documents: the signed ones are those the start named.
         Ok(SignedDocuments {
             documents: documents.to_vec(),
@@ -406,7 +428,12 @@ impl sealed::Outcome for DecryptedContent {
         })
     }
 
-    fn from_task(client: &raw::Client, target: &DecryptionTarget, _: &[Link], task: ApiTask) -> Confirmed<Self> {
+    fn from_task(
+        client: &raw::Client,
+        target: &DecryptionTarget,
+        _: &[Link],
+        task: ApiTask,
+    ) -> Confirmed<Self> {
         // The docs say only that the result holds the decrypted content; we read the same
         // `content-id` the SMS confirmation answers with and never guess another field.
         let result = task.task_result.unwrap_or(Value::Null);
@@ -429,7 +456,10 @@ impl sealed::Outcome for DecryptedContent {
                 fields.keys().cloned().collect::<Vec<_>>().join(", ")
             )),
             (_, Value::Null) => Err("the finished decryption task has no result".to_owned()),
-            (_, _) => Err("the finished decryption task's result is not an object with a content-id".to_owned()),
+            (_, _) => Err(
+                "the finished decryption task's result is not an object with a content-id"
+                    .to_owned(),
+            ),
         }
     }
 }

@@ -28,7 +28,12 @@ pub struct AwaitingCode<O: CloudOutcome> {
 }
 
 impl<O: CloudOutcome> AwaitingCode<O> {
-    pub(crate) fn new(client: raw::Client, target: O::Target, request_id: String, documents: Vec<Link>) -> Self {
+    pub(crate) fn new(
+        client: raw::Client,
+        target: O::Target,
+        request_id: String,
+        documents: Vec<Link>,
+    ) -> Self {
         Self {
             client,
             target,
@@ -71,8 +76,14 @@ impl<O: CloudOutcome> AwaitingCode<O> {
         let source = scrub(error, code.expose());
         drop(code);
         Err(match rejection {
-            Rejection::WrongCode => ConfirmError::WrongCode { pending: self, source },
-            Rejection::Interrupted => ConfirmError::Interrupted { pending: self, source },
+            Rejection::WrongCode => ConfirmError::WrongCode {
+                pending: self,
+                source,
+            },
+            Rejection::Interrupted => ConfirmError::Interrupted {
+                pending: self,
+                source,
+            },
             Rejection::Expired => ConfirmError::Expired { source },
             Rejection::AttemptsExhausted => ConfirmError::AttemptsExhausted { source },
             Rejection::Failed => ConfirmError::Failed { source },
@@ -174,7 +185,12 @@ where
 }
 
 impl<O: CloudOutcome> AwaitingApp<O> {
-    pub(crate) fn new(client: raw::Client, target: O::Target, task_id: Uuid, documents: Vec<Link>) -> Self {
+    pub(crate) fn new(
+        client: raw::Client,
+        target: O::Target,
+        task_id: Uuid,
+        documents: Vec<Link>,
+    ) -> Self {
         Self {
             client,
             target,
@@ -203,21 +219,28 @@ impl<O: CloudOutcome> AwaitingApp<O> {
         let operation = O::poll_operation(&self.target);
         let task = match O::poll(&self.client, &self.target, self.task_id).await {
             Ok(task) => task,
-            Err(source) => return Err(AppError::Poll { pending: self, source }),
+            Err(source) => {
+                return Err(AppError::Poll {
+                    pending: self,
+                    source,
+                });
+            }
         };
         let task_id = self.task_id;
         let reading = read_task(&task);
         tracing::trace!(operation, %task_id, ?reading, "myDSS task looked at");
         match reading {
             TaskReading::Running => Ok(AppCheck::Waiting(self)),
-            TaskReading::Completed => match O::from_task(&self.client, &self.target, &self.documents, task) {
-                Ok(outcome) => Ok(AppCheck::Done(outcome)),
-                Err(detail) => Err(AppError::UnexpectedAnswer {
-                    operation,
-                    task_id,
-                    detail,
-                }),
-            },
+            TaskReading::Completed => {
+                match O::from_task(&self.client, &self.target, &self.documents, task) {
+                    Ok(outcome) => Ok(AppCheck::Done(outcome)),
+                    Err(detail) => Err(AppError::UnexpectedAnswer {
+                        operation,
+                        task_id,
+                        detail,
+                    }),
+                }
+            }
             TaskReading::CancelledByUser => Err(AppError::CancelledByUser { task_id }),
             TaskReading::TimedOut => Err(AppError::TimedOut { task_id }),
             TaskReading::AttemptsExhausted => Err(AppError::AttemptsExhausted { task_id }),
@@ -268,7 +291,9 @@ impl<O: CloudOutcome> AwaitingApp<O> {
     pub fn into_saved(self) -> SavedConfirmation<O> {
         SavedConfirmation {
             target: self.target,
-            awaiting: SavedAwaiting::App { task_id: self.task_id },
+            awaiting: SavedAwaiting::App {
+                task_id: self.task_id,
+            },
             documents: self.documents,
         }
     }
@@ -329,7 +354,9 @@ impl<O: CloudOutcome> Clone for SavedConfirmation<O> {
 
 impl<O: CloudOutcome> PartialEq for SavedConfirmation<O> {
     fn eq(&self, other: &Self) -> bool {
-        self.target == other.target && self.awaiting == other.awaiting && self.documents == other.documents
+        self.target == other.target
+            && self.awaiting == other.awaiting
+            && self.documents == other.documents
     }
 }
 
@@ -345,7 +372,11 @@ impl<O: CloudOutcome> fmt::Debug for SavedConfirmation<O> {
 
 /// What a saved confirmation waits for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "by", rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+#[serde(
+    tag = "by",
+    rename_all = "kebab-case",
+    rename_all_fields = "kebab-case"
+)]
 enum SavedAwaiting {
     Code { request_id: String },
     App { task_id: Uuid },
@@ -361,12 +392,18 @@ impl<O: CloudOutcome> SavedConfirmation<O> {
     pub fn resume(self, client: &raw::Client) -> Pending<O> {
         let client = client.clone();
         match self.awaiting {
-            SavedAwaiting::Code { request_id } => {
-                Pending::Code(AwaitingCode::new(client, self.target, request_id, self.documents))
-            }
-            SavedAwaiting::App { task_id } => {
-                Pending::App(AwaitingApp::new(client, self.target, task_id, self.documents))
-            }
+            SavedAwaiting::Code { request_id } => Pending::Code(AwaitingCode::new(
+                client,
+                self.target,
+                request_id,
+                self.documents,
+            )),
+            SavedAwaiting::App { task_id } => Pending::App(AwaitingApp::new(
+                client,
+                self.target,
+                task_id,
+                self.documents,
+            )),
         }
     }
 }
@@ -387,7 +424,12 @@ enum TaskReading {
 /// The status word of a cloud-crypto task: `task-result.operation-status`, or `progress` as a word
 /// or as an object with `operation-status`.
 fn status_word(task: &ApiTask) -> Option<String> {
-    let from_object = |value: &Value| value.get("operation-status").and_then(Value::as_str).map(str::to_owned);
+    let from_object = |value: &Value| {
+        value
+            .get("operation-status")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     task.task_result
         .as_ref()
         .and_then(from_object)
@@ -399,28 +441,40 @@ fn status_word(task: &ApiTask) -> Option<String> {
 }
 
 fn read_task(task: &ApiTask) -> TaskReading {
-    let state = task.task_state.as_ref().map(|state| squash(&state.to_string()));
+    let state = task
+        .task_state
+        .as_ref()
+        .map(|state| squash(&state.to_string()));
     let status = status_word(task);
-    let ending = status.as_deref().map(squash).and_then(|word| match word.as_str() {
-        "completed" => Some(TaskReading::Completed),
-        "canceledbyuser" | "cancelledbyuser" => Some(TaskReading::CancelledByUser),
-        "timeout" => Some(TaskReading::TimedOut),
-        "exceededconfirmationattemptscount" => Some(TaskReading::AttemptsExhausted),
-        "crashed" => Some(TaskReading::Crashed),
-        _ => None,
-    });
+    let ending = status
+        .as_deref()
+        .map(squash)
+        .and_then(|word| match word.as_str() {
+            "completed" => Some(TaskReading::Completed),
+            "canceledbyuser" | "cancelledbyuser" => Some(TaskReading::CancelledByUser),
+            "timeout" => Some(TaskReading::TimedOut),
+            "exceededconfirmationattemptscount" => Some(TaskReading::AttemptsExhausted),
+            "crashed" => Some(TaskReading::Crashed),
+            _ => None,
+        });
     match (state.as_deref(), ending) {
         (Some("running"), _) => TaskReading::Running,
         (Some("succeed" | "succeeded"), None) if status.is_none() => TaskReading::Completed,
         (Some("succeed" | "succeeded"), Some(ending)) => ending,
-        (Some("succeed" | "succeeded"), None) => {
-            TaskReading::Unexpected(format!("the task succeeded with status {}", status.unwrap_or_default()))
+        (Some("succeed" | "succeeded"), None) => TaskReading::Unexpected(format!(
+            "the task succeeded with status {}",
+            status.unwrap_or_default()
+        )),
+        (Some("failed"), Some(TaskReading::Completed)) | (Some("failed"), None) => {
+            TaskReading::Failed(status)
         }
-        (Some("failed"), Some(TaskReading::Completed)) | (Some("failed"), None) => TaskReading::Failed(status),
         (Some("failed"), Some(ending)) => ending,
         (Some(_), _) => TaskReading::Unexpected(format!(
             "task-state {}",
-            task.task_state.as_ref().map(ToString::to_string).unwrap_or_default()
+            task.task_state
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
         )),
         (None, _) => TaskReading::Unexpected("the task has no task-state".to_owned()),
     }
@@ -448,7 +502,10 @@ mod tests {
     #[test]
     fn terminal_statuses_map_to_distinct_readings() {
         let cases = [
-            (json!({ "id": ID, "task-state": "succeed" }), TaskReading::Completed),
+            (
+                json!({ "id": ID, "task-state": "succeed" }),
+                TaskReading::Completed,
+            ),
             (
                 json!({ "id": ID, "task-state": "succeed", "task-result": { "operation-status": "Completed" } }),
                 TaskReading::Completed,
@@ -469,7 +526,10 @@ mod tests {
                 json!({ "id": ID, "task-state": "failed", "task-result": { "operation-status": "Crashed" } }),
                 TaskReading::Crashed,
             ),
-            (json!({ "id": ID, "task-state": "failed" }), TaskReading::Failed(None)),
+            (
+                json!({ "id": ID, "task-state": "failed" }),
+                TaskReading::Failed(None),
+            ),
             (
                 json!({ "id": ID, "task-state": "failed", "progress": "UserHasUnconfirmedOperation" }),
                 TaskReading::Failed(Some("UserHasUnconfirmedOperation".to_owned())),
@@ -483,6 +543,9 @@ mod tests {
     #[test]
     fn unknown_states_are_named() {
         let reading = read_task(&task(json!({ "id": ID, "task-state": "paused" })));
-        assert_eq!(reading, TaskReading::Unexpected("task-state paused".to_owned()));
+        assert_eq!(
+            reading,
+            TaskReading::Unexpected("task-state paused".to_owned())
+        );
     }
 }

@@ -56,7 +56,11 @@ mod tests {
         };
         let result = poller
             .run(0u32, |n| async move {
-                if n == 3 { Step::Ready(n) } else { Step::Again(n + 1) }
+                if n == 3 {
+                    Step::Ready(n)
+                } else {
+                    Step::Again(n + 1)
+                }
             })
             .await;
         assert_eq!(result.ok(), Some(3));
@@ -68,7 +72,9 @@ mod tests {
             interval: Duration::from_millis(20),
             deadline: Duration::from_millis(50),
         };
-        let result: Result<(), u32> = poller.run(0u32, |n| async move { Step::Again(n + 1) }).await;
+        let result: Result<(), u32> = poller
+            .run(0u32, |n| async move { Step::Again(n + 1) })
+            .await;
         // Steps at 0, 20 and 40 ms; a fourth would start after the deadline.
         assert_eq!(result.err(), Some(3));
     }

@@ -7,7 +7,9 @@ use uuid::Uuid;
 use super::error::{StartError, squash};
 use super::outcome::{CloudOutcome, DecryptedContent, SignedDocuments};
 use super::pending::{AwaitingApp, AwaitingCode};
-use super::target::{DecryptionTarget, DocumentIds, EncryptedDocument, InventoryDocumentIds, SigningTarget};
+use super::target::{
+    DecryptionTarget, DocumentIds, EncryptedDocument, InventoryDocumentIds, SigningTarget,
+};
 use crate::raw;
 use crate::raw::types::{Base64Bytes, DecryptContentRequest};
 use crate::transport::SendExt;
@@ -77,12 +79,21 @@ pub struct ReplySigning {
 impl CloudSigning {
     /// Signs every document of a draft (`cloud-sign`, then `cloud-sign-confirm`).
     pub fn draft(client: &raw::Client, account_id: Uuid, draft_id: Uuid) -> Self {
-        Self::new(client, SigningTarget::Draft { account_id, draft_id })
+        Self::new(
+            client,
+            SigningTarget::Draft {
+                account_id,
+                draft_id,
+            },
+        )
     }
 
     /// Signs a reply generated for a docflow document (`replies/{replyId}/cloud-sign`).
     pub fn reply(client: &raw::Client, document: DocumentIds, reply_id: Uuid) -> ReplySigning {
-        ReplySigning::new(Self::new(client, SigningTarget::Reply { document, reply_id }))
+        ReplySigning::new(Self::new(
+            client,
+            SigningTarget::Reply { document, reply_id },
+        ))
     }
 
     /// Signs a PFR/SFR reply (`pfr-replies/{replyId}/cloud-sign`); always confirmed.
@@ -91,8 +102,15 @@ impl CloudSigning {
     }
 
     /// Signs a reply generated for an inventory document.
-    pub fn inventory_reply(client: &raw::Client, document: InventoryDocumentIds, reply_id: Uuid) -> ReplySigning {
-        ReplySigning::new(Self::new(client, SigningTarget::InventoryReply { document, reply_id }))
+    pub fn inventory_reply(
+        client: &raw::Client,
+        document: InventoryDocumentIds,
+        reply_id: Uuid,
+    ) -> ReplySigning {
+        ReplySigning::new(Self::new(
+            client,
+            SigningTarget::InventoryReply { document, reply_id },
+        ))
     }
 
     fn new(client: &raw::Client, target: SigningTarget) -> Self {
@@ -135,7 +153,12 @@ impl ReplySigning {
 
     /// Starts the signing: the API signs at once, sends an SMS, or asks the user in myDSS.
     pub async fn start(self) -> Result<Started<SignedDocuments>, StartError> {
-        start_signing(self.signing.client, self.signing.target, self.force_confirmation).await
+        start_signing(
+            self.signing.client,
+            self.signing.target,
+            self.force_confirmation,
+        )
+        .await
     }
 }
 
@@ -145,7 +168,10 @@ async fn start_signing(
     force_confirmation: Option<bool>,
 ) -> Result<Started<SignedDocuments>, StartError> {
     let (operation, answer) = match target {
-        SigningTarget::Draft { account_id, draft_id } => (
+        SigningTarget::Draft {
+            account_id,
+            draft_id,
+        } => (
             "cloud_sign_draft",
             client
                 .cloud_sign_draft()
@@ -210,12 +236,18 @@ async fn start_signing(
             extra: answer.extra,
             task_result: None,
         }),
-        Decision::Code(request_id) => {
-            Started::AwaitingCode(AwaitingCode::new(client, target, request_id, answer.documents_to_sign))
-        }
-        Decision::App(task_id) => {
-            Started::AwaitingApp(AwaitingApp::new(client, target, task_id, answer.documents_to_sign))
-        }
+        Decision::Code(request_id) => Started::AwaitingCode(AwaitingCode::new(
+            client,
+            target,
+            request_id,
+            answer.documents_to_sign,
+        )),
+        Decision::App(task_id) => Started::AwaitingApp(AwaitingApp::new(
+            client,
+            target,
+            task_id,
+            answer.documents_to_sign,
+        )),
     })
 }
 
@@ -247,8 +279,16 @@ pub struct CloudDecryption {
 
 impl CloudDecryption {
     /// Decrypts a docflow document with the user's cloud certificate (DER bytes).
-    pub fn document(client: &raw::Client, document: DocumentIds, certificate: impl Into<Vec<u8>>) -> Self {
-        Self::new(client, EncryptedDocument::Docflow(document), certificate.into())
+    pub fn document(
+        client: &raw::Client,
+        document: DocumentIds,
+        certificate: impl Into<Vec<u8>>,
+    ) -> Self {
+        Self::new(
+            client,
+            EncryptedDocument::Docflow(document),
+            certificate.into(),
+        )
     }
 
     /// Decrypts an inventory document with the user's cloud certificate (DER bytes).
@@ -257,13 +297,20 @@ impl CloudDecryption {
         document: InventoryDocumentIds,
         certificate: impl Into<Vec<u8>>,
     ) -> Self {
-        Self::new(client, EncryptedDocument::Inventory(document), certificate.into())
+        Self::new(
+            client,
+            EncryptedDocument::Inventory(document),
+            certificate.into(),
+        )
     }
 
     fn new(client: &raw::Client, document: EncryptedDocument, certificate: Vec<u8>) -> Self {
         Self {
             client: client.clone(),
-            target: DecryptionTarget { document, unzip: true },
+            target: DecryptionTarget {
+                document,
+                unzip: true,
+            },
             certificate,
         }
     }
@@ -290,7 +337,8 @@ impl CloudDecryption {
             target,
             certificate,
         } = self;
-        let body = DecryptContentRequest::builder().certificate_base64(Base64Bytes::encode(&certificate));
+        let body =
+            DecryptContentRequest::builder().certificate_base64(Base64Bytes::encode(&certificate));
         let (operation, answer) = match target.document {
             EncryptedDocument::Docflow(document) => (
                 "decrypt_document_content",
@@ -334,7 +382,11 @@ impl CloudDecryption {
             answer.request_id.take(),
             task_id,
         )?;
-        tracing::debug!(operation, next = decision.name(), "cloud decryption started");
+        tracing::debug!(
+            operation,
+            next = decision.name(),
+            "cloud decryption started"
+        );
         match decision {
             Decision::Done => Err(StartError::UnexpectedAnswer {
                 operation,
@@ -426,12 +478,14 @@ fn decide(
         (Some(Method::MyDss), _, Some(task_id)) => Ok(Decision::App(task_id)),
         (Some(Method::MyDss), _, None) => unexpected("confirm-type my-dss without a task id"),
         (Some(Method::NoConfirmation), None, None) | (None, None, None) => Ok(Decision::Done),
-        (Some(Method::NoConfirmation), _, _) => unexpected("confirm-type none, yet a request-id or task id to confirm"),
+        (Some(Method::NoConfirmation), _, _) => {
+            unexpected("confirm-type none, yet a request-id or task id to confirm")
+        }
         (None, Some(request_id), None) => Ok(Decision::Code(request_id)),
         (None, None, Some(task_id)) => Ok(Decision::App(task_id)),
-        (None, Some(_), Some(_)) => {
-            unexpected("no confirm-type, and both a request-id and a task id: SMS or myDSS cannot be told apart")
-        }
+        (None, Some(_), Some(_)) => unexpected(
+            "no confirm-type, and both a request-id and a task id: SMS or myDSS cannot be told apart",
+        ),
     }
 }
 
@@ -464,13 +518,19 @@ mod tests {
             decide(op, Some("myDSS"), request(), task()).unwrap(),
             Decision::App(task().unwrap())
         );
-        assert_eq!(decide(op, Some("none"), None, None).unwrap(), Decision::Done);
+        assert_eq!(
+            decide(op, Some("none"), None, None).unwrap(),
+            Decision::Done
+        );
         assert_eq!(decide(op, None, None, None).unwrap(), Decision::Done);
         assert_eq!(
             decide(op, None, request(), None).unwrap(),
             Decision::Code("req-1".to_owned())
         );
-        assert_eq!(decide(op, None, None, task()).unwrap(), Decision::App(task().unwrap()));
+        assert_eq!(
+            decide(op, None, None, task()).unwrap(),
+            Decision::App(task().unwrap())
+        );
         assert_eq!(
             decide(op, Some(""), Some(" ".to_owned()), None).unwrap(),
             Decision::Done
@@ -503,8 +563,12 @@ mod tests {
     #[test]
     fn unknown_confirm_types_are_named() {
         for confirm_type in ["applet", "urn:confirm:push"] {
-            let error = decide("cloud_sign_reply", Some(confirm_type), request(), None).unwrap_err();
-            assert!(error.to_string().contains(&format!("`{confirm_type}`")), "{error}");
+            let error =
+                decide("cloud_sign_reply", Some(confirm_type), request(), None).unwrap_err();
+            assert!(
+                error.to_string().contains(&format!("`{confirm_type}`")),
+                "{error}"
+            );
             assert!(matches!(error, StartError::UnsupportedConfirmType { .. }));
         }
     }

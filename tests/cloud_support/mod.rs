@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use kontur_extern::cloud::{
-    AppPolling, CloudDecryption, CloudSigning, DecryptedContent, DocumentIds, InventoryDocumentIds, SignedDocuments,
-    StartError, Started,
+    AppPolling, CloudDecryption, CloudSigning, DecryptedContent, DocumentIds, InventoryDocumentIds,
+    SignedDocuments, StartError, Started,
 };
 use kontur_extern::raw;
 use kontur_extern::transport::Transport;
@@ -42,7 +42,9 @@ pub fn client(server: &MockServer) -> raw::Client {
 
 /// A client whose requests find nobody listening.
 pub async fn dead_client() -> raw::Client {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
     let address = listener.local_addr().expect("an address");
     drop(listener);
     Transport::unauthenticated()
@@ -131,17 +133,29 @@ impl Signing {
             None => signing,
         };
         match self {
-            Signing::Draft => CloudSigning::draft(client, id(ACCOUNT), id(DRAFT)).start().await,
+            Signing::Draft => {
+                CloudSigning::draft(client, id(ACCOUNT), id(DRAFT))
+                    .start()
+                    .await
+            }
             Signing::Reply => {
                 with_force(CloudSigning::reply(client, document(), id(REPLY)))
                     .start()
                     .await
             }
-            Signing::PfrReply => CloudSigning::pfr_reply(client, document(), id(REPLY)).start().await,
-            Signing::InventoryReply => {
-                with_force(CloudSigning::inventory_reply(client, inventory_document(), id(REPLY)))
+            Signing::PfrReply => {
+                CloudSigning::pfr_reply(client, document(), id(REPLY))
                     .start()
                     .await
+            }
+            Signing::InventoryReply => {
+                with_force(CloudSigning::inventory_reply(
+                    client,
+                    inventory_document(),
+                    id(REPLY),
+                ))
+                .start()
+                .await
             }
         }
     }
@@ -181,11 +195,16 @@ impl Decryption {
     pub fn operation(self, client: &raw::Client) -> CloudDecryption {
         match self {
             Decryption::Docflow => CloudDecryption::document(client, document(), CERTIFICATE),
-            Decryption::Inventory => CloudDecryption::inventory_document(client, inventory_document(), CERTIFICATE),
+            Decryption::Inventory => {
+                CloudDecryption::inventory_document(client, inventory_document(), CERTIFICATE)
+            }
         }
     }
 
-    pub async fn start(self, client: &raw::Client) -> Result<Started<DecryptedContent>, StartError> {
+    pub async fn start(
+        self,
+        client: &raw::Client,
+    ) -> Result<Started<DecryptedContent>, StartError> {
         self.operation(client).start().await
     }
 }
