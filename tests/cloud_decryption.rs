@@ -7,23 +7,23 @@ use cloud_support::*;
 use httpmock::prelude::*;
 use kontur_extern::cloud::{
     AppError, ConfirmError, ConfirmationCode, DecryptedContent, DecryptionTarget,
-    EncryptedDocument, Pending, SavedConfirmation, StartError, Started,
+    EncryptedDocument, Pending, SavedConfirmation, StartError,
 };
 use serde_json::json;
 
 type AwaitingCode = kontur_extern::cloud::AwaitingCode<DecryptedContent>;
 type AwaitingApp = kontur_extern::cloud::AwaitingApp<DecryptedContent>;
 
-fn awaiting_code(started: Started<DecryptedContent>) -> AwaitingCode {
+fn awaiting_code(started: Pending<DecryptedContent>) -> AwaitingCode {
     match started {
-        Started::AwaitingCode(pending) => pending,
+        Pending::Code(pending) => pending,
         other => panic!("expected a code to be asked for, got {other:?}"),
     }
 }
 
-fn awaiting_app(started: Started<DecryptedContent>) -> AwaitingApp {
+fn awaiting_app(started: Pending<DecryptedContent>) -> AwaitingApp {
     match started {
-        Started::AwaitingApp(pending) => pending,
+        Pending::App(pending) => pending,
         other => panic!("expected myDSS, got {other:?}"),
     }
 }

@@ -133,8 +133,7 @@ async fn decrypt_with_failures(decryption: Decryption, printed: &Printed) {
                 then.status(status).json_body(body);
             })
             .await;
-        let Started::AwaitingCode(pending) = decryption.start(&client(&server)).await.unwrap()
-        else {
+        let Pending::Code(pending) = decryption.start(&client(&server)).await.unwrap() else {
             panic!()
         };
         let error = pending
@@ -152,7 +151,7 @@ async fn decrypt_with_failures(decryption: Decryption, printed: &Printed) {
                 .json_body(json!({ "request-id": REQUEST, "confirm-type": "sms" }));
         })
         .await;
-    let Started::AwaitingCode(pending) = decryption.start(&client(&server)).await.unwrap() else {
+    let Pending::Code(pending) = decryption.start(&client(&server)).await.unwrap() else {
         panic!()
     };
     let Pending::Code(pending) = pending.into_saved().resume(&dead_client().await) else {

@@ -5,7 +5,7 @@ mod cloud_support;
 
 use cloud_support::*;
 use httpmock::prelude::*;
-use kontur_extern::cloud::{ConfirmError, Started, test_stand_code};
+use kontur_extern::cloud::{ConfirmError, Pending, Started, test_stand_code};
 use kontur_extern::transport::Transport;
 use serde_json::json;
 
@@ -87,8 +87,7 @@ async fn decryption_confirms_with_the_stand_code_too() {
             then.status(200).json_body(json!({ "content-id": CONTENT }));
         })
         .await;
-    let Started::AwaitingCode(pending) =
-        Decryption::Inventory.start(&client(&server)).await.unwrap()
+    let Pending::Code(pending) = Decryption::Inventory.start(&client(&server)).await.unwrap()
     else {
         panic!()
     };

@@ -10,8 +10,9 @@
 //! 2. [`start`](CloudSigning::start) it. The answer's `confirm-type`, read together with which of
 //!    `request-id` / `task-id` came back, gives a [`Started`]: [`Started::Done`] (no confirmation
 //!    needed), [`Started::AwaitingCode`] (an SMS went out) or [`Started::AwaitingApp`] (myDSS).
-//!    A confirm type this client cannot complete is a [`StartError::UnsupportedConfirmType`]
-//!    naming it, never a guess.
+//!    A decryption always needs a confirmation, so [`CloudDecryption::start`] gives a [`Pending`]
+//!    (code or app). A confirm type this client cannot complete is a
+//!    [`StartError::UnsupportedConfirmType`] naming it, never a guess.
 //! 3. Confirm the pending value by value: [`AwaitingCode::confirm`] takes the
 //!    [`ConfirmationCode`] and consumes the pending value, so it cannot be confirmed twice; a
 //!    wrong code hands it back inside [`ConfirmError::WrongCode`]. [`AwaitingApp::wait`] polls

@@ -309,7 +309,8 @@ impl<O: CloudOutcome> fmt::Debug for AwaitingApp<O> {
     }
 }
 
-/// A pending confirmation of either kind, as resumed from a [`SavedConfirmation`].
+/// A confirmation waiting for the user, by SMS code or in myDSS: what a decryption starts with,
+/// and what a [`SavedConfirmation`] resumes to.
 #[must_use = "the operation is not done until it is confirmed"]
 pub enum Pending<O: CloudOutcome> {
     /// Waiting for the SMS code.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::error::{StartError, squash};
 use super::outcome::{CloudOutcome, DecryptedContent, SignedDocuments};
-use super::pending::{AwaitingApp, AwaitingCode};
+use super::pending::{AwaitingApp, AwaitingCode, Pending};
 use super::target::{
     DecryptionTarget, DocumentIds, EncryptedDocument, InventoryDocumentIds, SigningTarget,
 };
@@ -254,20 +254,20 @@ async fn start_signing(
 /// Cloud decryption of a docflow or inventory document; the plain content lands in the content
 /// service.
 ///
+/// A decryption gives its content only through a confirmation, so
+/// [`start`](Self::start) gives a [`Pending`] value: there is no "done at once" to handle.
+///
 /// ```no_run
 /// # async fn demo(client: &kontur_extern::Client, document: kontur_extern::cloud::DocumentIds,
 /// #     certificate: Vec<u8>, code: String) -> Result<(), Box<dyn std::error::Error>> {
-/// use kontur_extern::cloud::{CloudDecryption, ConfirmationCode, Started};
+/// use kontur_extern::cloud::{CloudDecryption, ConfirmationCode, Pending};
 ///
-/// match CloudDecryption::document(client.raw(), document, certificate).start().await? {
-///     Started::AwaitingCode(pending) => {
-///         let content = pending.confirm(ConfirmationCode::new(code)).await?;
-///         let bytes = content.download().await?;
-///         println!("{} bytes in content {}", bytes.len(), content.content_id());
-///     }
-///     Started::AwaitingApp(pending) => drop(pending.wait().await?),
-///     Started::Done(_) => unreachable!("a decryption always asks for a confirmation"),
-/// }
+/// let content = match CloudDecryption::document(client.raw(), document, certificate).start().await? {
+///     Pending::Code(pending) => pending.confirm(ConfirmationCode::new(code)).await?,
+///     Pending::App(pending) => pending.wait().await?,
+/// };
+/// let bytes = content.download().await?;
+/// println!("{} bytes in content {}", bytes.len(), content.content_id());
 /// # Ok(()) }
 /// ```
 #[must_use = "nothing is decrypted until the decryption is started"]
@@ -327,11 +327,9 @@ impl CloudDecryption {
         &self.target
     }
 
-    /// Starts the decryption: the API sends an SMS or asks the user in myDSS.
-    ///
-    /// A decryption gives its content only through a confirmation, so an answer that needs none
-    /// is a [`StartError::UnexpectedAnswer`], and [`Started::Done`] never comes from here.
-    pub async fn start(self) -> Result<Started<DecryptedContent>, StartError> {
+    /// Starts the decryption: the API sends an SMS or asks the user in myDSS. An answer that
+    /// asks for no confirmation is a [`StartError::UnexpectedAnswer`].
+    pub async fn start(self) -> Result<Pending<DecryptedContent>, StartError> {
         let Self {
             client,
             target,
@@ -392,18 +390,8 @@ impl CloudDecryption {
                 operation,
                 detail: "no confirmation needed, but a decryption gives its content only on confirmation".to_owned(),
             }),
-            Decision::Code(request_id) => Ok(Started::AwaitingCode(AwaitingCode::new(
-                client,
-                target,
-                request_id,
-                Vec::new(),
-            ))),
-            Decision::App(task_id) => Ok(Started::AwaitingApp(AwaitingApp::new(
-                client,
-                target,
-                task_id,
-                Vec::new(),
-            ))),
+            Decision::Code(request_id) => Ok(Pending::Code(AwaitingCode::new(client, target, request_id, Vec::new()))),
+            Decision::App(task_id) => Ok(Pending::App(AwaitingApp::new(client, target, task_id, Vec::new()))),
         }
     }
 }

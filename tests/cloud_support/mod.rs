@@ -8,7 +8,7 @@ use std::time::Duration;
 use httpmock::prelude::*;
 use kontur_extern::cloud::{
     AppPolling, CloudDecryption, CloudSigning, DecryptedContent, DocumentIds, InventoryDocumentIds,
-    SignedDocuments, StartError, Started,
+    Pending, SignedDocuments, StartError, Started,
 };
 use kontur_extern::raw;
 use kontur_extern::transport::Transport;
@@ -204,7 +204,7 @@ impl Decryption {
     pub async fn start(
         self,
         client: &raw::Client,
-    ) -> Result<Started<DecryptedContent>, StartError> {
+    ) -> Result<Pending<DecryptedContent>, StartError> {
         self.operation(client).start().await
     }
 }
