@@ -374,9 +374,11 @@ impl CloudDecryption {
                 .and_then(serde_json::Value::as_str)
                 .and_then(|text| text.parse().ok())
         });
+        // Read as text: the spec types it as a plain string here, as ConfirmType on signing.
+        let confirm_type = answer.confirm_type.as_ref().map(ToString::to_string);
         let decision = decide(
             operation,
-            answer.confirm_type.as_deref(),
+            confirm_type.as_deref(),
             answer.request_id.take(),
             task_id,
         )?;
