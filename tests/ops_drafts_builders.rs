@@ -34,8 +34,8 @@ fn file_path(rest: &str) -> String {
 }
 
 /// The text of an open string value (status, URN) for comparisons.
-fn text<T: std::ops::Deref<Target = String>>(value: &Option<T>) -> Option<&str> {
-    value.as_deref().map(String::as_str)
+fn text<T: AsRef<str>>(value: &Option<T>) -> Option<&str> {
+    value.as_ref().map(AsRef::as_ref)
 }
 
 /// A typed builder-data value as the open JSON object the meta carries.
@@ -152,7 +152,7 @@ fn assert_document_meta(meta: &types::DraftsBuilderDocumentMeta) {
         serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data"))).expect("inventory document data");
     assert_eq!(data.claim_item_number.as_deref(), Some("1.01"));
     assert_eq!(data.label_for_grouping, None);
-    assert_eq!(data.type_.as_deref(), Some("scanned"));
+    assert_eq!(data.type_.as_ref().map(|v| v.as_str()), Some("scanned"));
     assert_eq!(data.background_processing.and_then(|b| b.total_file_count), Some(2));
 }
 
@@ -243,7 +243,7 @@ fn business_registration_builder_data_decodes() {
     assert_eq!(info.application_code.as_deref(), Some("Р21001"));
     assert_eq!(info.applicant_infos[0].fio.as_ref().and_then(|f| f.surname.as_deref()), Some("Фамилия"));
     assert_eq!(info.ip_info.as_ref().and_then(|i| i.ogrn_ip.as_deref()), Some("304500116000157"));
-    assert_eq!(data.paper_documents_delivery_type.as_deref(), Some("No"));
+    assert_eq!(data.paper_documents_delivery_type.as_ref().map(|v| v.as_str()), Some("No"));
 }
 
 #[tokio::test]
