@@ -442,10 +442,7 @@ fn status_word(task: &ApiTask) -> Option<String> {
 }
 
 fn read_task(task: &ApiTask) -> TaskReading {
-    let state = task
-        .task_state
-        .as_ref()
-        .map(|state| squash(&state.to_string()));
+    let state = task.task_state.as_ref().map(|state| squash(state.as_str()));
     let status = status_word(task);
     let ending = status
         .as_deref()
