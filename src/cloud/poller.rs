@@ -48,7 +48,7 @@ impl Poller {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn polls_until_ready() {
         let poller = Poller {
             interval: Duration::from_millis(1),
@@ -66,7 +66,8 @@ mod tests {
         assert_eq!(result.ok(), Some(3));
     }
 
-    #[tokio::test]
+    // Paused time: sleeps end exactly when due, so the count does not depend on the machine's load.
+    #[tokio::test(start_paused = true)]
     async fn gives_the_state_back_at_the_deadline() {
         let poller = Poller {
             interval: Duration::from_millis(20),
