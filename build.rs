@@ -32,6 +32,11 @@ fn main() {
         vocabulary.push_str(&vocabulary_code_except(&test_tools, &spec));
     }
     std::fs::write(out_dir.join("vocab.rs"), vocabulary).expect("OUT_DIR is writable");
+    let mut fact_sources = vec![Path::new("spec/openapi.json")];
+    if std::env::var_os("CARGO_FEATURE_TEST_TOOLS").is_some() {
+        fact_sources.push(Path::new("spec/test-tools.openapi.json"));
+    }
+    write_operation_facts(&fact_sources, &out_dir.join("operation_facts.rs"));
 }
 
 fn read_spec(spec_path: &Path) -> openapiv3::OpenAPI {
@@ -92,6 +97,7 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     let tokens = generator.generate_tokens(spec).map_err(|err| err.to_string())?;
     let mut file: syn::File = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut EmptyExtraByDefault, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut NullListsAreEmpty, &mut file);
     Ok(prettyplease::unparse(&file))
 }
 
@@ -112,10 +118,38 @@ impl syn::visit_mut::VisitMut for EmptyExtraByDefault {
     }
 }
 
+/// typify reads an optional list or map that is absent as empty, but fails the whole answer on an
+/// explicit `null`, which .NET services write for empty collections. Read `null` as empty too.
+struct NullListsAreEmpty;
+
+/// The function the generated code calls for optional lists and maps.
+const NULL_AS_DEFAULT: &str = "crate::nulls::null_as_default";
+
+impl syn::visit_mut::VisitMut for NullListsAreEmpty {
+    fn visit_field_mut(&mut self, field: &mut syn::Field) {
+        for attr in &mut field.attrs {
+            if !attr.path().is_ident("serde") {
+                continue;
+            }
+            let syn::Meta::List(list) = &mut attr.meta else { continue };
+            let text = list.tokens.to_string();
+            let empty_when_absent = text.split(',').any(|part| part.trim() == "default") && text.contains("is_empty");
+            if empty_when_absent && !text.contains("deserialize_with") {
+                let with: proc_macro2::TokenStream =
+                    format!(", deserialize_with = \"{NULL_AS_DEFAULT}\"").parse().expect("a serde attribute argument");
+                list.tokens.extend(with);
+            }
+        }
+        syn::visit_mut::visit_field_mut(self, field);
+    }
+}
+
 /// Names of the component schemas that are objects with unknown fields kept and no required field.
 fn open_optional_objects(spec: &openapiv3::OpenAPI) -> Vec<String> {
     use openapiv3::{ReferenceOr, SchemaKind, Type};
-    let Some(components) = &spec.components else { return Vec::new() };
+    let Some(components) = &spec.components else {
+        return Vec::new();
+    };
     components
         .schemas
         .iter()
@@ -198,7 +232,9 @@ fn enum_code(name: &str, vocabulary: &Vocabulary) -> String {
     code.push_str(&format!("impl {name} {{\n"));
     code.push_str("    /// Every value this version of the crate knows, in the order of the spec.\n");
     code.push_str(&format!("    pub const KNOWN: &'static [&'static str] = &{:?};\n\n", vocabulary.known));
-    code.push_str("    /// The value as the API writes it.\n    pub fn as_str(&self) -> &str {\n        match self {\n");
+    code.push_str(
+        "    /// The value as the API writes it.\n    pub fn as_str(&self) -> &str {\n        match self {\n",
+    );
     for (variant, value) in variants.iter().zip(&vocabulary.known) {
         code.push_str(&format!("            Self::{variant} => {value:?},\n"));
     }
@@ -228,9 +264,16 @@ fn variant_names(values: &[String]) -> Vec<String> {
                 .split(|c: char| !c.is_ascii_alphanumeric())
                 .filter(|part| !part.is_empty())
                 .map(|part| {
-                    let part = if part.chars().all(|c| !c.is_ascii_lowercase()) { part.to_ascii_lowercase() } else { part.to_owned() };
+                    let part = if part.chars().all(|c| !c.is_ascii_lowercase()) {
+                        part.to_ascii_lowercase()
+                    } else {
+                        part.to_owned()
+                    };
                     let mut chars = part.chars();
-                    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+                    chars
+                        .next()
+                        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+                        .unwrap_or_default()
                 })
                 .collect();
             if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
@@ -248,4 +291,64 @@ fn variant_names(values: &[String]) -> Vec<String> {
             unique
         })
         .collect()
+}
+
+/// The transport's per-operation facts (`OUT_DIR/operation_facts.rs`): whether sending the
+/// operation twice does no harm, and which answer statuses the spec documents.
+///
+/// An operation is retry-safe when its method is idempotent (GET, HEAD, PUT, DELETE, OPTIONS),
+/// unless the spec says otherwise with `x-retry-safe: true|false` on the operation (a GET that
+/// starts a task, a POST that only searches). Sorted by operation id for binary search.
+fn write_operation_facts(spec_paths: &[&Path], out: &Path) {
+    let mut rows = Vec::new();
+    for spec_path in spec_paths {
+        println!("cargo:rerun-if-changed={}", spec_path.display());
+        let text =
+            std::fs::read_to_string(spec_path).unwrap_or_else(|err| panic!("reading {}: {err}", spec_path.display()));
+        let spec: openapiv3::OpenAPI = serde_json::from_str(&text)
+            .unwrap_or_else(|err| panic!("{} is not OpenAPI 3.0: {err}", spec_path.display()));
+        for (path, method, operation) in spec.operations() {
+            let Some(id) = &operation.operation_id else {
+                continue;
+            };
+            let method = method.to_ascii_uppercase();
+            let declared = match operation.extensions.get("x-retry-safe") {
+                None => None,
+                Some(serde_json::Value::Bool(safe)) => Some(*safe),
+                Some(other) => panic!("{id}: x-retry-safe must be true or false, not {other}"),
+            };
+            let by_method = matches!(method.as_str(), "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS");
+            let mut documented: Vec<(u16, u16)> = operation
+                .responses
+                .responses
+                .keys()
+                .map(|status| match status {
+                    openapiv3::StatusCode::Code(code) => (*code, *code),
+                    openapiv3::StatusCode::Range(hundreds) => (hundreds * 100, hundreds * 100 + 99),
+                })
+                .collect();
+            if operation.responses.default.is_some() {
+                documented = vec![(100, 999)];
+            }
+            documented.sort_unstable();
+            let ranges: Vec<String> = documented.iter().map(|(low, high)| format!("({low}, {high})")).collect();
+            rows.push((
+                id.clone(),
+                format!(
+                    "    OperationFacts {{ id: {id:?}, method: {method:?}, path: {path:?}, retry_safe: {}, \
+                     declared_in_spec: {}, documented: &[{}] }},\n",
+                    declared.unwrap_or(by_method),
+                    declared.is_some(),
+                    ranges.join(", ")
+                ),
+            ));
+        }
+    }
+    rows.sort();
+    let mut code = String::from("// Generated by build.rs (write_operation_facts) from the spec.\n&[\n");
+    for (_, row) in rows {
+        code.push_str(&row);
+    }
+    code.push_str("]\n");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
 }

@@ -51,9 +51,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let events = client.raw().get_events().from_id("0_0").take(100).send().checked().await?.into_inner();
-    println!("events: {} returned, continue from {}", events.returned_count.unwrap_or_default(), events.next_event_id.as_deref().unwrap_or("?"));
+    println!(
+        "events: {} returned, continue from {}",
+        events.returned_count.unwrap_or_default(),
+        events.next_event_id.as_deref().unwrap_or("?")
+    );
     for event in &events.api_events {
-        println!("  {} {}", event.docflow_id.map(|id| id.to_string()).unwrap_or_default(), event.new_state.as_ref().map(|v| v.as_str()).unwrap_or("?"));
+        println!(
+            "  {} {}",
+            event.docflow_id.map(|id| id.to_string()).unwrap_or_default(),
+            event.new_state.as_ref().map(|v| v.as_str()).unwrap_or("?")
+        );
     }
 
     // Errors name the operation, the status and the server's trace id.
@@ -97,7 +105,10 @@ async fn mock_api(api: &MockServer) {
     })
     .await;
     api.mock_async(|when, then| {
-        when.method(GET).path(format!("/v1/{ACCOUNT}/docflows")).query_param("type", "fns534-report").header("authorization", bearer);
+        when.method(GET)
+            .path(format!("/v1/{ACCOUNT}/docflows"))
+            .query_param("type", "fns534-report")
+            .header("authorization", bearer);
         then.status(200).json_body(json!({
             "skip": 0, "take": 10, "total-count": 1,
             "docflows-page-item": [{

@@ -42,11 +42,22 @@ impl Environment {
         )
     }
 
-    /// Explicit addresses, e.g. a proxy or a local mock.
+    /// Explicit addresses, e.g. a proxy or a local mock. Plain `http` is accepted only for
+    /// loopback hosts (`localhost`, `127.0.0.1`, `::1`), so a typo cannot send passwords in
+    /// cleartext; see [`new_allowing_plain_http`](Self::new_allowing_plain_http).
     pub fn new(api_url: &str, identity_url: &str) -> Result<Self, AuthError> {
         Ok(Self {
-            api_url: parse_base(api_url)?,
-            identity_url: parse_base(identity_url)?,
+            api_url: parse_base(api_url, false)?,
+            identity_url: parse_base(identity_url, false)?,
+        })
+    }
+
+    /// Explicit addresses where plain `http` is accepted for any host (a TLS-terminating proxy
+    /// on a trusted network). Credentials and api-keys then travel unencrypted.
+    pub fn new_allowing_plain_http(api_url: &str, identity_url: &str) -> Result<Self, AuthError> {
+        Ok(Self {
+            api_url: parse_base(api_url, true)?,
+            identity_url: parse_base(identity_url, true)?,
         })
     }
 
@@ -66,7 +77,7 @@ impl Environment {
 }
 
 /// A base URL that `Url::join` extends rather than replaces: its path ends with `/`.
-fn parse_base(text: &str) -> Result<Url, AuthError> {
+fn parse_base(text: &str, allow_plain_http: bool) -> Result<Url, AuthError> {
     let mut url =
         Url::parse(text).map_err(|e| AuthError::Config(format!("{text:?} is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -74,11 +85,30 @@ fn parse_base(text: &str) -> Result<Url, AuthError> {
             "{text:?} is not an http(s) URL with a host"
         )));
     }
+    if url.scheme() == "http" && !allow_plain_http && !is_loopback(&url) {
+        return Err(AuthError::Config(format!(
+            "{text:?} is plain http to a host other than loopback: use https, or \
+             Environment::new_allowing_plain_http to send credentials unencrypted"
+        )));
+    }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// `localhost` (and its subdomains), `127.0.0.0/8` or `::1`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
 }
 
 /// How the user logs in; one per client.
@@ -96,7 +126,7 @@ pub struct ClientBuilder {
     send_api_key_header: bool,
     expiry_margin: Duration,
     clock: Arc<dyn Clock>,
-    http: Option<reqwest::Client>,
+    http: Option<reqwest::ClientBuilder>,
     transport: Transport,
 }
 
@@ -215,8 +245,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The HTTP client for both the API and the identity host (proxies, TLS settings, timeouts).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+    /// HTTP settings for both the API and the identity host (proxies, TLS, connection pools).
+    /// The client is built from them with redirects switched off, so credentials never follow
+    /// a redirect to another host (see [`crate::transport::http_client_from`]).
+    pub fn http_client(mut self, http: reqwest::ClientBuilder) -> Self {
         self.http = Some(http);
         self
     }
@@ -242,9 +274,10 @@ impl ClientBuilder {
             AuthError::Config("choose a login: password, certificate, trusted, authorization code, device or access token".to_owned())
         })?;
         let http = match self.http {
-            Some(http) => http,
-            None => crate::transport::http_client().map_err(|e| AuthError::Config(format!("HTTP client: {e}")))?,
-        };
+            Some(builder) => crate::transport::http_client_from(builder),
+            None => crate::transport::http_client(),
+        }
+        .map_err(|e| AuthError::Config(format!("HTTP client: {e}")))?;
         let (grant, initial_token) = match login {
             Login::Grant(grant) => (grant, None),
             Login::AccessToken(token) => (Grant::Fixed, Some(token)),

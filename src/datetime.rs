@@ -65,7 +65,10 @@ impl ExternDateTime {
     /// to 9. A bare date (`2024-01-01`) is midnight in Moscow.
     pub fn parse(text: &str) -> Result<Self, InvalidDate> {
         let trimmed = text.trim();
-        let invalid = || InvalidDate { text: text.to_owned(), expected: "a date and time (`2020-02-26T06:51:08Z` or Moscow time `2020-02-26T09:51:08`)" };
+        let invalid = || InvalidDate {
+            text: text.to_owned(),
+            expected: "a date and time (`2020-02-26T06:51:08Z` or Moscow time `2020-02-26T09:51:08`)",
+        };
         if let Ok(instant) = DateTime::parse_from_rfc3339(trimmed) {
             return Ok(Self { text: text.to_owned(), instant, has_offset: true });
         }
@@ -241,7 +244,10 @@ impl ExternDate {
             .ok()
             .or_else(|| DateTime::parse_from_rfc3339(trimmed).ok().map(|instant| instant.date_naive()))
             .or_else(|| parse_local(trimmed).map(|local| local.date()))
-            .ok_or_else(|| InvalidDate { text: text.to_owned(), expected: "a date (`2024-01-01` or `2024-01-01T00:00:00`)" })?;
+            .ok_or_else(|| InvalidDate {
+                text: text.to_owned(),
+                expected: "a date (`2024-01-01` or `2024-01-01T00:00:00`)",
+            })?;
         Ok(Self { text: text.to_owned(), date })
     }
 
@@ -377,7 +383,8 @@ mod tests {
     fn offset_less_values_are_moscow_time() {
         let value = ExternDateTime::parse("2024-01-01T00:00:00").unwrap();
         assert_eq!(value.to_utc().to_rfc3339(), "2023-12-31T21:00:00+00:00");
-        let made = ExternDateTime::from_moscow(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(3, 0, 0).unwrap());
+        let made =
+            ExternDateTime::from_moscow(NaiveDate::from_ymd_opt(2024, 1, 1).unwrap().and_hms_opt(3, 0, 0).unwrap());
         assert_eq!(made.as_str(), "2024-01-01T03:00:00");
         assert_eq!(made.to_utc().to_rfc3339(), "2024-01-01T00:00:00+00:00");
     }

@@ -241,6 +241,8 @@ impl TransportFailure {
             TransportErrorKind::Other
         };
         let host = source.url().and_then(|url| url.host_str()).map(str::to_owned);
+        // The URL's query may carry codes: keep only the origin.
+        let source = crate::transport::without_query(source);
         Self { operation, host, kind, attempts, source }
     }
 }

@@ -10,6 +10,9 @@ pub mod client;
 pub mod cloud;
 pub mod datetime;
 pub mod error;
+pub mod events;
+#[doc(hidden)]
+pub mod nulls;
 pub mod transport;
 pub mod vocab;
 

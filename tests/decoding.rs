@@ -41,7 +41,11 @@ async fn docflow_with_unknown_field_and_unknown_urns_decodes() {
     assert_eq!(docflow_value.status.as_ref().map(|v| v.as_str()), Some("urn:docflow-common-status:teleported"));
     assert_eq!(docflow_value.extra["field-added-in-2030"], json!(true), "unknown fields of answers are kept");
     let description = docflow_value.description.expect("description");
-    assert_eq!(description.extra["brand-new-field"], json!({ "nested": [1, 2] }), "unknown description fields are kept");
+    assert_eq!(
+        description.extra["brand-new-field"],
+        json!({ "nested": [1, 2] }),
+        "unknown description fields are kept"
+    );
     let document = &docflow_value.documents[0];
     let doc_description = document.description.as_ref().expect("document description");
     assert_eq!(doc_description.type_.as_ref().map(|v| v.as_str()), Some("urn:document:fns999-new-document"));

@@ -67,7 +67,10 @@ fn fns_report() {
     assert_eq!(d.payment_periods[0].periods[0].year.as_deref(), Some("2024"));
     assert_eq!(d.original_draft_id, Some(id("74b6e8b9-290a-4d12-b874-c7fb35cad54f")));
     let comment = d.requisites.and_then(|r| r.comment).expect("comment");
-    assert_eq!((comment.text.as_deref(), comment.color.as_ref().map(|v| v.as_str())), (Some("Сдан вовремя"), Some("green")));
+    assert_eq!(
+        (comment.text.as_deref(), comment.color.as_ref().map(|v| v.as_str())),
+        (Some("Сдан вовремя"), Some("green"))
+    );
     assert!(d.extra.is_empty(), "every documented field is named: {:?}", d.extra);
 }
 
@@ -227,6 +230,7 @@ fn unknown_type_with_unknown_fields_keeps_them() {
 #[test]
 fn empty_and_missing_descriptions_decode() {
     assert!(description("urn:docflow:fns534-cu-broadcast", json!({})).extra.is_empty());
-    let item: DocflowPageItem = serde_json::from_value(json!({ "id": "a9bc74bd-311b-43f0-aff7-faba24ce35d9" })).expect("a bare page item decodes");
+    let item: DocflowPageItem = serde_json::from_value(json!({ "id": "a9bc74bd-311b-43f0-aff7-faba24ce35d9" }))
+        .expect("a bare page item decodes");
     assert!(item.description.is_none());
 }

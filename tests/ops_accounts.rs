@@ -69,7 +69,9 @@ async fn op_create_account() {
                 .path("/v1")
                 .header("content-type", "application/json")
                 .json_body(json!({ "inn": "6699000000", "kpp": "660001001", "organization-name": "Test LLC" }));
-            then.status(201).json_body(json!({ "id": ACCOUNT, "inn": "6699000000", "kpp": "660001001", "organization-name": "Test LLC" }));
+            then.status(201).json_body(
+                json!({ "id": ACCOUNT, "inn": "6699000000", "kpp": "660001001", "organization-name": "Test LLC" }),
+            );
         })
         .await;
 
@@ -205,7 +207,10 @@ async fn op_list_account_certificates() {
     assert_eq!(certificate.fio.as_deref(), Some("Ivanov Ivan Ivanovich"));
     assert_eq!(certificate.is_qualified, Some(true));
     assert_eq!(certificate.content.as_deref(), Some("MIIBCgKCAQEA"));
-    assert_eq!(certificate.expired_at.as_ref().map(|t| t.to_utc().to_rfc3339()), Some("2027-03-01T10:00:00+00:00".to_owned()));
+    assert_eq!(
+        certificate.expired_at.as_ref().map(|t| t.to_utc().to_rfc3339()),
+        Some("2027-03-01T10:00:00+00:00".to_owned())
+    );
 }
 
 #[tokio::test]
@@ -329,7 +334,10 @@ async fn op_list_account_warrants() {
     let info = &page.organization_warrant_informations[0];
     assert_eq!(info.organization_name.as_deref(), Some("Test LLC"));
     let warrant: &types::Warrant = info.warrant.as_ref().expect("warrant");
-    assert_eq!(warrant.date_begin.as_ref().map(|date| date.to_naive_date()), Some(chrono::NaiveDate::from_ymd_opt(2024, 1, 15).unwrap()));
+    assert_eq!(
+        warrant.date_begin.as_ref().map(|date| date.to_naive_date()),
+        Some(chrono::NaiveDate::from_ymd_opt(2024, 1, 15).unwrap())
+    );
     assert_eq!(warrant.permissions, vec![1, 2]);
     let sender = warrant.sender.as_ref().and_then(|s| s.sender_individual.as_ref()).expect("a person");
     assert_eq!(sender.inn.as_deref(), Some("667000000000"));

@@ -102,7 +102,10 @@ fn assert_docflow(docflow: &types::Docflow) {
     assert_eq!(docflow.type_.as_ref().map(|v| v.as_str()), Some("urn:docflow:fns534-report"));
     assert_eq!(docflow.status.as_ref().map(|v| v.as_str()), Some("urn:docflow-common-status:response-arrived"));
     assert_eq!(docflow.send_date.as_ref().map(|v| v.as_str()), Some("2020-02-26T09:51:08.4636938"));
-    assert_eq!(docflow.last_change_date.as_ref().map(|d| d.to_utc().to_rfc3339()).as_deref(), Some("2020-03-31T15:07:27.287328+00:00"));
+    assert_eq!(
+        docflow.last_change_date.as_ref().map(|d| d.to_utc().to_rfc3339()).as_deref(),
+        Some("2020-03-31T15:07:27.287328+00:00")
+    );
     let description = docflow.description.as_ref().expect("description");
     assert_eq!(description.period_code.as_deref(), Some("34"));
     assert_eq!(description.correction_number, Some(0));
@@ -219,7 +222,13 @@ async fn op_list_demand_assignees() {
             ]));
         })
         .await;
-    let answer = common::raw_client(&server.base_url()).list_demand_assignees().account_id(id(ACCOUNT)).send().await.expect("answer").into_inner();
+    let answer = common::raw_client(&server.base_url())
+        .list_demand_assignees()
+        .account_id(id(ACCOUNT))
+        .send()
+        .await
+        .expect("answer")
+        .into_inner();
     mock.assert_async().await;
     let types::DemandAssignees::Array(assignees) = answer else { panic!("a bare list decodes as a list: {answer:?}") };
     assert_eq!(assignees[0].id, id("f39c4f77-6056-46ac-af1a-d2a6f3dd2e5d"));
@@ -232,11 +241,21 @@ async fn demand_assignees_wrapped_in_an_object_decode_too() {
     server
         .mock_async(|when, then| {
             when.method(GET).path(format!("/v1/{ACCOUNT}/docflows/demands-assignees"));
-            then.status(200).json_body(json!({ "assignees": [{ "id": "f39c4f77-6056-46ac-af1a-d2a6f3dd2e5d", "email": "buh@example.ru" }] }));
+            then.status(200).json_body(
+                json!({ "assignees": [{ "id": "f39c4f77-6056-46ac-af1a-d2a6f3dd2e5d", "email": "buh@example.ru" }] }),
+            );
         })
         .await;
-    let answer = common::raw_client(&server.base_url()).list_demand_assignees().account_id(id(ACCOUNT)).send().await.expect("answer").into_inner();
-    let types::DemandAssignees::DemandAssigneeList(list) = answer else { panic!("an object decodes as the wrapped list: {answer:?}") };
+    let answer = common::raw_client(&server.base_url())
+        .list_demand_assignees()
+        .account_id(id(ACCOUNT))
+        .send()
+        .await
+        .expect("answer")
+        .into_inner();
+    let types::DemandAssignees::DemandAssigneeList(list) = answer else {
+        panic!("an object decodes as the wrapped list: {answer:?}")
+    };
     assert_eq!(list.assignees[0].email.as_deref(), Some("buh@example.ru"));
 }
 
@@ -274,6 +293,7 @@ async fn op_patch_docflow() {
         })
         .await;
     let patch = types::PatchDocument(vec![types::PatchOperation {
+        extra: Default::default(),
         op: PatchOperationKind::Add,
         path: "/description/requisites/comment".to_owned(),
         value: Some(json!({ "text": "Проверить", "color": "red" })),
@@ -318,8 +338,13 @@ async fn op_check_demand() {
         .account_id(id(ACCOUNT))
         .docflow_id(id(DOCFLOW))
         .body_map(|b| {
-            b.decrypted_demand_content_id(Some(id(CONTENT)))
-                .decrypted_attachments(vec![types::DecryptedDemandAttachment { id: Some(id(attachment)), content_id: Some(id(attachment_content)) }])
+            b.decrypted_demand_content_id(Some(id(CONTENT))).decrypted_attachments(vec![
+                types::DecryptedDemandAttachment {
+                    extra: Default::default(),
+                    id: Some(id(attachment)),
+                    content_id: Some(id(attachment_content)),
+                },
+            ])
         })
         .send()
         .await
@@ -414,7 +439,8 @@ async fn op_send_documents_request() {
 }
 
 /// Bytes of a detached CMS signature: DER, so not valid UTF-8.
-const SIGNATURE_BYTES: &[u8] = &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
+const SIGNATURE_BYTES: &[u8] =
+    &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
 
 #[tokio::test]
 async fn op_put_documents_request_signature() {
@@ -470,13 +496,10 @@ async fn op_patch_docflow_document() {
     let assignee = "f39c4f77-6056-46ac-af1a-d2a6f3dd2e5d";
     let mock = server
         .mock_async(|when, then| {
-            when.method(PATCH)
-                .path(document_path(""))
-                .header("content-type", "application/json")
-                .json_body(json!([
-                    { "op": "add", "path": "/description/requisites/assignees", "value": [{ "id": assignee }] },
-                    { "op": "remove", "path": "/description/requisites/comment" }
-                ]));
+            when.method(PATCH).path(document_path("")).header("content-type", "application/json").json_body(json!([
+                { "op": "add", "path": "/description/requisites/assignees", "value": [{ "id": assignee }] },
+                { "op": "remove", "path": "/description/requisites/comment" }
+            ]));
             let mut document = document_json();
             document["description"]["type"] = json!("urn:document:fns534-demand-attachment");
             document["description"]["requisites"] = json!({
@@ -489,8 +512,18 @@ async fn op_patch_docflow_document() {
         })
         .await;
     let patch = types::PatchDocument(vec![
-        types::PatchOperation { op: PatchOperationKind::Add, path: "/description/requisites/assignees".to_owned(), value: Some(json!([{ "id": assignee }])) },
-        types::PatchOperation { op: PatchOperationKind::Remove, path: "/description/requisites/comment".to_owned(), value: None },
+        types::PatchOperation {
+            extra: Default::default(),
+            op: PatchOperationKind::Add,
+            path: "/description/requisites/assignees".to_owned(),
+            value: Some(json!([{ "id": assignee }])),
+        },
+        types::PatchOperation {
+            extra: Default::default(),
+            op: PatchOperationKind::Remove,
+            path: "/description/requisites/comment".to_owned(),
+            value: None,
+        },
     ]);
     let document = common::raw_client(&server.base_url())
         .patch_docflow_document()
@@ -658,7 +691,10 @@ async fn op_get_docflow_document_description() {
     assert_eq!(description.type_.as_ref().map(|v| v.as_str()), Some("urn:document:fns534-demand"));
     assert_eq!(description.encrypted_content_size, Some(5120));
     assert_eq!(description.related_docflows_count, Some(2));
-    assert_eq!(description.encrypted_certificates[0].serial_number.as_deref(), Some("01D0850043AB3C924A605B8D8661E43E"));
+    assert_eq!(
+        description.encrypted_certificates[0].serial_number.as_deref(),
+        Some("01D0850043AB3C924A605B8D8661E43E")
+    );
     let requisites = description.requisites.expect("requisites");
     assert_eq!(requisites.demand_knd.as_deref(), Some("1160070"));
     assert_eq!(requisites.receipt_deadline_date.as_ref().map(|v| v.as_str()), Some("2024-05-27"));
@@ -861,7 +897,10 @@ async fn op_generate_documents_request() {
         .generate_documents_request()
         .account_id(id(ACCOUNT))
         .docflow_id(id(DOCFLOW))
-        .body_map(|b| b.certificate_base64(types::Base64Bytes(CERTIFICATE.to_owned())).machine_readable_warrant_id(Some(id(warrant))))
+        .body_map(|b| {
+            b.certificate_base64(types::Base64Bytes(CERTIFICATE.to_owned()))
+                .machine_readable_warrant_id(Some(id(warrant)))
+        })
         .send()
         .await
         .expect("documents request")
@@ -925,7 +964,9 @@ async fn concurrent_task_conflict_decodes_into_api_error() {
             .send()
             .await
             .expect_err("409 is an error");
-        let progenitor_client::Error::ErrorResponse(answer) = error else { panic!("an ApiError answer, got {error:?}") };
+        let progenitor_client::Error::ErrorResponse(answer) = error else {
+            panic!("an ApiError answer, got {error:?}")
+        };
         assert_eq!(answer.status().as_u16(), 409);
         assert_eq!(answer.id.as_deref(), Some("urn:error:externapi:concurrentApiTaskActive"));
         assert_eq!(answer.trace_id.as_deref(), Some("9f1c2d3e4b5a6978"));
@@ -947,7 +988,13 @@ async fn not_found_decodes_into_api_error() {
             then.status(404).json_body(json!({ "id": "urn:error:externapi:docflowNotFound", "status-code": "not-found", "message": "Docflow not found" }));
         })
         .await;
-    let error = common::raw_client(&server.base_url()).get_docflow().account_id(id(ACCOUNT)).docflow_id(id(DOCFLOW)).send().await.expect_err("404");
+    let error = common::raw_client(&server.base_url())
+        .get_docflow()
+        .account_id(id(ACCOUNT))
+        .docflow_id(id(DOCFLOW))
+        .send()
+        .await
+        .expect_err("404");
     let progenitor_client::Error::ErrorResponse(answer) = error else { panic!("an ApiError answer, got {error:?}") };
     assert_eq!(answer.status().as_u16(), 404);
     assert_eq!(answer.status_code, Some(types::StatusCode::String("not-found".to_owned())));

@@ -41,21 +41,26 @@ fn link(rel: &str, href: &str) -> Value {
 /// The meta as the client sends it when creating an FNS report draft.
 fn meta_request() -> types::DraftMeta {
     types::DraftMeta {
+        extra: Default::default(),
         sender: Some(types::DraftSender {
             inn: Some("7757424860".into()),
             kpp: Some("680345565".into()),
-            certificate: Some(types::PublicKeyCertificate { content: Some(types::Base64Bytes(CERTIFICATE_BASE64.into())) }),
+            certificate: Some(types::PublicKeyCertificate {
+                extra: Default::default(),
+                content: Some(types::Base64Bytes(CERTIFICATE_BASE64.into())),
+            }),
             is_representative: Some(false),
             ipaddress: Some("8.8.8.8".into()),
             ..Default::default()
         }),
         payer: Some(types::DraftPayer {
             inn: Some("7757424860".into()),
-            organization: Some(types::PayerOrganization { kpp: Some("680345565".into()) }),
+            organization: Some(types::PayerOrganization { extra: Default::default(), kpp: Some("680345565".into()) }),
             ..Default::default()
         }),
         recipient: Some(types::DraftRecipient { ifns_code: Some("0087".into()), ..Default::default() }),
         related_document: Some(types::RelatedDocument {
+            extra: Default::default(),
             related_docflow_id: Some(id(DOCFLOW)),
             related_document_id: Some(id(DOCUMENT)),
         }),
@@ -64,7 +69,7 @@ fn meta_request() -> types::DraftMeta {
             additional_certificates: vec![types::Base64Bytes(CERTIFICATE_BASE64.into())],
             ..Default::default()
         }),
-        draft_options: Some(types::DraftOptions { generate_warrant: Some(true) }),
+        draft_options: Some(types::DraftOptions { extra: Default::default(), generate_warrant: Some(true) }),
     }
 }
 
@@ -123,7 +128,10 @@ fn draft_json(status: &str) -> Value {
 fn assert_answered_meta(meta: &types::DraftMeta) {
     let sender = meta.sender.as_ref().expect("sender");
     assert_eq!(sender.name.as_deref(), Some("ООО \"Баланс Плюс\""));
-    assert_eq!(sender.certificate.as_ref().and_then(|c| c.content.as_ref()).map(|c| c.as_str()), Some(CERTIFICATE_BASE64));
+    assert_eq!(
+        sender.certificate.as_ref().and_then(|c| c.content.as_ref()).map(|c| c.as_str()),
+        Some(CERTIFICATE_BASE64)
+    );
     let payer = meta.payer.as_ref().expect("payer");
     assert_eq!(payer.registration_number_sfr.as_deref(), Some("087-109-048532"));
     assert_eq!(payer.organization.as_ref().and_then(|o| o.kpp.as_deref()), Some("680345565"));
@@ -208,7 +216,15 @@ async fn op_list_drafts() {
             }));
         })
         .await;
-    let page = client(&server).list_drafts().account_id(id(ACCOUNT)).skip(100).take(40).send().await.expect("page").into_inner();
+    let page = client(&server)
+        .list_drafts()
+        .account_id(id(ACCOUNT))
+        .skip(100)
+        .take(40)
+        .send()
+        .await
+        .expect("page")
+        .into_inner();
     mock.assert_async().await;
     assert_eq!((page.skip, page.take, page.total_count), (Some(100), Some(40), Some(101)));
     assert_eq!(page.drafts[0].id, id(DRAFT));
@@ -228,7 +244,14 @@ async fn op_create_draft() {
             then.status(201).json_body(draft_json("new"));
         })
         .await;
-    let draft = client(&server).create_draft().account_id(id(ACCOUNT)).body(meta_request()).send().await.expect("draft").into_inner();
+    let draft = client(&server)
+        .create_draft()
+        .account_id(id(ACCOUNT))
+        .body(meta_request())
+        .send()
+        .await
+        .expect("draft")
+        .into_inner();
     mock.assert_async().await;
     assert_eq!(draft.id, id(DRAFT));
     assert_eq!(text(&draft.status), Some("new"));
@@ -248,7 +271,14 @@ async fn op_get_draft() {
             then.status(200).json_body(sent);
         })
         .await;
-    let draft = client(&server).get_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("draft").into_inner();
+    let draft = client(&server)
+        .get_draft()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .send()
+        .await
+        .expect("draft")
+        .into_inner();
     mock.assert_async().await;
     assert_eq!(text(&draft.status), Some("sent"));
     assert_eq!(draft.docflow_id, Some(id(DOCFLOW)));
@@ -261,7 +291,10 @@ async fn op_update_draft() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(PUT).path(draft_path("")).header("content-type", "application/json").json_body(meta_request_json());
+            when.method(PUT)
+                .path(draft_path(""))
+                .header("content-type", "application/json")
+                .json_body(meta_request_json());
             then.status(200).json_body(draft_json("checked"));
         })
         .await;
@@ -288,7 +321,8 @@ async fn op_delete_draft() {
             then.status(204);
         })
         .await;
-    let answer = client(&server).delete_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("deleted");
+    let answer =
+        client(&server).delete_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("deleted");
     mock.assert_async().await;
     assert_eq!(answer.status().as_u16(), 204);
 }
@@ -302,7 +336,14 @@ async fn op_get_draft_meta() {
             then.status(200).json_body(meta_answer_json());
         })
         .await;
-    let meta = client(&server).get_draft_meta().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("meta").into_inner();
+    let meta = client(&server)
+        .get_draft_meta()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .send()
+        .await
+        .expect("meta")
+        .into_inner();
     mock.assert_async().await;
     assert_answered_meta(&meta);
 }
@@ -312,7 +353,10 @@ async fn op_update_draft_meta() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(PUT).path(draft_path("/meta")).header("content-type", "application/json").json_body(meta_request_json());
+            when.method(PUT)
+                .path(draft_path("/meta"))
+                .header("content-type", "application/json")
+                .json_body(meta_request_json());
             then.status(200).json_body(meta_answer_json());
         })
         .await;
@@ -334,11 +378,22 @@ async fn op_check_draft() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(draft_path("/check")).query_param("deferred", "true").header("accept", "application/json");
+            when.method(POST)
+                .path(draft_path("/check"))
+                .query_param("deferred", "true")
+                .header("accept", "application/json");
             then.status(202).json_body(running_task("urn:task-type:check"));
         })
         .await;
-    let task = client(&server).check_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).deferred(true).send().await.expect("task").into_inner();
+    let task = client(&server)
+        .check_draft()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .deferred(true)
+        .send()
+        .await
+        .expect("task")
+        .into_inner();
     mock.assert_async().await;
     assert_running(&task, "urn:task-type:check");
 }
@@ -382,7 +437,15 @@ async fn op_prepare_draft() {
             then.status(202).json_body(running_task("urn:task-type:prepare"));
         })
         .await;
-    let task = client(&server).prepare_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).deferred(true).send().await.expect("task").into_inner();
+    let task = client(&server)
+        .prepare_draft()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .deferred(true)
+        .send()
+        .await
+        .expect("task")
+        .into_inner();
     mock.assert_async().await;
     assert_running(&task, "urn:task-type:prepare");
 }
@@ -568,7 +631,14 @@ async fn op_cloud_sign_draft() {
             }));
         })
         .await;
-    let started = client(&server).cloud_sign_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("request").into_inner();
+    let started = client(&server)
+        .cloud_sign_draft()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .send()
+        .await
+        .expect("request")
+        .into_inner();
     mock.assert_async().await;
     assert_eq!(started.request_id.as_deref(), Some("77f1d7b2c0e94b1c"));
     assert_eq!(text(&started.confirm_type), Some("sms"));
@@ -616,7 +686,14 @@ async fn op_create_web_draft() {
             then.status(200).json_body(link("web-draft", "/drafts/30717ae6"));
         })
         .await;
-    let reference = client(&server).create_web_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("link").into_inner();
+    let reference = client(&server)
+        .create_web_draft()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .send()
+        .await
+        .expect("link")
+        .into_inner();
     mock.assert_async().await;
     let types::WebDraftReference::Link(web) = reference else { panic!("a link object, got {reference:?}") };
     assert_eq!(web.rel.as_deref(), Some("web-draft"));
@@ -632,7 +709,14 @@ async fn create_web_draft_answer_may_be_a_plain_address() {
             then.status(200).json_body(json!("https://extern.kontur.ru/drafts/30717ae6"));
         })
         .await;
-    let reference = client(&server).create_web_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("address").into_inner();
+    let reference = client(&server)
+        .create_web_draft()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .send()
+        .await
+        .expect("address")
+        .into_inner();
     assert_eq!(reference, types::WebDraftReference::String("https://extern.kontur.ru/drafts/30717ae6".into()));
 }
 
@@ -641,13 +725,12 @@ async fn op_create_draft_document() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(draft_path("/documents"))
-                .header("content-type", "application/json")
-                .json_body(json!({
+            when.method(POST).path(draft_path("/documents")).header("content-type", "application/json").json_body(
+                json!({
                     "content-id": CONTENT,
                     "description": { "type": "urn:document:fns534-report", "content-type": "application/xml" }
-                }));
+                }),
+            );
             then.status(201).json_body(document_json());
         })
         .await;
@@ -733,14 +816,11 @@ async fn op_update_draft_document() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(PUT)
-                .path(document_path(""))
-                .header("content-type", "application/json")
-                .json_body(json!({
-                    "content-id": CONTENT,
-                    "signature": SIGNATURE_BASE64,
-                    "description": { "filename": "report.xml", "svdreg-code": "011011", "is-document-encrypted": false }
-                }));
+            when.method(PUT).path(document_path("")).header("content-type", "application/json").json_body(json!({
+                "content-id": CONTENT,
+                "signature": SIGNATURE_BASE64,
+                "description": { "filename": "report.xml", "svdreg-code": "011011", "is-document-encrypted": false }
+            }));
             then.status(200).json_body(document_json());
         })
         .await;
@@ -804,7 +884,9 @@ async fn op_build_draft_document_content() {
             then.status(200);
         })
         .await;
-    let Value::Object(contract) = json!({ "inn": "7757424860", "kpp": "680345565", "request-type": 1 }) else { unreachable!() };
+    let Value::Object(contract) = json!({ "inn": "7757424860", "kpp": "680345565", "request-type": 1 }) else {
+        unreachable!()
+    };
     let answer = client(&server)
         .build_draft_document_content()
         .account_id(id(ACCOUNT))
@@ -1020,6 +1102,7 @@ async fn op_create_draft_document_signature() {
         .draft_id(id(DRAFT))
         .document_id(id(DOCUMENT))
         .body(types::SignatureRequest {
+            extra: Default::default(),
             base64_content: Some(types::Base64Bytes(SIGNATURE_BASE64.into())),
             is_third_party_signature: Some(false),
         })
@@ -1052,6 +1135,7 @@ async fn op_update_draft_document_signature() {
         .document_id(id(DOCUMENT))
         .signature_id(id(SIGNATURE))
         .body(types::SignatureRequest {
+            extra: Default::default(),
             base64_content: Some(types::Base64Bytes(SIGNATURE_BASE64.into())),
             is_third_party_signature: Some(true),
         })
@@ -1091,7 +1175,9 @@ async fn op_get_draft_document_signature_content() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(GET).path(document_path(&format!("/signatures/{SIGNATURE}/content"))).header("accept", "application/json");
+            when.method(GET)
+                .path(document_path(&format!("/signatures/{SIGNATURE}/content")))
+                .header("accept", "application/json");
             then.status(200).json_body(json!(SIGNATURE_BASE64));
         })
         .await;
@@ -1118,7 +1204,14 @@ async fn unknown_draft_status_and_task_type_decode() {
             then.status(200).json_body(draft_json("archived-in-2030"));
         })
         .await;
-    let draft = client(&server).get_draft().account_id(id(ACCOUNT)).draft_id(id(DRAFT)).send().await.expect("draft").into_inner();
+    let draft = client(&server)
+        .get_draft()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .send()
+        .await
+        .expect("draft")
+        .into_inner();
     assert_eq!(text(&draft.status), Some("archived-in-2030"));
     let task: types::ApiTask = serde_json::from_value(running_task("urn:task-type:somethingNew")).expect("task");
     assert_eq!(text(&task.task_type), Some("urn:task-type:somethingNew"));
@@ -1129,7 +1222,9 @@ async fn op_get_draft_document_signature() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(GET).path(document_path(&format!("/signatures/{SIGNATURE}"))).header("accept", "application/json");
+            when.method(GET)
+                .path(document_path(&format!("/signatures/{SIGNATURE}")))
+                .header("accept", "application/json");
             then.status(200).json_body(signature_json());
         })
         .await;

@@ -54,16 +54,21 @@ fn link(rel: &str, href: &str) -> Value {
 fn meta_request() -> types::DraftsBuilderMeta {
     let data = types::FnsInventoryDraftsBuilderData {
         related_document: Some(types::RelatedDocument {
+            extra: Default::default(),
             related_docflow_id: Some(id(DEMAND_DOCFLOW)),
             related_document_id: Some(id(DEMAND_DOCUMENT)),
         }),
         ..Default::default()
     };
     types::DraftsBuilderMeta {
+        extra: Default::default(),
         sender: Some(types::DraftSender {
             inn: Some("7757424860".into()),
             kpp: Some("680345565".into()),
-            certificate: Some(types::PublicKeyCertificate { content: Some(types::Base64Bytes(CERTIFICATE_BASE64.into())) }),
+            certificate: Some(types::PublicKeyCertificate {
+                extra: Default::default(),
+                content: Some(types::Base64Bytes(CERTIFICATE_BASE64.into())),
+            }),
             is_representative: Some(false),
             ipaddress: Some("8.8.8.8".into()),
             ..Default::default()
@@ -102,7 +107,8 @@ fn assert_meta(meta: &types::DraftsBuilderMeta) {
     assert_eq!(text(&meta.builder_type), Some(INVENTORY));
     assert_eq!(meta.recipient.as_ref().and_then(|r| r.ifns_code.as_deref()), Some("0007"));
     let data: types::FnsInventoryDraftsBuilderData =
-        serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data"))).expect("inventory data");
+        serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data")))
+            .expect("inventory data");
     let related = data.related_document.expect("related document");
     assert_eq!(related.related_docflow_id, Some(id(DEMAND_DOCFLOW)));
     assert_eq!(related.related_document_id, Some(id(DEMAND_DOCUMENT)));
@@ -131,10 +137,17 @@ fn document_meta_request() -> (types::DraftsBuilderDocumentMeta, Value) {
         claim_item_number: Some("1.01".into()),
         scanned_document_name: Some("Счет-фактура.pdf".into()),
         type_: Some("scanned".into()),
-        background_processing: Some(types::DocumentBackgroundProcessing { extra: Default::default(), total_file_count: Some(2) }),
+        background_processing: Some(types::DocumentBackgroundProcessing {
+            extra: Default::default(),
+            total_file_count: Some(2),
+        }),
         ..Default::default()
     };
-    let meta = types::DraftsBuilderDocumentMeta { builder_data: Some(as_data(&data)), builder_type: None };
+    let meta = types::DraftsBuilderDocumentMeta {
+        extra: Default::default(),
+        builder_data: Some(as_data(&data)),
+        builder_type: None,
+    };
     let wire = json!({
         "builder-data": {
             "claim-item-number": "1.01",
@@ -149,7 +162,8 @@ fn document_meta_request() -> (types::DraftsBuilderDocumentMeta, Value) {
 fn assert_document_meta(meta: &types::DraftsBuilderDocumentMeta) {
     assert_eq!(text(&meta.builder_type), Some(INVENTORY));
     let data: types::FnsInventoryDraftsBuilderDocumentData =
-        serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data"))).expect("inventory document data");
+        serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data")))
+            .expect("inventory document data");
     assert_eq!(data.claim_item_number.as_deref(), Some("1.01"));
     assert_eq!(data.label_for_grouping, None);
     assert_eq!(data.type_.as_ref().map(|v| v.as_str()), Some("scanned"));
@@ -184,17 +198,24 @@ fn assert_file(file: &types::DraftsBuilderDocumentFile) {
 fn assert_file_meta(meta: &types::DraftsBuilderDocumentFileMeta) {
     assert_eq!(meta.file_name.as_deref(), Some("Счет-фактура-стр3.pdf"));
     let data: types::FnsInventoryDraftsBuilderDocumentFileData =
-        serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data"))).expect("inventory file data");
+        serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data")))
+            .expect("inventory file data");
     assert_eq!(data.scanned_file_order, Some(3));
 }
 
 /// A file as the client sends it, with the wire form.
 fn file_request() -> (types::DraftsBuilderDocumentFileRequest, Value) {
-    let data = types::FnsInventoryDraftsBuilderDocumentFileData { extra: Default::default(), scanned_file_order: Some(3), is_file_encrypted: None };
+    let data = types::FnsInventoryDraftsBuilderDocumentFileData {
+        extra: Default::default(),
+        scanned_file_order: Some(3),
+        is_file_encrypted: None,
+    };
     let request = types::DraftsBuilderDocumentFileRequest {
+        extra: Default::default(),
         content_id: Some(id(CONTENT)),
         base64_signature_content: Some(types::Base64Bytes(SIGNATURE_BASE64.into())),
         meta: Some(types::DraftsBuilderDocumentFileMeta {
+            extra: Default::default(),
             file_name: Some("Счет-фактура-стр3.pdf".into()),
             builder_data: Some(as_data(&data)),
             builder_type: None,
@@ -221,7 +242,14 @@ async fn op_create_drafts_builder() {
             then.status(201).json_body(builder_json("new"));
         })
         .await;
-    let builder = client(&server).create_drafts_builder().account_id(id(ACCOUNT)).body(meta_request()).send().await.expect("builder").into_inner();
+    let builder = client(&server)
+        .create_drafts_builder()
+        .account_id(id(ACCOUNT))
+        .body(meta_request())
+        .send()
+        .await
+        .expect("builder")
+        .into_inner();
     mock.assert_async().await;
     assert_eq!(builder.id, id(BUILDER));
     assert_eq!(text(&builder.status), Some("new"));
@@ -326,7 +354,13 @@ async fn op_delete_drafts_builder() {
             then.status(204);
         })
         .await;
-    let answer = client(&server).delete_drafts_builder().account_id(id(ACCOUNT)).drafts_builder_id(id(BUILDER)).send().await.expect("deleted");
+    let answer = client(&server)
+        .delete_drafts_builder()
+        .account_id(id(ACCOUNT))
+        .drafts_builder_id(id(BUILDER))
+        .send()
+        .await
+        .expect("deleted");
     mock.assert_async().await;
     assert_eq!(answer.status().as_u16(), 204);
 }
@@ -357,7 +391,10 @@ async fn op_update_drafts_builder_meta() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(PUT).path(builder_path("/meta")).header("content-type", "application/json").json_body(meta_json());
+            when.method(PUT)
+                .path(builder_path("/meta"))
+                .header("content-type", "application/json")
+                .json_body(meta_json());
             then.status(200).json_body(meta_json());
         })
         .await;
@@ -379,8 +416,13 @@ async fn op_build_drafts() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(builder_path("/build")).query_param("deferred", "true").header("accept", "application/json");
-            then.status(202).json_body(json!({ "id": TASK, "task-state": "running", "task-type": "urn:task-type:draftBuilderBuild" }));
+            when.method(POST)
+                .path(builder_path("/build"))
+                .query_param("deferred", "true")
+                .header("accept", "application/json");
+            then.status(202).json_body(
+                json!({ "id": TASK, "task-state": "running", "task-type": "urn:task-type:draftBuilderBuild" }),
+            );
         })
         .await;
     let task = client(&server)
@@ -454,7 +496,8 @@ async fn op_get_drafts_builder_task() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(text(&task.task_state), Some("succeed"));
-    let result: types::DraftsBuilderBuildResult = serde_json::from_value(task.task_result.expect("result")).expect("a build result");
+    let result: types::DraftsBuilderBuildResult =
+        serde_json::from_value(task.task_result.expect("result")).expect("a build result");
     assert_eq!(result.draft_ids, vec![id("30717ae6-b0eb-4eb2-9e85-99553af15941")]);
     assert_eq!(result.error_drafts_builder_documents[0].document_id, Some(id(DOCUMENT)));
     assert_eq!(result.error_drafts_builder_documents[0].error_message.as_deref(), Some("The file is not a PDF"));
@@ -490,7 +533,10 @@ async fn op_create_drafts_builder_document() {
     let (meta, wire) = document_meta_request();
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(builder_path("/documents")).header("content-type", "application/json").json_body(wire);
+            when.method(POST)
+                .path(builder_path("/documents"))
+                .header("content-type", "application/json")
+                .json_body(wire);
             then.status(201).json_body(document_json());
         })
         .await;
@@ -799,8 +845,13 @@ async fn op_update_drafts_builder_document_file_meta() {
             then.status(200).json_body(json!({ "file-name": "Выписка.pdf", "builder-type": "urn:drafts-builder:business-registration", "builder-data": null }));
         })
         .await;
-    let data = types::FnsInventoryDraftsBuilderDocumentFileData { extra: Default::default(), scanned_file_order: Some(4), is_file_encrypted: None };
+    let data = types::FnsInventoryDraftsBuilderDocumentFileData {
+        extra: Default::default(),
+        scanned_file_order: Some(4),
+        is_file_encrypted: None,
+    };
     let meta = types::DraftsBuilderDocumentFileMeta {
+        extra: Default::default(),
         file_name: Some("Выписка.pdf".into()),
         builder_type: None,
         builder_data: Some(as_data(&data)),
@@ -883,7 +934,8 @@ fn prepare_documents_result_lists_failed_documents() {
 #[tokio::test]
 async fn op_generate_drafts_builder_document_file() {
     let server = MockServer::start_async().await;
-    let contract = json!({ "form": "letter", "subject": "Ответ на требование", "attachments": [{ "name": "act.pdf" }] });
+    let contract =
+        json!({ "form": "letter", "subject": "Ответ на требование", "attachments": [{ "name": "act.pdf" }] });
     let mock = server
         .mock_async(|when, then| {
             when.method(POST)

@@ -82,13 +82,11 @@ async fn op_share_events() {
         .await;
 
     let filter = types::EventsFilter {
-        docflow_types: vec![
-            DocflowType::Fns534Report,
-            DocflowType::StatReport,
-        ],
+        extra: Default::default(),
+        docflow_types: vec![DocflowType::Fns534Report, DocflowType::StatReport],
         document_forms: vec![
-            types::EventsDocumentForm { knd: Some("1151001".to_owned()), okud: None },
-            types::EventsDocumentForm { knd: None, okud: Some("0610016".to_owned()) },
+            types::EventsDocumentForm { extra: Default::default(), knd: Some("1151001".to_owned()), okud: None },
+            types::EventsDocumentForm { extra: Default::default(), knd: None, okud: Some("0610016".to_owned()) },
         ],
     };
     let answer = common::raw_client(&server.base_url())

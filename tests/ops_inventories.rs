@@ -19,7 +19,8 @@ const SIGNATURE: &str = "ae5d3f8b-6a7c-4b13-9e4f-5a6b7c8d9ea5";
 const TASK: &str = "bf6e4a9c-7b8d-4c24-8f5a-6b7c8d9eafb6";
 const CONTENT: &str = "c07f5bad-8c9e-4d35-9a6b-7c8d9eafb0c7";
 const CERTIFICATE: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBggqhQMHAQEDAjCB";
-const SIGNATURE_BYTES: &[u8] = &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
+const SIGNATURE_BYTES: &[u8] =
+    &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
 
 fn api(rest: &str) -> String {
     format!("https://extern-api.testkontur.ru/v1/{ACCOUNT}{rest}")
@@ -182,7 +183,8 @@ async fn op_decrypt_inventory_document_content() {
                 .path(document_path("/decrypt-content"))
                 .header("content-type", "application/json")
                 .json_body(json!({ "certificate-base64": CERTIFICATE }));
-            then.status(200).json_body(json!({ "request-id": "dec-1", "decryption-task-id": TASK, "confirm-type": "myDSS" }));
+            then.status(200)
+                .json_body(json!({ "request-id": "dec-1", "decryption-task-id": TASK, "confirm-type": "myDSS" }));
         })
         .await;
     let started = client(&server)
@@ -276,7 +278,7 @@ async fn op_save_inventory_document_decrypted_content() {
         .related_document_id(id(DEMAND_DOCUMENT))
         .inventory_id(id(INVENTORY))
         .document_id(id(DOCUMENT))
-        .body(types::SaveDecryptedContentRequest { content_id: id(CONTENT) })
+        .body(types::SaveDecryptedContentRequest { extra: Default::default(), content_id: id(CONTENT) })
         .send()
         .await
         .expect("saved")
@@ -330,7 +332,10 @@ async fn op_generate_inventory_reply() {
         .inventory_id(id(INVENTORY))
         .document_id(id(DOCUMENT))
         .document_type("fns534-inventory-receipt")
-        .body(types::GenerateReplyRequest { certificate_base64: types::Base64Bytes(CERTIFICATE.to_owned()) })
+        .body(types::GenerateReplyRequest {
+            extra: Default::default(),
+            certificate_base64: types::Base64Bytes(CERTIFICATE.to_owned()),
+        })
         .send()
         .await
         .expect("reply")
@@ -349,7 +354,8 @@ async fn op_print_inventory_document() {
                 .query_param("deferred", "true")
                 .header("content-type", "application/json")
                 .json_body(json!({ "content-id": CONTENT }));
-            then.status(202).json_body(json!({ "id": TASK, "task-state": "running", "task-type": "urn:task-type:docflowPrint" }));
+            then.status(202)
+                .json_body(json!({ "id": TASK, "task-state": "running", "task-type": "urn:task-type:docflowPrint" }));
         })
         .await;
     let task = client(&server)
@@ -360,7 +366,7 @@ async fn op_print_inventory_document() {
         .inventory_id(id(INVENTORY))
         .document_id(id(DOCUMENT))
         .deferred(true)
-        .body(types::PrintDocumentRequest { content_id: Some(id(CONTENT)), content: None })
+        .body(types::PrintDocumentRequest { extra: Default::default(), content_id: Some(id(CONTENT)), content: None })
         .send()
         .await
         .expect("print task");
@@ -430,7 +436,10 @@ async fn op_confirm_cloud_sign_inventory_reply() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(reply_path("/cloud-sign-confirm")).query_param("requestId", "sign-7").query_param("code", "135790");
+            when.method(POST)
+                .path(reply_path("/cloud-sign-confirm"))
+                .query_param("requestId", "sign-7")
+                .query_param("code", "135790");
             then.status(200).json_body(json!({ "signed-documents": [{ "rel": "reply", "href": api("/reply") }] }));
         })
         .await;
@@ -458,7 +467,10 @@ async fn op_put_inventory_reply_content() {
     let content = "<?xml version=\"1.0\"?><Файл ИдФайл=\"IZ_OPISDOK\"/>";
     let mock = server
         .mock_async(|when, then| {
-            when.method(PUT).path(reply_path("/content")).header("content-type", "application/octet-stream").body(content);
+            when.method(PUT)
+                .path(reply_path("/content"))
+                .header("content-type", "application/octet-stream")
+                .body(content);
             then.status(200).json_body(reply_json(false));
         })
         .await;
@@ -484,7 +496,10 @@ async fn op_send_inventory_reply() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(reply_path("/send")).header("content-type", "application/json").json_body(json!({ "sender-ip": "192.0.2.10" }));
+            when.method(POST)
+                .path(reply_path("/send"))
+                .header("content-type", "application/json")
+                .json_body(json!({ "sender-ip": "192.0.2.10" }));
             then.status(200).json_body(inventory_json());
         })
         .await;
@@ -496,7 +511,7 @@ async fn op_send_inventory_reply() {
         .inventory_id(id(INVENTORY))
         .document_id(id(DOCUMENT))
         .reply_id(id(REPLY))
-        .body(types::SendReplyRequest { sender_ip: Some("192.0.2.10".to_owned()) })
+        .body(types::SendReplyRequest { extra: Default::default(), sender_ip: Some("192.0.2.10".to_owned()) })
         .send()
         .await
         .expect("docflow")
@@ -540,7 +555,8 @@ async fn op_get_inventory_reply_task() {
     let mock = server
         .mock_async(|when, then| {
             when.method(GET).path(reply_path(&format!("/tasks/{TASK}")));
-            then.status(200).json_body(task_json("urn:task-type:initReplySignOperation", json!({ "signed-documents": [] })));
+            then.status(200)
+                .json_body(task_json("urn:task-type:initReplySignOperation", json!({ "signed-documents": [] })));
         })
         .await;
     let task = client(&server)

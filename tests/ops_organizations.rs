@@ -254,7 +254,9 @@ async fn op_authorize_gosuslugi() {
             when.method(POST)
                 .path(format!("/v1/{ACCOUNT}/organizations/{ORG}/gosuslugi-auth"))
                 .header("content-type", "application/json")
-                .json_body(json!({ "gosuslugi-uid": "api-key-123", "base64-signature-content": "MIAGCSqGSIb3DQEHAqCA" }));
+                .json_body(
+                    json!({ "gosuslugi-uid": "api-key-123", "base64-signature-content": "MIAGCSqGSIb3DQEHAqCA" }),
+                );
             then.status(200);
         })
         .await;
@@ -280,7 +282,9 @@ async fn op_update_organization_signer() {
             when.method(POST)
                 .path(format!("/v1/{ACCOUNT}/organizations/{ORG}/update-signer"))
                 .header("content-type", "application/json")
-                .json_body(json!({ "control-unit-type": "fns", "signer-type": "chief", "certificate-base64": "MIIBCgKCAQEA" }));
+                .json_body(
+                    json!({ "control-unit-type": "fns", "signer-type": "chief", "certificate-base64": "MIIBCgKCAQEA" }),
+                );
             then.status(204);
         })
         .await;

@@ -18,7 +18,8 @@ const CERTIFICATE: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBggqhQMHA
 /// Start of an XML declaration, base64.
 const XML_BASE64: &str = "PD94bWwgdmVyc2lvbj0iMS4wIiBlbmNvZGluZz0id2luZG93cy0xMjUxIj8+";
 /// Bytes of a detached CMS signature: DER, so not valid UTF-8.
-const SIGNATURE_BYTES: &[u8] = &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
+const SIGNATURE_BYTES: &[u8] =
+    &[0x30, 0x82, 0x01, 0x0a, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xff, 0x00];
 
 fn api(rest: &str) -> String {
     format!("https://extern-api.testkontur.ru/v1/{ACCOUNT}{rest}")
@@ -128,7 +129,10 @@ async fn op_generate_reply() {
         .document_id(id(DOCUMENT))
         .document_type("fns534-demand-acceptance-result-negative")
         .decline_notice_error_code(vec!["0300300001".to_owned(), "0400100005".to_owned()])
-        .body(types::GenerateReplyRequest { certificate_base64: types::Base64Bytes(CERTIFICATE.to_owned()) })
+        .body(types::GenerateReplyRequest {
+            extra: Default::default(),
+            certificate_base64: types::Base64Bytes(CERTIFICATE.to_owned()),
+        })
         .send()
         .await
         .expect("generated reply");
@@ -167,7 +171,10 @@ async fn op_put_reply_content() {
     let content = "<?xml version=\"1.0\" encoding=\"windows-1251\"?><Файл/>";
     let mock = server
         .mock_async(|when, then| {
-            when.method(PUT).path(reply_path("/content")).header("content-type", "application/octet-stream").body(content);
+            when.method(PUT)
+                .path(reply_path("/content"))
+                .header("content-type", "application/octet-stream")
+                .body(content);
             then.status(200).json_body(reply_json(false));
         })
         .await;
@@ -219,7 +226,10 @@ async fn op_send_reply() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(reply_path("/send")).header("content-type", "application/json").json_body(json!({ "sender-ip": "8.8.8.8" }));
+            when.method(POST)
+                .path(reply_path("/send"))
+                .header("content-type", "application/json")
+                .json_body(json!({ "sender-ip": "8.8.8.8" }));
             then.status(200).json_body(docflow_json());
         })
         .await;
@@ -368,7 +378,10 @@ async fn op_generate_pfr_reply() {
         .docflow_id(id(DOCFLOW))
         .document_id(id(DOCUMENT))
         .document_type("pfr-report-acknowledgement-v2")
-        .body(types::GenerateReplyRequest { certificate_base64: types::Base64Bytes(CERTIFICATE.to_owned()) })
+        .body(types::GenerateReplyRequest {
+            extra: Default::default(),
+            certificate_base64: types::Base64Bytes(CERTIFICATE.to_owned()),
+        })
         .send()
         .await
         .expect("generated reply")
@@ -460,7 +473,10 @@ async fn op_send_pfr_reply() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(pfr_reply_path("/send")).header("content-type", "application/json").json_body(json!({ "sender-ip": "10.0.0.1" }));
+            when.method(POST)
+                .path(pfr_reply_path("/send"))
+                .header("content-type", "application/json")
+                .json_body(json!({ "sender-ip": "10.0.0.1" }));
             then.status(200).json_body(docflow_json());
         })
         .await;
@@ -508,7 +524,10 @@ async fn op_confirm_cloud_sign_pfr_reply() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(pfr_reply_path("/cloud-sign-confirm")).query_param("requestId", "req-42").query_param("code", "000111");
+            when.method(POST)
+                .path(pfr_reply_path("/cloud-sign-confirm"))
+                .query_param("requestId", "req-42")
+                .query_param("code", "000111");
             then.status(200).json_body(json!({ "links": [{ "rel": "reply", "href": api("/reply") }] }));
         })
         .await;

@@ -19,10 +19,14 @@ fn account_id() -> Uuid {
 
 fn sender() -> types::TestSender {
     types::TestSender {
+        extra: Default::default(),
         inn: "6699000000".to_owned(),
         kpp: Some("660001001".to_owned()),
         name: Some("Test LLC".to_owned()),
-        certificate: Some(types::TestCertificate { content: Some("MIIBCgKCAQEA".to_owned()) }),
+        certificate: Some(types::TestCertificate {
+            extra: Default::default(),
+            content: Some("MIIBCgKCAQEA".to_owned()),
+        }),
     }
 }
 
@@ -32,10 +36,15 @@ fn sender_json() -> serde_json::Value {
 
 fn payer() -> types::TestPayer {
     types::TestPayer {
+        extra: Default::default(),
         inn: "6699000000".to_owned(),
         name: Some("Test LLC".to_owned()),
-        organization: Some(types::TestOrganizationInfo { kpp: Some("660001001".to_owned()) }),
+        organization: Some(types::TestOrganizationInfo {
+            extra: Default::default(),
+            kpp: Some("660001001".to_owned()),
+        }),
         chief_fio: Some(types::TestPersonName {
+            extra: Default::default(),
             surname: Some("Ivanov".to_owned()),
             name: Some("Ivan".to_owned()),
             patronymic: None,
@@ -49,9 +58,14 @@ fn payer_json() -> serde_json::Value {
 
 fn fuf_request() -> types::GenerateFufRequest {
     types::GenerateFufRequest {
+        extra: Default::default(),
         sender: sender(),
         payer: Some(payer()),
-        warrant: Some(types::TestWarrant { number: Some("77-1".to_owned()), date_begin: Some("15.01.2024".to_owned()) }),
+        warrant: Some(types::TestWarrant {
+            extra: Default::default(),
+            number: Some("77-1".to_owned()),
+            date_begin: Some("15.01.2024".to_owned()),
+        }),
     }
 }
 
@@ -91,7 +105,11 @@ async fn op_generate_demand() {
                 .payer(payer())
                 .knds(vec!["1165050".to_owned()])
                 .ifns_code(Some("0087".to_owned().into()))
-                .contents(vec![types::DemandContent { content_id: Some(CONTENT.parse().unwrap()), knd: Some("1165050".to_owned()) }])
+                .contents(vec![types::DemandContent {
+                    extra: Default::default(),
+                    content_id: Some(CONTENT.parse().unwrap()),
+                    knd: Some("1165050".to_owned()),
+                }])
         })
         .send()
         .await
@@ -109,7 +127,8 @@ async fn generate_demand_rejected_decodes_api_error() {
     server
         .mock_async(|when, then| {
             when.method(POST).path("/test-tools/v1/generate-demand");
-            then.status(400).json_body(json!({ "id": "urn:error:validation", "status-code": 400, "message": "knds is required" }));
+            then.status(400)
+                .json_body(json!({ "id": "urn:error:validation", "status-code": 400, "message": "knds is required" }));
         })
         .await;
 

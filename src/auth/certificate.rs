@@ -89,7 +89,7 @@ impl CertificateLogin {
             .decryptor
             .decrypt(&envelope)
             .await
-            .map_err(AuthError::Decryption)?;
+            .map_err(|e| AuthError::Decryption(e.into()))?;
         let decrypted_key = SecretString::from(BASE64.encode(decrypted.expose_secret()));
         let answer = identity
             .token(

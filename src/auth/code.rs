@@ -13,9 +13,12 @@ use super::error::AuthError;
 /// The scope of the code flow: an OpenID login plus the API.
 pub const CODE_FLOW_SCOPE: &str = "openid extern.api";
 
-/// One sign-in attempt: its random `state` and `nonce` and where the user comes back to.
-/// Keep it (or its [`state`](Self::state) and [`nonce`](Self::nonce)) in the user's session
-/// until the redirect arrives.
+/// One sign-in attempt: its random `state`, `nonce` and PKCE code verifier, and where the user
+/// comes back to. Keep it (or its [`state`](Self::state), [`nonce`](Self::nonce) and
+/// [`code_verifier`](Self::code_verifier)) in the user's session until the redirect arrives.
+///
+/// The authorize URL carries the verifier's SHA-256 (`code_challenge_method=S256`, RFC 7636), and
+/// the code exchange sends the verifier, so a code intercepted on its way back is useless.
 #[derive(Clone)]
 pub struct AuthorizationCodeLogin {
     identity_url: Url,
@@ -24,10 +27,11 @@ pub struct AuthorizationCodeLogin {
     scope: String,
     state: String,
     nonce: String,
+    code_verifier: SecretString,
 }
 
 impl AuthorizationCodeLogin {
-    /// A new attempt with fresh random `state` and `nonce`.
+    /// A new attempt with fresh random `state`, `nonce` and code verifier.
     /// `identity_url` is the identity host (see [`crate::Environment::identity_url`]).
     pub fn new(
         identity_url: &Url,
@@ -40,16 +44,18 @@ impl AuthorizationCodeLogin {
             redirect_uri,
             random_token(),
             random_token(),
+            SecretString::from(format!("{}{}", random_token(), random_token())),
         )
     }
 
-    /// The attempt recreated from the `state` and `nonce` kept in the user's session.
+    /// The attempt recreated from the `state`, `nonce` and code verifier kept in the user's session.
     pub fn resume(
         identity_url: &Url,
         client_id: impl Into<String>,
         redirect_uri: impl Into<String>,
         state: impl Into<String>,
         nonce: impl Into<String>,
+        code_verifier: SecretString,
     ) -> Self {
         Self {
             identity_url: identity_url.clone(),
@@ -58,6 +64,7 @@ impl AuthorizationCodeLogin {
             scope: CODE_FLOW_SCOPE.to_owned(),
             state: state.into(),
             nonce: nonce.into(),
+            code_verifier,
         }
     }
 
@@ -77,6 +84,19 @@ impl AuthorizationCodeLogin {
         &self.nonce
     }
 
+    /// The PKCE code verifier (RFC 7636): keep it secret, in the user's session.
+    pub fn code_verifier(&self) -> &SecretString {
+        &self.code_verifier
+    }
+
+    /// `BASE64URL(SHA-256(code_verifier))`, sent in the authorize URL.
+    pub fn code_challenge(&self) -> String {
+        use sha2::Digest as _;
+        BASE64URL.encode(sha2::Sha256::digest(
+            self.code_verifier.expose_secret().as_bytes(),
+        ))
+    }
+
     /// Where to send the user's browser: `GET /connect/authorize?...`.
     pub fn authorize_url(&self) -> Url {
         let mut url = self
@@ -89,7 +109,9 @@ impl AuthorizationCodeLogin {
             .append_pair("scope", &self.scope)
             .append_pair("redirect_uri", &self.redirect_uri)
             .append_pair("nonce", &self.nonce)
-            .append_pair("state", &self.state);
+            .append_pair("state", &self.state)
+            .append_pair("code_challenge", &self.code_challenge())
+            .append_pair("code_challenge_method", "S256");
         url
     }
 
@@ -141,6 +163,7 @@ impl AuthorizationCodeLogin {
             code,
             redirect_uri: self.redirect_uri.clone(),
             nonce: Some(self.nonce.clone()),
+            code_verifier: Some(self.code_verifier.clone()),
         })
     }
 }
@@ -162,6 +185,7 @@ pub struct AuthorizationCode {
     pub(crate) code: SecretString,
     pub(crate) redirect_uri: String,
     pub(crate) nonce: Option<String>,
+    pub(crate) code_verifier: Option<SecretString>,
 }
 
 impl AuthorizationCode {
@@ -172,14 +196,26 @@ impl AuthorizationCode {
             code,
             redirect_uri: redirect_uri.into(),
             nonce: None,
+            code_verifier: None,
         }
     }
 
-    /// Checks that the ID token returned with the tokens carries the login's nonce.
+    /// Sends `code_verifier` with the exchange: the PKCE verifier whose challenge the
+    /// authorize URL carried.
+    pub fn with_code_verifier(mut self, code_verifier: SecretString) -> Self {
+        self.code_verifier = Some(code_verifier);
+        self
+    }
+
+    /// Checks that the ID token returned with the tokens carries the login's nonce. When a nonce
+    /// was sent, an answer without an ID token is refused: the nonce would go unchecked.
     /// The token comes straight from the identity host over TLS, so its signature is not re-checked.
     pub(crate) fn check_nonce(&self, id_token: Option<&SecretString>) -> Result<(), AuthError> {
-        let (Some(expected), Some(id_token)) = (&self.nonce, id_token) else {
+        let Some(expected) = &self.nonce else {
             return Ok(());
+        };
+        let Some(id_token) = id_token else {
+            return Err(AuthError::IdTokenMissing);
         };
         let claims = id_token
             .expose_secret()

@@ -3,11 +3,11 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::clock::Clock;
 use super::error::AuthError;
-use super::identity::{Form, IdentityClient, TokenAnswer};
+use super::identity::{DeviceAuthorization, Form, IdentityClient, TokenAnswer};
 
 /// The grant type of device-code polling.
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -15,6 +15,8 @@ const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// How much longer to wait after `slow_down` (RFC 8628).
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// The longest pause between polls, whatever the host asks: a user waits for the login.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
 /// Lifetime of the device code when the host names none (the documented value).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 
@@ -42,16 +44,9 @@ pub(crate) async fn device_login(
     clock: &dyn Clock,
 ) -> Result<TokenAnswer, AuthError> {
     let started = identity.device_authorization().await?;
-    let lifetime = started
-        .expires_in
-        .or(started.expires)
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_LIFETIME);
-    let deadline = clock.now() + lifetime;
-    let mut interval = started
-        .interval
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_INTERVAL);
+    let schedule = DeviceSchedule::new(clock.now(), &started);
+    let (deadline, lifetime) = (schedule.deadline, schedule.lifetime);
+    let mut interval = schedule.interval;
     on_prompt(&DevicePrompt {
         user_code: started.user_code.clone(),
         verification_uri: started.verification_uri.clone(),
@@ -60,7 +55,7 @@ pub(crate) async fn device_login(
     });
     loop {
         clock.sleep(interval).await;
-        if clock.now() >= deadline {
+        if deadline.is_some_and(|deadline| clock.now() >= deadline) {
             tracing::info!("device code expired before the user confirmed");
             return Err(AuthError::DeviceCodeExpired);
         }
@@ -77,7 +72,10 @@ pub(crate) async fn device_login(
                     tracing::debug!("device login still pending");
                 }
                 Some("slow_down") => {
-                    interval += SLOW_DOWN_STEP;
+                    interval = interval
+                        .saturating_add(SLOW_DOWN_STEP)
+                        .min(MAX_INTERVAL)
+                        .min(lifetime);
                     tracing::debug!(
                         interval_s = interval.as_secs(),
                         "identity host asked to poll more slowly"
@@ -85,6 +83,37 @@ pub(crate) async fn device_login(
                 }
                 _ => return Err(refusal.into()),
             },
+        }
+    }
+}
+
+/// When a device login ends and how often it polls, from the host's answer. Any number the host
+/// sends is accepted without overflow: a lifetime beyond what the clock can represent has no
+/// deadline (`None`), and the polling interval never exceeds the lifetime nor a minute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DeviceSchedule {
+    pub(crate) lifetime: Duration,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) interval: Duration,
+}
+
+impl DeviceSchedule {
+    pub(crate) fn new(now: Instant, started: &DeviceAuthorization) -> Self {
+        let lifetime = started
+            .expires_in
+            .or(started.expires)
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_LIFETIME);
+        let interval = started
+            .interval
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_INTERVAL)
+            .min(MAX_INTERVAL)
+            .min(lifetime);
+        Self {
+            lifetime,
+            deadline: now.checked_add(lifetime),
+            interval,
         }
     }
 }

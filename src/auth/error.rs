@@ -1,13 +1,19 @@
 //! What can go wrong while obtaining credentials, each case worded as what to do about it.
 
+use std::sync::Arc;
+
 use secrecy::SecretString;
 use serde::Deserialize;
 
 /// A failure a caller-supplied hook (certificate decryption, JWT signing) reports.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// A failure kept in an [`AuthError`]: shared, because one renewal's failure reaches every
+/// request that waited for it.
+pub type SharedError = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Why credentials could not be obtained or attached.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
     /// The identity host did not recognise the integrator (`invalid_client`).
@@ -63,7 +69,7 @@ pub enum AuthError {
 
     /// The identity host could not be reached.
     #[error("could not reach the identity host: {0}")]
-    Network(#[source] reqwest::Error),
+    Network(#[source] Arc<reqwest::Error>),
 
     /// The token was rejected and this login cannot be renewed without the user
     /// (a used authorization code or supplied JWT, a fixed access token).
@@ -82,17 +88,40 @@ pub enum AuthError {
     #[error("the id_token does not carry the nonce sent with the login")]
     NonceMismatch,
 
+    /// The login sent a nonce but the identity host answered without an ID token to check it
+    /// against (was the `openid` scope dropped?).
+    #[error(
+        "the identity host answered without an id_token, so the login's nonce could not be checked"
+    )]
+    IdTokenMissing,
+
     /// The certificate decryptor failed to open the key the identity host encrypted.
     #[error("decrypting the certificate challenge failed: {0}")]
-    Decryption(#[source] BoxError),
+    Decryption(#[source] SharedError),
 
     /// The JWT signer failed.
     #[error("signing the trusted-authentication JWT failed: {0}")]
-    Signing(#[source] BoxError),
+    Signing(#[source] SharedError),
 
     /// The client was configured inconsistently.
     #[error("invalid authentication settings: {0}")]
     Config(String),
+}
+
+impl AuthError {
+    /// The identity host could not be reached or failed for a while (network, timeout, 5xx, 429):
+    /// trying again later may work.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AuthError::Network(_) => true,
+            AuthError::UnexpectedAnswer { status, .. } => *status >= 500 || *status == 429,
+            AuthError::Identity {
+                status: Some(status),
+                ..
+            } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
 }
 
 /// One of the factors the identity host asks for after a partial login.

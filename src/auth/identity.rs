@@ -291,21 +291,26 @@ impl IdentityClient {
                 "application/x-www-form-urlencoded",
             )
             .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::USER_AGENT,
+                crate::transport::USER_AGENT_VALUE,
+            )
             .timeout(IDENTITY_TIMEOUT)
             .body(form.encode())
             .send()
             .await
-            .map_err(|e| Refusal::Failed(AuthError::Network(e.without_url())))?;
+            .map_err(|e| {
+                Refusal::Failed(AuthError::Network(std::sync::Arc::new(e.without_url())))
+            })?;
         let status = response.status().as_u16();
         let trace_id = response
             .headers()
             .get(TRACE_ID_HEADER)
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Refusal::Failed(AuthError::Network(e.without_url())))?;
+        let body = response.bytes().await.map_err(|e| {
+            Refusal::Failed(AuthError::Network(std::sync::Arc::new(e.without_url())))
+        })?;
         if (200..300).contains(&status) {
             // A successful answer may hold tokens: describe where it broke, never what it held.
             return serde_json::from_slice(&body).map_err(|e| {

@@ -5,6 +5,8 @@
 
 use futures::future::BoxFuture;
 
+#[cfg(test)]
+mod answer_fuzz;
 mod certificate;
 mod clock;
 mod code;
@@ -18,7 +20,7 @@ pub use certificate::{CertificateDecryptor, CertificateLogin};
 pub use clock::{Clock, SystemClock};
 pub use code::{AuthorizationCode, AuthorizationCodeLogin, CODE_FLOW_SCOPE};
 pub use device::{DevicePrompt, DevicePromptHandler};
-pub use error::{AuthError, BoxError, RequiredFactor};
+pub use error::{AuthError, BoxError, RequiredFactor, SharedError};
 pub use token::{API_KEY_HEADER, TokenAuthenticator};
 pub use trusted::{JwtSigner, MAX_TRUSTED_JWT_LIFETIME, TrustedClaims, TrustedLogin};
 
@@ -37,8 +39,9 @@ pub trait Authenticator: Send + Sync + std::fmt::Debug + 'static {
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>>;
 
-    /// The API answered 401 to `rejected`. Returns true when fresh credentials were obtained,
-    /// so the request is worth exactly one more try.
+    /// The API answered 401 to `rejected` (its method, URL and the `Authorization` header it
+    /// carried). Returns true when fresh credentials were obtained, so the request is worth
+    /// exactly one more try.
     fn reauthorize<'a>(
         &'a self,
         rejected: &'a reqwest::Request,

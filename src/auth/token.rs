@@ -2,10 +2,11 @@
 //! requests, and attaches it only to requests bound for the API host.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared};
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -82,16 +83,31 @@ impl fmt::Debug for Grant {
 #[derive(Debug)]
 struct Issued {
     access: SecretString,
-    /// When to stop using it (expiry less the margin); `None` when unknown.
+    /// `Bearer <access>`, made once per token: every request sends it.
+    bearer: Option<HeaderValue>,
+    /// When to start renewing it (expiry less the margin); `None` when the lifetime is unknown.
     renew_at: Option<Instant>,
+    /// When it stops working; `None` when unknown.
+    expires_at: Option<Instant>,
     refresh: Option<SecretString>,
 }
 
-#[derive(Debug)]
+/// A renewal in progress: a spawned task every waiting request awaits. It runs to the end and
+/// stores its token even when every request that waited for it is gone (a timeout, a `select!`),
+/// so a rotated refresh token is never lost half-way.
+type Renewal = Shared<BoxFuture<'static, Result<SecretString, AuthError>>>;
+
+#[derive(Debug, Default)]
 struct TokenState {
     issued: Option<Issued>,
-    grant: Grant,
+    renewal: Option<Renewal>,
+    /// After an early renewal failed for a passing reason, the current token is served until then.
+    retry_renewal_at: Option<Instant>,
 }
+
+/// How long to keep serving a still-valid token after an early renewal failed for a passing
+/// reason (network, 5xx) before trying again.
+const RENEWAL_RETRY_PAUSE: Duration = Duration::from_secs(10);
 
 /// Settings of a [`TokenAuthenticator`].
 pub(crate) struct TokenSettings {
@@ -106,13 +122,20 @@ pub(crate) struct TokenSettings {
 
 /// Obtains, caches and renews OpenID Connect tokens for one client.
 pub struct TokenAuthenticator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     api_url: Url,
     identity: Option<IdentityClient>,
     api_key_header: Option<HeaderValue>,
     expiry_margin: Duration,
     clock: Arc<dyn Clock>,
-    // A tokio mutex: held across the token request, so concurrent callers wait for one renewal.
-    state: tokio::sync::Mutex<TokenState>,
+    /// The login can obtain no new token (a caller-supplied access token).
+    fixed: bool,
+    state: Mutex<TokenState>,
+    /// Used only by the renewal task (single-use grants are spent there).
+    grant: tokio::sync::Mutex<Grant>,
 }
 
 impl TokenAuthenticator {
@@ -134,37 +157,143 @@ impl TokenAuthenticator {
             (_, false) => None,
         };
         let issued = settings.initial_token.map(|access| Issued {
+            bearer: bearer_header(&access),
             access,
             renew_at: None,
+            expires_at: None,
             refresh: None,
         });
         Ok(Self {
-            api_url: settings.api_url,
-            identity: settings.identity,
-            api_key_header,
-            expiry_margin: settings.expiry_margin,
-            clock: settings.clock,
-            state: tokio::sync::Mutex::new(TokenState {
-                issued,
-                grant: settings.grant,
+            inner: Arc::new(Inner {
+                api_url: settings.api_url,
+                identity: settings.identity,
+                api_key_header,
+                expiry_margin: settings.expiry_margin,
+                clock: settings.clock,
+                fixed: matches!(settings.grant, Grant::Fixed),
+                state: Mutex::new(TokenState {
+                    issued,
+                    ..TokenState::default()
+                }),
+                grant: tokio::sync::Mutex::new(settings.grant),
             }),
         })
     }
 
     /// The access token to use now, renewing it first when it is missing or about to expire.
+    ///
+    /// When an early renewal (within the expiry margin) fails for a passing reason, the current
+    /// token is served until it really expires, and the renewal is tried again later.
     pub async fn access_token(&self) -> Result<SecretString, AuthError> {
-        let mut state = self.state.lock().await;
-        if let Some(issued) = &state.issued
-            && issued.renew_at.is_none_or(|at| self.clock.now() < at)
-        {
-            return Ok(issued.access.clone());
+        let renewal = {
+            let mut state = self.inner.lock();
+            if let Some(token) = state.usable_token(self.inner.clock.now()) {
+                return Ok(token);
+            }
+            self.inner.start_or_join_renewal(&mut state)
+        };
+        match renewal.await {
+            Ok(token) => Ok(token),
+            Err(error) if error.is_transient() => match self.inner.unexpired_token() {
+                Some(token) => {
+                    tracing::warn!(%error, "renewing the access token failed; the current one is still valid");
+                    Ok(token)
+                }
+                None => Err(error),
+            },
+            Err(error) => Err(error),
         }
-        self.renew(&mut state).await
     }
 
-    /// Renews the token: refresh token first, else a new grant. Called with the state locked.
-    async fn renew(&self, state: &mut TokenState) -> Result<SecretString, AuthError> {
-        let refresh = state
+    /// Refuses requests that leave the API host: credentials go nowhere else.
+    fn check_destination(&self, url: &Url) -> Result<(), AuthError> {
+        let api_url = &self.inner.api_url;
+        let same = url.scheme() == api_url.scheme()
+            && url.host() == api_url.host()
+            && url.port_or_known_default() == api_url.port_or_known_default();
+        if same {
+            return Ok(());
+        }
+        Err(AuthError::ForeignHost {
+            target: origin(url),
+            api: origin(api_url),
+        })
+    }
+}
+
+impl TokenState {
+    /// The current token, when it needs no renewal now.
+    fn usable_token(&self, now: Instant) -> Option<SecretString> {
+        self.usable(now).map(|issued| issued.access.clone())
+    }
+
+    /// The current token, when it needs no renewal now.
+    fn usable(&self, now: Instant) -> Option<&Issued> {
+        let issued = self.issued.as_ref()?;
+        let fresh = issued.renew_at.is_none_or(|at| now < at);
+        let waiting_to_retry = self.retry_renewal_at.is_some_and(|at| now < at)
+            && issued.expires_at.is_some_and(|at| now < at);
+        (fresh || waiting_to_retry).then_some(issued)
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, TokenState> {
+        // Plain data: a panic elsewhere while holding the lock leaves it usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The renewal in progress, or a new one.
+    fn start_or_join_renewal(self: &Arc<Self>, state: &mut TokenState) -> Renewal {
+        if let Some(renewal) = &state.renewal {
+            return renewal.clone();
+        }
+        let task = tokio::spawn(self.clone().run_renewal());
+        let renewal = async move {
+            task.await.unwrap_or_else(|stopped| {
+                Err(AuthError::Config(format!(
+                    "the token renewal task stopped: {stopped}"
+                )))
+            })
+        }
+        .boxed()
+        .shared();
+        state.renewal = Some(renewal.clone());
+        renewal
+    }
+
+    /// The body of the renewal task.
+    async fn run_renewal(self: Arc<Self>) -> Result<SecretString, AuthError> {
+        let result = self.renew().await;
+        let mut state = self.lock();
+        state.renewal = None;
+        state.retry_renewal_at = match &result {
+            Err(error) if error.is_transient() => self.clock.now().checked_add(RENEWAL_RETRY_PAUSE),
+            _ => None,
+        };
+        result
+    }
+
+    /// The current token while it has not expired.
+    fn unexpired_token(&self) -> Option<SecretString> {
+        let now = self.clock.now();
+        let state = self.lock();
+        let issued = state.issued.as_ref()?;
+        issued
+            .expires_at
+            .is_some_and(|at| now < at)
+            .then(|| issued.access.clone())
+    }
+
+    /// Renews the token: refresh token first, else a new grant.
+    async fn renew(&self) -> Result<SecretString, AuthError> {
+        if self.fixed {
+            return Err(fixed_token_error());
+        }
+        let refresh = self
+            .lock()
             .issued
             .as_ref()
             .and_then(|issued| issued.refresh.clone());
@@ -178,22 +307,23 @@ impl TokenAuthenticator {
                 )
                 .await
             {
-                Ok(answer) => return Ok(self.store(state, answer, Some(refresh))),
+                Ok(answer) => return Ok(self.store(answer, Some(refresh))),
                 Err(refusal) if refusal.code().is_some() => {
                     // The refresh token is spent or revoked: fall back to a new grant.
                     tracing::info!(
                         error = refusal.code(),
                         "refresh token refused; logging in again"
                     );
-                    if let Some(issued) = &mut state.issued {
+                    if let Some(issued) = &mut self.lock().issued {
                         issued.refresh = None;
                     }
                 }
                 Err(refusal) => return Err(refusal.into()),
             }
         }
-        let answer = self.grant(&mut state.grant).await?;
-        Ok(self.store(state, answer, None))
+        let mut grant = self.grant.lock().await;
+        let answer = self.grant(&mut grant).await?;
+        Ok(self.store(answer, None))
     }
 
     async fn grant(&self, grant: &mut Grant) -> Result<TokenAnswer, AuthError> {
@@ -239,7 +369,8 @@ impl TokenAuthenticator {
                 })?;
                 let form = Form::default()
                     .field("code", &code.code)
-                    .field("redirect_uri", code.redirect_uri.as_str());
+                    .field("redirect_uri", code.redirect_uri.as_str())
+                    .optional("code_verifier", code.code_verifier.as_ref());
                 let answer = identity.token("authorization_code", form).await;
                 spend_if_answered(slot, &answer);
                 let answer = answer?;
@@ -253,28 +384,21 @@ impl TokenAuthenticator {
         Ok(answer)
     }
 
-    fn store(
-        &self,
-        state: &mut TokenState,
-        answer: TokenAnswer,
-        previous_refresh: Option<SecretString>,
-    ) -> SecretString {
+    fn store(&self, answer: TokenAnswer, previous_refresh: Option<SecretString>) -> SecretString {
+        let now = self.clock.now();
         let lifetime = answer.lifetime().map(Duration::from_secs);
-        // Never let the margin eat more than half of a short-lived token.
-        let renew_at = lifetime.and_then(|lifetime| {
-            self.clock
-                .now()
-                .checked_add(lifetime - self.expiry_margin.min(lifetime / 2))
-        });
+        let (renew_at, expires_at) = renewal_times(now, lifetime, self.expiry_margin);
         tracing::info!(
             expires_in_s = lifetime.map(|l| l.as_secs()),
             refreshable = answer.refresh_token.is_some() || previous_refresh.is_some(),
             "access token obtained"
         );
         let access = answer.access_token;
-        state.issued = Some(Issued {
+        self.lock().issued = Some(Issued {
+            bearer: bearer_header(&access),
             access: access.clone(),
             renew_at,
+            expires_at,
             refresh: answer.refresh_token.or(previous_refresh),
         });
         access
@@ -285,20 +409,21 @@ impl TokenAuthenticator {
             AuthError::Config("no client credentials for the identity host".to_owned())
         })
     }
+}
 
-    /// Refuses requests that leave the API host: credentials go nowhere else.
-    fn check_destination(&self, url: &Url) -> Result<(), AuthError> {
-        let same = url.scheme() == self.api_url.scheme()
-            && url.host() == self.api_url.host()
-            && url.port_or_known_default() == self.api_url.port_or_known_default();
-        if same {
-            return Ok(());
-        }
-        Err(AuthError::ForeignHost {
-            target: origin(url),
-            api: origin(&self.api_url),
-        })
-    }
+/// When to start renewing a token that lives `lifetime` from `now`, and when it expires.
+/// The margin never eats more than half of a short-lived token; a lifetime beyond what the
+/// clock can represent means "never" (`None`), not a panic.
+pub(crate) fn renewal_times(
+    now: Instant,
+    lifetime: Option<Duration>,
+    margin: Duration,
+) -> (Option<Instant>, Option<Instant>) {
+    let Some(lifetime) = lifetime else {
+        return (None, None);
+    };
+    let renew_at = now.checked_add(lifetime - margin.min(lifetime / 2));
+    (renew_at, now.checked_add(lifetime))
 }
 
 impl Authenticator for TokenAuthenticator {
@@ -308,16 +433,26 @@ impl Authenticator for TokenAuthenticator {
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
             self.check_destination(request.url())?;
-            let token = self.access_token().await?;
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-                .map_err(|_| AuthError::UnexpectedAnswer {
-                    status: 200,
-                    excerpt: "the access token is not a valid header value".to_owned(),
-                    trace_id: None,
-                })?;
-            value.set_sensitive(true);
+            // The common case: a fresh token whose header is ready.
+            let ready = {
+                let state = self.inner.lock();
+                state
+                    .usable(self.inner.clock.now())
+                    .and_then(|issued| issued.bearer.clone())
+            };
+            let value = match ready {
+                Some(value) => value,
+                None => {
+                    let token = self.access_token().await?;
+                    bearer_header(&token).ok_or_else(|| AuthError::UnexpectedAnswer {
+                        status: 200,
+                        excerpt: "the access token is not a valid header value".to_owned(),
+                        trace_id: None,
+                    })?
+                }
+            };
             request.headers_mut().insert(AUTHORIZATION, value);
-            if let Some(api_key) = &self.api_key_header {
+            if let Some(api_key) = &self.inner.api_key_header {
                 request
                     .headers_mut()
                     .insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
@@ -339,21 +474,24 @@ impl Authenticator for TokenAuthenticator {
             let Some(presented) = presented else {
                 return Ok(false);
             };
-            let mut state = self.state.lock().await;
-            if let Some(issued) = &state.issued
-                && issued.access.expose_secret() != presented
-            {
-                // Another request already renewed the token: retry with the new one.
-                return Ok(true);
-            }
-            if let Grant::Fixed = state.grant {
-                tracing::info!(
-                    "the API rejected the supplied access token; nothing to renew it with"
-                );
-                return Ok(false);
-            }
-            tracing::info!("the API rejected the access token; renewing it once");
-            self.renew(&mut state).await?;
+            let renewal = {
+                let mut state = self.inner.lock();
+                if let Some(issued) = &state.issued
+                    && issued.access.expose_secret() != presented
+                {
+                    // Another request already renewed the token: retry with the new one.
+                    return Ok(true);
+                }
+                if self.inner.fixed {
+                    tracing::info!(
+                        "the API rejected the supplied access token; nothing to renew it with"
+                    );
+                    return Ok(false);
+                }
+                tracing::info!("the API rejected the access token; renewing it once");
+                self.inner.start_or_join_renewal(&mut state)
+            };
+            renewal.await?;
             Ok(true)
         })
     }
@@ -361,17 +499,25 @@ impl Authenticator for TokenAuthenticator {
 
 impl fmt::Debug for TokenAuthenticator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
         f.debug_struct("TokenAuthenticator")
-            .field("api_url", &self.api_url.as_str())
-            .field("identity", &self.identity)
+            .field("api_url", &inner.api_url.as_str())
+            .field("identity", &inner.identity)
             .field(
                 "api_key_header",
-                &self.api_key_header.as_ref().map(|_| "[REDACTED]"),
+                &inner.api_key_header.as_ref().map(|_| "[REDACTED]"),
             )
-            .field("expiry_margin", &self.expiry_margin)
-            .field("clock", &self.clock)
+            .field("expiry_margin", &inner.expiry_margin)
+            .field("clock", &inner.clock)
             .finish_non_exhaustive()
     }
+}
+
+/// `Authorization: Bearer <token>`, marked sensitive; `None` when the token cannot be a header.
+fn bearer_header(token: &SecretString) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 fn origin(url: &Url) -> String {

@@ -110,14 +110,16 @@ impl TrustedLogin {
             typ: "JWT",
             kid: self.signer.key_id(),
         };
-        let header = serde_json::to_vec(&header).map_err(|e| AuthError::Signing(Box::new(e)))?;
-        let claims = serde_json::to_vec(claims).map_err(|e| AuthError::Signing(Box::new(e)))?;
+        let header =
+            serde_json::to_vec(&header).map_err(|e| AuthError::Signing(std::sync::Arc::new(e)))?;
+        let claims =
+            serde_json::to_vec(claims).map_err(|e| AuthError::Signing(std::sync::Arc::new(e)))?;
         let signing_input = format!("{}.{}", BASE64URL.encode(header), BASE64URL.encode(claims));
         let signature = self
             .signer
             .sign(signing_input.as_bytes())
             .await
-            .map_err(AuthError::Signing)?;
+            .map_err(|e| AuthError::Signing(e.into()))?;
         Ok(SecretString::from(format!(
             "{signing_input}.{}",
             BASE64URL.encode(signature)

@@ -28,7 +28,9 @@ tokio::task_local! {
 /// What the caller asked for one call.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallOptions {
-    pub timeout: Option<Duration>,
+    pub deadline: Option<Duration>,
+    pub first_byte_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
     pub retry_policy: Option<RetryPolicy>,
     pub retry_safe: bool,
 }
@@ -106,10 +108,30 @@ pub struct CheckedCall<F> {
 }
 
 impl<F> CheckedCall<F> {
-    /// The time limit of each attempt of this call, instead of the transport's default.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.options.timeout = Some(timeout);
+    /// The time limit of this whole call until its answer's head arrives (login, slot wait,
+    /// attempts, pauses), instead of the transport's [`deadline`](super::Transport::deadline).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.options.deadline = Some(deadline);
         self
+    }
+
+    /// The time limit of each attempt until the answer's head, instead of the transport's
+    /// [`first_byte_timeout`](super::Transport::first_byte_timeout).
+    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.options.first_byte_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest wait for the next piece of the answer's body, instead of the transport's
+    /// [`idle_timeout`](super::Transport::idle_timeout).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.options.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// The old name of [`first_byte_timeout`](Self::first_byte_timeout).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.first_byte_timeout(timeout)
     }
 
     /// The retry policy of this call, instead of the transport's.
@@ -118,8 +140,8 @@ impl<F> CheckedCall<F> {
         self
     }
 
-    /// Declares that sending this POST or PATCH twice does no harm, so it may be retried
-    /// like an idempotent request.
+    /// Declares that sending this call twice does no harm, so it may be retried like a
+    /// retry-safe operation.
     pub fn retry_safe(mut self) -> Self {
         self.options.retry_safe = true;
         self
@@ -136,10 +158,7 @@ where
 
     fn into_future(self) -> CheckedFuture<F> {
         let context = Arc::new(CallContext { options: self.options, record: Mutex::default() });
-        CheckedFuture {
-            state: State::Sending(Box::pin(CURRENT_CALL.scope(Some(context.clone()), self.send))),
-            context,
-        }
+        CheckedFuture { state: State::Sending(Box::pin(CURRENT_CALL.scope(Some(context.clone()), self.send))), context }
     }
 }
 
@@ -187,7 +206,8 @@ where
                     }
                     match raw_error {
                         progenitor_client::Error::UnexpectedResponse(response) => {
-                            this.state = State::ReadingExcerpt(Box::pin(describe_unexpected(response, facts.operation)));
+                            this.state =
+                                State::ReadingExcerpt(Box::pin(describe_unexpected(response, facts.operation)));
                         }
                         other => return Poll::Ready(Err(Error::from_raw(other, &facts))),
                     }

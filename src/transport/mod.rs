@@ -2,13 +2,18 @@
 //!
 //! The generated clients call [`progenitor_client::ClientHooks::exec`] for every request; the
 //! implementation here hands it to [`Transport`], which:
-//! - sets the `User-Agent` and the request's timeout ([`Transport::default_timeout`], or the
-//!   call's own through [`CheckedCall::timeout`]);
+//! - sets the `User-Agent`;
+//! - bounds the whole call until the answer's head by a deadline ([`Transport::deadline`]), each
+//!   attempt by a first-byte timeout and the answer's body by an idle timeout (never a total, so a
+//!   long download that keeps moving is not cut off); per call through [`CheckedCall`];
 //! - asks the [`Authenticator`] to authorize every attempt; after a 401 it calls
 //!   `reauthorize` once and, if that obtained fresh credentials, repeats the request once;
 //! - waits for one of [`Transport::max_in_flight`] slots (first come, first served) and keeps it
 //!   until the answer's body is read, never while pausing between retries;
-//! - retries per its [`RetryPolicy`];
+//! - retries per its [`RetryPolicy`] the operations the spec marks retry-safe ([`OPERATIONS`]),
+//!   and any request that met "connection refused" or a 429;
+//! - strips queries (which carry SMS codes, request ids) from every URL it hands back, in
+//!   answers and errors alike;
 //! - records a `tracing` span per attempt (`kontur_extern.request`) with the operation, method,
 //!   path template (ids replaced by `{id}`), attempt, status, duration and trace id. Headers and
 //!   bodies are never recorded.
@@ -16,23 +21,27 @@
 //! Use [`SendExt::checked`] on a generated call to get a [`crate::Error`] that names the operation,
 //! status and trace id; a bare `send().await` works too, with progenitor's error.
 
+mod body;
 mod call;
 mod limiter;
+mod operations;
 mod path;
 mod retry;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{HeaderValue, USER_AGENT};
-use reqwest::{Request, Response, StatusCode};
+use reqwest::header::{AUTHORIZATION, HeaderValue, USER_AGENT};
+use reqwest::{Method, Request, Response, StatusCode};
+use tokio::time::Instant;
 use tracing::Instrument;
 
-pub use self::call::{CheckedCall, CheckedFuture, SendExt};
-pub use self::retry::RetryPolicy;
 use self::call::{CallContext, current_call, outside_call};
-use self::limiter::{Limiter, hold_until_body_done};
+pub use self::call::{CheckedCall, CheckedFuture, SendExt};
+use self::limiter::Limiter;
+pub use self::operations::{OPERATIONS, OperationFacts, operation_facts, retry_safety_table};
+pub use self::retry::RetryPolicy;
 use crate::auth::{AuthError, Authenticator};
 use crate::error::trace_id_of;
 
@@ -43,18 +52,32 @@ pub const USER_AGENT_VALUE: &str = concat!("kontur-extern/", env!("CARGO_PKG_VER
 /// obtained (a checked call gets [`crate::Error::Auth`] instead).
 pub const AUTHENTICATION_FAILED_ID: &str = "urn:error:kontur-extern:authentication-failed";
 
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(100);
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Transport::deadline`]: the whole call, until the answer's head arrives.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
+/// Default of [`Transport::first_byte_timeout`]: one attempt, from sending to the answer's head.
+/// Shorter than the retry budget, so a GET that timed out is sent again.
+pub const DEFAULT_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default of [`Transport::idle_timeout`]: the longest wait for the next piece of an answer's body.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connect timeout of [`http_client`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Extern's documented limit of concurrent requests per client.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 20;
 
 /// The reqwest client for the generated clients: rustls, `User-Agent: kontur-extern/<version>`,
-/// a connect timeout; the per-request timeout is the [`Transport`]'s.
+/// a connect timeout, and redirects never followed (see [`http_client_from`]).
 pub fn http_client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder().user_agent(USER_AGENT_VALUE).connect_timeout(DEFAULT_CONNECT_TIMEOUT).build()
+    http_client_from(reqwest::Client::builder().user_agent(USER_AGENT_VALUE).connect_timeout(DEFAULT_CONNECT_TIMEOUT))
 }
 
-/// State shared by every request of a client: credentials, retry policy, in-flight cap, timeout.
+/// Builds the caller's reqwest settings (proxies, TLS, pools) into a client that never follows
+/// redirects. Neither the API nor the identity host redirects; a redirect would carry the
+/// api-key header or, on 307/308, a login form to whatever host it names.
+pub fn http_client_from(builder: reqwest::ClientBuilder) -> reqwest::Result<reqwest::Client> {
+    builder.redirect(reqwest::redirect::Policy::none()).build()
+}
+
+/// State shared by every request of a client: credentials, retry policy, in-flight cap, time limits.
 ///
 /// Clones share the in-flight cap, so one transport cloned into several clients still keeps
 /// to one limit.
@@ -63,7 +86,9 @@ pub struct Transport {
     authenticator: Option<Arc<dyn Authenticator>>,
     retry_policy: RetryPolicy,
     limiter: Limiter,
-    default_timeout: Duration,
+    deadline: Duration,
+    first_byte_timeout: Duration,
+    idle_timeout: Duration,
 }
 
 impl Default for Transport {
@@ -72,7 +97,9 @@ impl Default for Transport {
             authenticator: None,
             retry_policy: RetryPolicy::default(),
             limiter: Limiter::new(DEFAULT_MAX_IN_FLIGHT),
-            default_timeout: DEFAULT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+            first_byte_timeout: DEFAULT_FIRST_BYTE_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 }
@@ -107,10 +134,30 @@ impl Transport {
         self
     }
 
-    /// The time limit of each attempt, answer body included (default 100 s).
-    pub fn default_timeout(mut self, timeout: Duration) -> Self {
-        self.default_timeout = timeout;
+    /// The time limit of a whole call until its answer's head arrives: logging in, waiting for
+    /// a slot, every attempt and the pauses between them (default 120 s). Reading the body is
+    /// bounded by the [idle timeout](Self::idle_timeout) instead.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
         self
+    }
+
+    /// The time limit of one attempt, from sending the request to the answer's head (default 30 s).
+    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.first_byte_timeout = timeout;
+        self
+    }
+
+    /// The longest wait for the next piece of an answer's body (default 30 s). A body that keeps
+    /// arriving is never cut off, however long it takes.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The old name of [`first_byte_timeout`](Self::first_byte_timeout).
+    pub fn default_timeout(self, timeout: Duration) -> Self {
+        self.first_byte_timeout(timeout)
     }
 
     /// A generated client for `base_url` using [`http_client`] and this transport.
@@ -121,48 +168,82 @@ impl Transport {
         Ok(crate::raw::Client::new_with_client(base_url, http, self))
     }
 
+    /// The retry policy of calls that set none of their own.
     pub fn current_retry_policy(&self) -> &RetryPolicy {
         &self.retry_policy
     }
 
+    /// The cap on requests in flight.
     pub fn current_max_in_flight(&self) -> usize {
         self.limiter.capacity()
     }
 
+    /// The deadline of calls that set none of their own.
+    pub fn current_deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    /// The first-byte timeout of calls that set none of their own.
+    pub fn current_first_byte_timeout(&self) -> Duration {
+        self.first_byte_timeout
+    }
+
+    /// The idle timeout of answer bodies.
+    pub fn current_idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    /// The old name of [`current_first_byte_timeout`](Self::current_first_byte_timeout).
     pub fn current_default_timeout(&self) -> Duration {
-        self.default_timeout
+        self.first_byte_timeout
     }
 
     /// Sends a hand-built `request` (a followed link, a content range) for `operation` through the
-    /// same path as every generated call: credentials, the in-flight cap, retries, timeouts, spans.
-    /// Credentials go only where the [`Authenticator`] allows (the API host).
-    pub async fn send(&self, http: &reqwest::Client, request: Request, operation: &'static str) -> reqwest::Result<Response> {
+    /// same path as every generated call: credentials, the in-flight cap, retries, time limits,
+    /// spans. Credentials go only where the [`Authenticator`] allows (the API host). A timeout set
+    /// on the request is its first-byte timeout. Use an `http` from [`http_client`] or
+    /// [`http_client_from`], which never follows redirects.
+    pub async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+        operation: &'static str,
+    ) -> reqwest::Result<Response> {
         self.execute(http, request, operation).await
     }
 
     /// Sends `request` for `operation`: the body of every generated client's `exec` hook.
-    async fn execute(&self, http: &reqwest::Client, request: Request, operation: &'static str) -> reqwest::Result<Response> {
+    async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+        operation: &'static str,
+    ) -> reqwest::Result<Response> {
+        let started = Instant::now();
         let call = current_call();
         if let Some(call) = &call {
             call.note_operation(operation);
         }
-        let options = call.as_ref().map(|call| call.options.clone()).unwrap_or_default();
-        let policy = options.retry_policy.as_ref().unwrap_or(&self.retry_policy);
-        let retry_allowed = options.retry_safe || retry::is_idempotent(request.method());
-        let timeout = options.timeout.or(request.timeout().copied()).unwrap_or(self.default_timeout);
+        let options = call.as_ref().map(|call| &call.options);
+        let policy = options.and_then(|o| o.retry_policy.as_ref()).unwrap_or(&self.retry_policy);
+        let facts = operation_facts(operation);
+        let retry_safe = options.is_some_and(|o| o.retry_safe)
+            || facts.map_or_else(|| retry::is_idempotent(request.method()), |facts| facts.retry_safe);
+        let first_byte_timeout = options
+            .and_then(|o| o.first_byte_timeout)
+            .or(request.timeout().copied())
+            .unwrap_or(self.first_byte_timeout);
+        let idle_timeout = options.and_then(|o| o.idle_timeout).unwrap_or(self.idle_timeout);
+        let deadline = started + options.and_then(|o| o.deadline).unwrap_or(self.deadline);
 
         let mut request = request;
-        *request.timeout_mut() = Some(timeout);
+        // reqwest's own timeout would also cut the body; the transport times the head itself.
+        *request.timeout_mut() = None;
         if !request.headers().contains_key(USER_AGENT) {
             request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         }
-
-        let route = Route {
-            operation,
-            method: request.method().to_string(),
-            path: path::path_template(request.url()),
-        };
-        let started = Instant::now();
+        let route = Route { operation, method: request.method().clone() };
+        let target = request.url().clone();
         let mut attempts = 0u32;
         let mut reauthorized = false;
 
@@ -173,33 +254,65 @@ impl Transport {
                 Some(copy) => (copy, Some(request)),
                 None => (request, None),
             };
-            let span = route.span(attempts);
+            let span = route.span(attempts, this_try.url());
 
             if let Some(authenticator) = &self.authenticator {
-                let authorized = outside_call(authenticator.authorize(&mut this_try)).instrument(span.clone()).await;
-                if let Err(error) = authorized {
-                    tracing::warn!(parent: &span, %error, "could not authorize the request");
-                    return Ok(authentication_failed(call.as_deref(), attempts, error));
+                let authorizing = outside_call(authenticator.authorize(&mut this_try)).instrument(span.clone());
+                match until(deadline, authorizing).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        tracing::warn!(parent: &span, %error, "could not authorize the request");
+                        return Ok(authentication_failed(call.as_deref(), attempts, error));
+                    }
+                    Err(_) => {
+                        tracing::warn!(parent: &span, "deadline passed while obtaining credentials");
+                        return Err(timed_out(
+                            call.as_deref(),
+                            attempts,
+                            &target,
+                            "the deadline passed while obtaining credentials",
+                        )
+                        .await);
+                    }
                 }
             }
-            let rejected_copy = self.authenticator.as_ref().map(|_| headers_only_copy(&this_try));
+            // What the authenticator attached, for `reauthorize` after a 401 (a header, not a copy
+            // of the request: most calls never need it).
+            let presented = this_try.headers().get(AUTHORIZATION).cloned();
 
-            let permit = self.limiter.acquire().await;
+            let Ok(permit) = until(deadline, self.limiter.acquire()).await else {
+                tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
+                return Err(timed_out(
+                    call.as_deref(),
+                    attempts,
+                    &target,
+                    "the deadline passed while waiting for a free slot",
+                )
+                .await);
+            };
             let attempt_started = Instant::now();
-            let outcome = http.execute(this_try).instrument(span.clone()).await;
+            let attempt_limit = deadline.min(attempt_started + first_byte_timeout);
+            let sending = http.execute(this_try).instrument(span.clone());
+            let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(timeout_error(&target, "no answer within the first-byte timeout or the deadline").await),
+            };
             span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
 
             let response = match outcome {
                 Ok(response) => response,
                 Err(error) => {
                     drop(permit);
+                    let error = without_query(error);
                     if let Some(call) = &call {
                         call.note_answer(attempts, None, None);
                     }
-                    if retry_allowed
-                        && retry::is_retryable_error(&error)
+                    let may_retry =
+                        if retry_safe { retry::is_retryable_error(&error) } else { retry::was_never_sent(&error) };
+                    if may_retry
                         && let Some(spare) = spare
                         && let Some(pause) = policy.pause_before_retry(attempts, started.elapsed(), None)
+                        && Instant::now() + pause < deadline
                     {
                         tracing::info!(parent: &span, error = %error_summary(&error), pause_ms = pause.as_millis() as u64, "no answer, retrying");
                         tokio::time::sleep(pause).await;
@@ -223,35 +336,46 @@ impl Transport {
 
             if status == StatusCode::UNAUTHORIZED
                 && !reauthorized
-                && let (Some(authenticator), Some(rejected)) = (&self.authenticator, &rejected_copy)
+                && let Some(authenticator) = &self.authenticator
             {
                 reauthorized = true;
                 drop(permit);
-                match outside_call(authenticator.reauthorize(rejected)).instrument(span.clone()).await {
-                    Ok(true) => match spare {
+                let rejected = rejected_request(&route.method, &target, presented);
+                let reauthorizing = outside_call(authenticator.reauthorize(&rejected)).instrument(span.clone());
+                match tokio::time::timeout_at(deadline, reauthorizing).await {
+                    Ok(Ok(true)) => match spare {
                         Some(spare) => {
                             tracing::info!(parent: &span, "credentials refreshed after 401, repeating once");
                             request = spare;
                             continue;
                         }
-                        None => tracing::info!(parent: &span, "credentials refreshed after 401; the body cannot be sent again"),
+                        None => {
+                            tracing::info!(parent: &span, "credentials refreshed after 401; the body cannot be sent again")
+                        }
                     },
-                    Ok(false) => tracing::info!(parent: &span, "401 and no fresher credentials"),
-                    Err(error) => {
+                    Ok(Ok(false)) => {
+                        tracing::info!(parent: &span, "401 and no fresher credentials")
+                    }
+                    Ok(Err(error)) => {
                         tracing::warn!(parent: &span, %error, "could not refresh credentials after 401");
                         if let Some(call) = &call {
                             call.note_auth_error(error);
                         }
                     }
+                    Err(_) => {
+                        tracing::warn!(parent: &span, "deadline passed while refreshing credentials after 401")
+                    }
                 }
-                return Ok(response);
+                return Ok(body::guard(response, url_without_query(target), None, idle_timeout));
             }
 
-            if retry_allowed
-                && retry::is_retryable_status(status)
+            let may_retry =
+                if retry_safe { retry::is_retryable_status(status) } else { retry::was_never_processed(status) };
+            if may_retry
                 && let Some(spare) = spare
                 && let Some(pause) =
                     policy.pause_before_retry(attempts, started.elapsed(), retry::retry_after(response.headers()))
+                && Instant::now() + pause < deadline
             {
                 tracing::info!(parent: &span, pause_ms = pause.as_millis() as u64, "answered, retrying");
                 // Free the slot and the connection before pausing.
@@ -262,37 +386,102 @@ impl Transport {
                 continue;
             }
             tracing::debug!(parent: &span, "answered");
-            return Ok(hold_until_body_done(response, permit));
+            // An answer the spec does not document becomes an error that may be kept for long:
+            // it must not keep a slot taken meanwhile.
+            let permit = if facts.is_none_or(|facts| facts.documents(status.as_u16())) { permit } else { None };
+            return Ok(body::guard(response, url_without_query(target), permit, idle_timeout));
         }
+    }
+}
+
+/// `future`'s output, or `Err` once `deadline` passes. A future that is ready at once (a fresh
+/// token, a free slot: the common case) costs no timer.
+async fn until<F: std::future::Future>(deadline: Instant, future: F) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut future = std::pin::pin!(future);
+    if let std::task::Poll::Ready(output) = futures::poll!(future.as_mut()) {
+        return Ok(output);
+    }
+    tokio::time::timeout_at(deadline, future).await
+}
+
+/// The deadline passed outside an attempt: a timeout error like reqwest's own.
+async fn timed_out(call: Option<&CallContext>, attempts: u32, url: &url::Url, what: &'static str) -> reqwest::Error {
+    if let Some(call) = call {
+        call.note_answer(attempts, None, None);
+    }
+    timeout_error(url, what).await
+}
+
+/// A reqwest error that is a timeout (`is_timeout()`) and says `what` timed out. reqwest offers no
+/// constructor, so this reads a local body that fails with `io::ErrorKind::TimedOut`: nothing is
+/// sent anywhere. The error names only the origin of `url`.
+async fn timeout_error(url: &url::Url, what: &'static str) -> reqwest::Error {
+    let failing = futures::stream::once(async move {
+        Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, what))
+    });
+    let response: Response = http::Response::new(reqwest::Body::wrap_stream(failing)).into();
+    response.bytes().await.expect_err("a body whose only piece is an error fails").with_url(url_origin(url))
+}
+
+/// `url` without its query and fragment: queries carry codes (`code`, `requestId`, `innKpp`).
+fn url_without_query(mut url: url::Url) -> url::Url {
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+/// Only the scheme, host and port of `url`.
+fn url_origin(url: &url::Url) -> url::Url {
+    let mut origin = url.clone();
+    origin.set_path("/");
+    origin.set_query(None);
+    origin.set_fragment(None);
+    let _ = origin.set_username("");
+    let _ = origin.set_password(None);
+    origin
+}
+
+/// reqwest's error keeps the full URL and prints it; keep only the origin.
+pub(crate) fn without_query(error: reqwest::Error) -> reqwest::Error {
+    match error.url().map(url_origin) {
+        Some(origin) => error.with_url(origin),
+        None => error,
     }
 }
 
 /// The fixed facts of one call, shared by the spans of its attempts.
 struct Route {
     operation: &'static str,
-    method: String,
-    path: String,
+    method: Method,
 }
 
 impl Route {
-    fn span(&self, attempt: u32) -> tracing::Span {
-        tracing::info_span!(
+    fn span(&self, attempt: u32, url: &url::Url) -> tracing::Span {
+        let span = tracing::info_span!(
             "kontur_extern.request",
             operation = self.operation,
-            method = %self.method,
-            path = %self.path,
+            method = self.method.as_str(),
+            path = tracing::field::Empty,
             attempt,
             status = tracing::field::Empty,
             duration_ms = tracing::field::Empty,
             trace_id = tracing::field::Empty,
-        )
+        );
+        // The template costs allocations: only make it for a subscriber that listens.
+        if !span.is_disabled() {
+            span.record("path", path::path_template(url).as_str());
+        }
+        span
     }
 }
 
-/// What the rejected request looked like, for `reauthorize`; bodies are not needed to judge credentials.
-fn headers_only_copy(request: &Request) -> Request {
-    let mut copy = Request::new(request.method().clone(), request.url().clone());
-    *copy.headers_mut() = request.headers().clone();
+/// What the rejected request looked like, for `reauthorize`: its method, URL and the
+/// `Authorization` it carried; bodies and other headers are not needed to judge credentials.
+fn rejected_request(method: &Method, url: &url::Url, authorization: Option<HeaderValue>) -> Request {
+    let mut copy = Request::new(method.clone(), url.clone());
+    if let Some(authorization) = authorization {
+        copy.headers_mut().insert(AUTHORIZATION, authorization);
+    }
     copy
 }
 
@@ -325,9 +514,7 @@ fn authentication_failed(call: Option<&CallContext>, attempts: u32, error: AuthE
     }
     let mut response = http::Response::new(reqwest::Body::from(body.to_string()));
     *response.status_mut() = StatusCode::UNAUTHORIZED;
-    response
-        .headers_mut()
-        .insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response.into()
 }
 

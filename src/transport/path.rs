@@ -41,14 +41,22 @@ mod tests {
     #[test]
     fn ids_become_placeholders() {
         assert_eq!(
-            template("https://extern-api.example/v1/6b1a2f1e-9a51-4d55-9c0e-0f5d3b2a7c11/docflows/0c7e1b3a-2d4f-4a6b-8c9d-1e2f3a4b5c6d?x=1"),
+            template(
+                "https://extern-api.example/v1/6b1a2f1e-9a51-4d55-9c0e-0f5d3b2a7c11/docflows/0c7e1b3a-2d4f-4a6b-8c9d-1e2f3a4b5c6d?x=1"
+            ),
             "/v1/{id}/docflows/{id}"
         );
         assert_eq!(template("http://h/v1/handbooks/control-units/0087"), "/v1/handbooks/control-units/{id}");
         assert_eq!(template("http://h/v1/handbooks/control-units/00-87"), "/v1/handbooks/control-units/{id}");
-        assert_eq!(template("http://h/v1/1a2b/drafts/x%20y/cloud-sign-confirm"), "/v1/{id}/drafts/{id}/cloud-sign-confirm");
+        assert_eq!(
+            template("http://h/v1/1a2b/drafts/x%20y/cloud-sign-confirm"),
+            "/v1/{id}/drafts/{id}/cloud-sign-confirm"
+        );
         assert_eq!(template("http://h/v1"), "/v1");
-        assert_eq!(template("http://h/v1/abcdef12-3456-4789-8abc-def012345678/generate-fuf-3ndfl"), "/v1/{id}/generate-fuf-3ndfl");
+        assert_eq!(
+            template("http://h/v1/abcdef12-3456-4789-8abc-def012345678/generate-fuf-3ndfl"),
+            "/v1/{id}/generate-fuf-3ndfl"
+        );
         assert_eq!(template("http://h/v1/handbooks/fns-forms"), "/v1/handbooks/fns-forms");
         assert_eq!(template("http://h/v1/x/SEDO-TEST/deadbeefdeadbeefdeadbeef"), "/v1/x/{id}/{id}");
         assert_eq!(template("http://h/"), "/");

@@ -8,10 +8,12 @@ use reqwest::{Method, StatusCode};
 
 /// Which failed attempts are sent again, how often and after what pause.
 ///
-/// Idempotent requests (GET, PUT, DELETE, HEAD, OPTIONS) are retried after a connection error,
-/// a timeout or an answer 408, 429, 502, 503 or 504. POST and PATCH are retried only when the call
-/// is marked safe ([`crate::transport::CheckedCall::retry_safe`]). A request whose body cannot be
-/// replayed (a streaming upload) is never retried.
+/// Retry-safe operations (see [`crate::transport::OPERATIONS`]: the spec's `x-retry-safe`, else
+/// GET, PUT, DELETE, HEAD, OPTIONS) are retried after a connection error, a timeout or an answer
+/// 408, 429, 502, 503 or 504. Other operations (POST, PATCH) are retried only after "connection
+/// refused" or a 429, which the server never processed, unless the call is marked safe
+/// ([`crate::transport::CheckedCall::retry_safe`]). A request whose body cannot be replayed (a
+/// streaming upload) is never retried. No retry starts after the call's deadline.
 ///
 /// The pause grows exponentially from [`base_delay`](Self::with_base_delay) up to
 /// [`max_delay`](Self::with_max_delay), with random jitter; an answer's `Retry-After`
@@ -67,18 +69,22 @@ impl RetryPolicy {
         self
     }
 
+    /// Attempts in all, the first one included.
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
+    /// The pause before the first retry.
     pub fn base_delay(&self) -> Duration {
         self.base_delay
     }
 
+    /// The longest computed pause.
     pub fn max_delay(&self) -> Duration {
         self.max_delay
     }
 
+    /// The time budget of retrying, from the first attempt.
     pub fn max_elapsed(&self) -> Duration {
         self.max_elapsed
     }
@@ -130,6 +136,16 @@ pub(crate) fn is_retryable_error(error: &reqwest::Error) -> bool {
     error.is_connect() || error.is_timeout() || error.is_request()
 }
 
+/// The request never reached the server: safe to send again whatever it does.
+pub(crate) fn was_never_sent(error: &reqwest::Error) -> bool {
+    error.is_connect()
+}
+
+/// Answers that say the server did not process the request at all.
+pub(crate) fn was_never_processed(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS
+}
+
 /// `Retry-After` as a pause: delta-seconds or an HTTP date (a date in the past means now).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -177,7 +193,11 @@ mod tests {
         for (attempts_made, full) in [(1, 100), (2, 200), (3, 400), (4, 400), (9, 400)] {
             let pause = policy.pause_before_retry(attempts_made, Duration::ZERO, None).unwrap();
             let full = Duration::from_millis(full);
-            assert!(pause >= full / 2 && pause <= full, "attempt {attempts_made}: {pause:?} not in [{:?}, {full:?}]", full / 2);
+            assert!(
+                pause >= full / 2 && pause <= full,
+                "attempt {attempts_made}: {pause:?} not in [{:?}, {full:?}]",
+                full / 2
+            );
         }
     }
 

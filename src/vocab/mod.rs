@@ -40,7 +40,11 @@ impl DocflowType {
 
     /// The type from its full URN or from its short name (`fns534-report`).
     pub fn from_short_name(name: &str) -> Self {
-        if name.starts_with(DOCFLOW_TYPE_PREFIX) { Self::parse(name) } else { Self::parse(&format!("{DOCFLOW_TYPE_PREFIX}{name}")) }
+        if name.starts_with(DOCFLOW_TYPE_PREFIX) {
+            Self::parse(name)
+        } else {
+            Self::parse(&format!("{DOCFLOW_TYPE_PREFIX}{name}"))
+        }
     }
 }
 

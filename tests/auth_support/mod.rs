@@ -25,11 +25,7 @@ pub struct ManualClock {
 
 impl ManualClock {
     pub fn new() -> Arc<Self> {
-        Arc::new(Self {
-            start: Instant::now(),
-            elapsed: Mutex::new(Duration::ZERO),
-            sleeps: Mutex::new(Vec::new()),
-        })
+        Arc::new(Self { start: Instant::now(), elapsed: Mutex::new(Duration::ZERO), sleeps: Mutex::new(Vec::new()) })
     }
 
     pub fn advance(&self, by: Duration) {
@@ -66,15 +62,11 @@ pub struct Hosts {
 
 impl Hosts {
     pub async fn start() -> Self {
-        Self {
-            api: MockServer::start_async().await,
-            identity: MockServer::start_async().await,
-        }
+        Self { api: MockServer::start_async().await, identity: MockServer::start_async().await }
     }
 
     pub fn environment(&self) -> Environment {
-        Environment::new(&self.api.base_url(), &self.identity.base_url())
-            .expect("mock URLs are valid")
+        Environment::new(&self.api.base_url(), &self.identity.base_url()).expect("mock URLs are valid")
     }
 
     /// A builder pointed at the mocks, with the test integrator and `clock`.
@@ -91,9 +83,7 @@ impl Hosts {
         self.api
             .mock_async(|when, then| {
                 when.method(GET).path("/v1").header("authorization", bearer);
-                then.status(200)
-                    .header("content-type", "application/json")
-                    .body(ACCOUNT_LIST);
+                then.status(200).header("content-type", "application/json").body(ACCOUNT_LIST);
             })
             .await
     }
@@ -101,8 +91,7 @@ impl Hosts {
 
 /// A token answer.
 pub fn token_body(access: &str, expires_in: u64, refresh: Option<&str>) -> Value {
-    let mut body =
-        json!({ "access_token": access, "token_type": "Bearer", "expires_in": expires_in });
+    let mut body = json!({ "access_token": access, "token_type": "Bearer", "expires_in": expires_in });
     if let Some(refresh) = refresh {
         body["refresh_token"] = json!(refresh);
     }
@@ -111,12 +100,7 @@ pub fn token_body(access: &str, expires_in: u64, refresh: Option<&str>) -> Value
 
 /// Calls `list_accounts` and fails the test unless it succeeds.
 pub async fn list_accounts(client: &Client) {
-    client
-        .raw()
-        .list_accounts()
-        .send()
-        .await
-        .expect("list_accounts succeeds");
+    client.raw().list_accounts().send().await.expect("list_accounts succeeds");
 }
 
 /// The form fields of a recorded request body.

@@ -155,7 +155,8 @@ async fn serve(mut socket: TcpStream, state: Arc<ServerState>) {
         return;
     }
     let reason = reqwest::StatusCode::from_u16(reply.status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
-    let mut answer = format!("HTTP/1.1 {} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n", reply.status, reply.body.len());
+    let mut answer =
+        format!("HTTP/1.1 {} {reason}\r\nContent-Length: {}\r\nConnection: close\r\n", reply.status, reply.body.len());
     for (name, value) in &reply.headers {
         answer.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -245,7 +246,10 @@ impl Authenticator for CountingAuthenticator {
         Box::pin(async move {
             self.authorize_calls.fetch_add(1, Ordering::SeqCst);
             if self.authorize_fails {
-                return Err(AuthError::InvalidClient { description: Some("the identity host refused the api key".into()), trace_id: None });
+                return Err(AuthError::InvalidClient {
+                    description: Some("the identity host refused the api key".into()),
+                    trace_id: None,
+                });
             }
             let token = format!("Bearer token-{}", self.generation.load(Ordering::SeqCst));
             request.headers_mut().insert(reqwest::header::AUTHORIZATION, token.parse().unwrap());

@@ -10,6 +10,9 @@ mod spec;
 mod swagger2;
 mod verify;
 
+#[cfg(test)]
+mod fixture_tests;
+
 /// The generator of `build.rs`: one definition of the progenitor settings.
 #[path = "../../build.rs"]
 #[allow(dead_code)]

@@ -98,13 +98,25 @@ fn pointer_token(raw: &str) -> String {
     String::from_utf8_lossy(&decoded).replace("~1", "/").replace("~0", "~")
 }
 
+/// A local `$ref` with each pointer token decoded: `#/components/schemas/A%5BB%5D` →
+/// `#/components/schemas/A[B]`.
+pub fn decode_ref(reference: &str) -> String {
+    match reference.strip_prefix("#/") {
+        Some(pointer) => format!("#/{}", pointer.split('/').map(pointer_token).collect::<Vec<_>>().join("/")),
+        None => reference.to_owned(),
+    }
+}
+
 /// Schema names that are not Rust identifiers (Swashbuckle generics such as
 /// `UsnServiceContractInfo[Object]`) get one, and every `$ref` follows.
 fn sanitise_schema_names(doc: &mut Value) {
     let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
     let mut taken: HashSet<String> = schemas.keys().filter(|k| !needs_new_name(k)).cloned().collect();
     let mut renames = HashMap::new();
-    for name in schemas.keys().filter(|k| needs_new_name(k)) {
+    // In name order, not document order: a reordered document gets the same type names.
+    let mut invalid: Vec<&String> = schemas.keys().filter(|k| needs_new_name(k)).collect();
+    invalid.sort();
+    for name in invalid {
         let base = type_name(name);
         let mut candidate = base.clone();
         let mut n = 2;
@@ -193,29 +205,92 @@ fn open_schema(schema: &mut Value, keep_unknown: bool) {
     }
 }
 
-/// Closed string enums would reject new values: keep them as plain strings, listing the known values.
-fn open_enums(value: &mut Value) {
+/// Calls `f` on every schema of the document, nested ones included. Schemas are walked by their
+/// structure, so a property or an example that happens to be named like a keyword (`enum`,
+/// `properties`) is data, never a keyword.
+fn for_each_schema(doc: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.values_mut().for_each(|schema| visit_schema(schema, f));
+    }
+    for section in [
+        "/paths",
+        "/components/parameters",
+        "/components/requestBodies",
+        "/components/responses",
+        "/components/headers",
+    ] {
+        if let Some(value) = doc.pointer_mut(section) {
+            visit_schemas_under(value, f);
+        }
+    }
+}
+
+/// Every `schema` of a paths-like section (parameters, media types, headers); examples are data.
+fn visit_schemas_under(value: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
     match value {
         Value::Object(map) => {
-            if let Some(Value::Array(values)) = map.remove("enum") {
-                let known: Vec<String> =
-                    values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect();
-                let line =
-                    format!("Known values: {}.", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "));
-                let description = match map.get("description").and_then(Value::as_str) {
-                    Some(d) => format!("{d} {line}"),
-                    None => line,
-                };
-                map.insert("description".into(), Value::String(description));
-                map.insert("x-known-values".into(), json!(known));
-            }
-            for child in map.values_mut() {
-                open_enums(child);
+            for (key, child) in map.iter_mut() {
+                match key.as_str() {
+                    "schema" => visit_schema(child, f),
+                    "example" | "examples" => {}
+                    _ => visit_schemas_under(child, f),
+                }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(open_enums),
+        Value::Array(items) => items.iter_mut().for_each(|item| visit_schemas_under(item, f)),
         _ => {}
     }
+}
+
+fn visit_schema(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    let Some(map) = schema.as_object_mut() else { return };
+    f(map);
+    if let Some(properties) = map.get_mut("properties").and_then(Value::as_object_mut) {
+        properties.values_mut().for_each(|property| visit_schema(property, f));
+    }
+    for key in ["additionalProperties", "items", "not"] {
+        if let Some(child) = map.get_mut(key) {
+            visit_schema(child, f);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(variants)) = map.get_mut(key) {
+            variants.iter_mut().for_each(|variant| visit_schema(variant, f));
+        }
+    }
+}
+
+/// Closed enums would reject new values: keep them as plain values, listing the known ones (with
+/// their `x-enumNames`, which Swashbuckle/NSwag give numeric enums).
+fn open_enums(doc: &mut Value) {
+    for_each_schema(doc, &mut |schema| {
+        if !schema.get("enum").is_some_and(Value::is_array) {
+            return;
+        }
+        let Some(Value::Array(values)) = schema.remove("enum") else { return };
+        let names = schema.get("x-enumNames").and_then(Value::as_array).filter(|n| n.len() == values.len()).cloned();
+        let mut known = Vec::new();
+        let mut listed = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            // `null` in the list only repeats `nullable`.
+            if value.is_null() {
+                continue;
+            }
+            let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            listed.push(match names.as_ref().and_then(|n| n[i].as_str()).filter(|name| *name != text) {
+                Some(name) => format!("`{text}` ({name})"),
+                None => format!("`{text}`"),
+            });
+            known.push(text);
+        }
+        let line = format!("Known values: {}.", listed.join(", "));
+        let description = match schema.get("description").and_then(Value::as_str) {
+            Some(d) => format!("{d} {line}"),
+            None => line,
+        };
+        schema.insert("description".into(), Value::String(description));
+        schema.insert("x-known-values".into(), json!(known));
+    });
 }
 
 /// `Accounts_GetAllAsync` → `accounts_get_all`.
@@ -245,21 +320,75 @@ pub fn snake_case(input: &str) -> String {
     if out.starts_with(|c: char| c.is_ascii_digit()) { format!("op_{out}") } else { out }
 }
 
-/// Every operation gets a unique snake_case id (progenitor needs one per operation):
-/// missing ones are derived from method and path, repeated ones get a number.
+/// The id an operation gets from its method and path: `get /v1/{accountId}/drafts` →
+/// `get_v1_account_id_drafts`. Unique within a document (up to punctuation) and independent of
+/// the order of the document.
+pub fn id_from_route(method: &str, path: &str) -> String {
+    snake_case(&format!("{method} {}", path.replace(['{', '}'], "")))
+}
+
+/// Every operation gets a unique snake_case id (progenitor needs one; it names a public method).
+/// A written id is kept when no other operation has it; otherwise, and when none is written, the
+/// id comes from method and path. Names never depend on the order of operations, so a reordered
+/// or regrouped upstream document renames nothing.
 fn operation_ids(doc: &mut Value) {
-    let mut seen = HashSet::new();
+    let mut written = BTreeMap::new();
     for_each_operation(doc, |path, method, op| {
-        let written = op.get("operationId").and_then(Value::as_str).map(snake_case).filter(|id| !id.is_empty());
-        let base = written.unwrap_or_else(|| snake_case(&format!("{method} {}", path.replace(['{', '}'], ""))));
-        let mut id = base.clone();
-        let mut n = 2;
-        while !seen.insert(id.clone()) {
-            id = format!("{base}_{n}");
-            n += 1;
-        }
-        op.insert("operationId".into(), Value::String(id));
+        let id = op.get("operationId").and_then(Value::as_str).map(snake_case).filter(|id| !id.is_empty());
+        written.insert((path.to_owned(), method.to_owned()), id);
     });
+    let ids = unique_ids(&written);
+    for_each_operation(doc, |path, method, op| {
+        if let Some(id) = ids.get(&(path.to_owned(), method.to_owned())) {
+            op.insert("operationId".into(), Value::String(id.clone()));
+        }
+    });
+}
+
+type Route = (String, String);
+
+fn unique_ids(written: &BTreeMap<Route, Option<String>>) -> BTreeMap<Route, String> {
+    let from_route = |(path, method): &Route| id_from_route(method, path);
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for id in written.values().flatten() {
+        *uses.entry(id).or_default() += 1;
+    }
+    let mut ids: BTreeMap<Route, String> = written
+        .iter()
+        .map(|(route, id)| {
+            let id = id.clone().filter(|id| uses[id.as_str()] == 1).unwrap_or_else(|| from_route(route));
+            (route.clone(), id)
+        })
+        .collect();
+    // A written id that meets a route-derived one yields to its own route.
+    loop {
+        let clashing: Vec<Route> = clashes(&ids).into_iter().flatten().filter(|r| ids[r] != from_route(r)).collect();
+        if clashing.is_empty() {
+            break;
+        }
+        for route in clashing {
+            let id = from_route(&route);
+            ids.insert(route, id);
+        }
+    }
+    // Routes that differ in punctuation only (`/a-b`, `/a_b`) are numbered in path order.
+    for group in clashes(&ids) {
+        for route in group.into_iter().skip(1) {
+            let base = ids[&route].clone();
+            let id = (2..).map(|n| format!("{base}_{n}")).find(|id| !ids.values().any(|taken| taken == id));
+            ids.insert(route, id.expect("a free number"));
+        }
+    }
+    ids
+}
+
+/// Routes sharing an id, each group in path order.
+fn clashes(ids: &BTreeMap<Route, String>) -> Vec<Vec<Route>> {
+    let mut by_id: BTreeMap<&str, Vec<Route>> = BTreeMap::new();
+    for (route, id) in ids {
+        by_id.entry(id).or_default().push(route.clone());
+    }
+    by_id.into_values().filter(|routes| routes.len() > 1).collect()
 }
 
 /// Parameters in the forms progenitor supports: required simple path parameters, `form` query
@@ -337,8 +466,8 @@ fn is_exact(media_type: &str, wanted: &str) -> bool {
 
 /// One media type per request body, of a kind progenitor sends: JSON first (Swashbuckle lists
 /// `application/json-patch+json`, `text/json`, ...), then form, octet-stream, plain text.
-/// Anything else (multipart, XML) becomes a raw octet-stream body; the original media type is
-/// kept in `x-original-media-type` for the hand-written layer.
+/// A body offering none of them (multipart, XML) is left as it is: progenitor would send it with
+/// a wrong `Content-Type`, so [`unsendable_request_bodies`] names it and the assembly stops.
 fn single_request_media_type(doc: &mut Value) {
     let mut bodies: Vec<&mut Value> = Vec::new();
     for (key, value) in doc.as_object_mut().into_iter().flatten() {
@@ -379,14 +508,14 @@ fn single_request_media_type(doc: &mut Value) {
         } else if let Some(k) = pick(&|k| is_exact(k, "text/plain")) {
             (k, "text/plain")
         } else {
-            (content.keys().next().cloned().unwrap_or_default(), "other")
+            continue;
         };
         let mut media = content.get(&key).cloned().unwrap_or_else(|| json!({}));
         if let Some(m) = media.as_object_mut() {
             m.remove("encoding");
         }
         let (media_type, schema) = match kind {
-            "application/octet-stream" | "other" => {
+            "application/octet-stream" => {
                 ("application/octet-stream", Some(json!({ "type": "string", "format": "binary" })))
             }
             "text/plain" => ("text/plain", Some(json!({ "type": "string" }))),
@@ -396,14 +525,46 @@ fn single_request_media_type(doc: &mut Value) {
             media["schema"] = schema;
         }
         *content = Map::from_iter([(media_type.to_owned(), media)]);
-        if kind == "other" {
-            body["x-original-media-type"] = json!(key);
-        }
     }
 }
 
+/// Request media types the generated client sends with the right `Content-Type`.
+fn is_sendable(media_type: &str) -> bool {
+    is_json_like(media_type)
+        || ["application/x-www-form-urlencoded", "application/octet-stream", "text/plain"]
+            .iter()
+            .any(|wanted| is_exact(media_type, wanted))
+}
+
+/// `METHOD /path (operation_id): media types` of every operation whose request body the generated
+/// client cannot send (progenitor has no multipart; it would send such a body as something else
+/// and the server would answer 415).
+pub fn unsendable_request_bodies(doc: &Value) -> Vec<String> {
+    let shared = doc.pointer("/components/requestBodies").and_then(Value::as_object);
+    let mut found = Vec::new();
+    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+        for (method, op) in item.as_object().into_iter().flatten().filter(|(m, _)| is_method(m)) {
+            let Some(body) = op.get("requestBody") else { continue };
+            let body = body
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/components/requestBodies/"))
+                .and_then(|name| shared?.get(name))
+                .unwrap_or(body);
+            let Some(content) = body.get("content").and_then(Value::as_object) else { continue };
+            if !content.is_empty() && !content.keys().any(|k| is_sendable(k)) {
+                let id = op.get("operationId").and_then(Value::as_str).unwrap_or("no operationId");
+                let types = content.keys().cloned().collect::<Vec<_>>().join(", ");
+                found.push(format!("{} {path} ({id}): {types}", method.to_uppercase()));
+            }
+        }
+    }
+    found
+}
+
 /// One media type per response: JSON when offered (Swashbuckle adds `text/json`), else the first.
-/// A JSON answer without a schema gets an open one (progenitor needs a schema there).
+/// A JSON answer without a schema gets an open one (progenitor needs a schema there); one whose
+/// schema is `format: binary` is bytes, not JSON, so it becomes octet-stream.
 fn single_response_media_type(doc: &mut Value) {
     let mut responses: Vec<&mut Value> = Vec::new();
     for (key, value) in doc.as_object_mut().into_iter().flatten() {
@@ -442,7 +603,11 @@ fn single_response_media_type(doc: &mut Value) {
         if let Some(m) = media.as_object_mut() {
             m.remove("encoding");
         }
-        let media_type = if is_json_like(&key) {
+        let binary = is_json_like(&key)
+            && media.get("schema").and_then(|s| s.get("format")).and_then(Value::as_str) == Some("binary");
+        let media_type = if binary {
+            "application/octet-stream".to_owned()
+        } else if is_json_like(&key) {
             if media.get("schema").is_none() {
                 media["schema"] = json!({});
             }
@@ -506,10 +671,20 @@ fn rank(response: &Value) -> u8 {
     }
 }
 
-/// progenitor asserts that all success answers of an operation have one type, and counts
-/// `default` as success. So `default` goes where typed successes exist (errors are covered by
-/// `4XX`/`5XX`), bodiless successes beside a body go (their codes are kept in
-/// `x-untyped-success-codes`), and other successes take the most specific body.
+/// Content of a success answer the client hands over as bytes (`ResponseValue<ByteStream>`).
+fn raw_content() -> Value {
+    json!({ "*/*": { "schema": { "type": "string", "format": "binary" } } })
+}
+
+/// progenitor asserts that all success answers of an operation have one kind (JSON of one type,
+/// bytes, or no body) and counts `default` as success; an answer of another kind must still reach
+/// the caller as a success. So:
+/// - `default` goes where 2xx answers exist (errors are covered by `4XX`/`5XX`);
+/// - JSON answers of several types take the one specific type when the others are bare objects,
+///   and become open JSON (schemas kept in `x-success-schemas`) when several types are specific;
+/// - JSON beside bytes or beside no body: every success answer becomes bytes (`*/*`), so no bytes
+///   are parsed as JSON and no documented code is "unexpected"; the JSON schemas are kept in
+///   `x-success-schemas`, the bodiless codes in `x-untyped-success-codes`.
 fn collapse_success_responses(doc: &mut Value) {
     let shared = doc.pointer("/components/responses").and_then(Value::as_object).cloned();
     for_each_operation(doc, |_, _, op| {
@@ -524,23 +699,37 @@ fn collapse_success_responses(doc: &mut Value) {
         if kinds.len() <= 1 {
             return;
         }
-        let Some(winner) = codes.iter().max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str()))).cloned()
-        else {
-            return;
+        let json_only = kinds.iter().all(|k| matches!(k, Kind::Typed(_)));
+        let specific: BTreeSet<Kind> = resolved.values().filter(|r| rank(r) >= 3).map(kind).collect();
+        let content = if json_only && specific.len() <= 1 {
+            let winner = codes.iter().max_by_key(|c| (rank(&resolved[*c]), std::cmp::Reverse(c.as_str())));
+            winner.and_then(|w| resolved[w].get("content")).cloned()
+        } else if json_only {
+            Some(json!({ "application/json": { "schema": {} } }))
+        } else {
+            Some(raw_content())
         };
-        let content = resolved[&winner].get("content").cloned();
+        let mut schemas = Map::new();
         let mut untyped = Vec::new();
-        for code in codes.iter().filter(|c| **c != winner) {
-            if kind(&resolved[code]) == Kind::None {
-                responses.remove(code);
-                untyped.push(json!(code));
-            } else {
-                let mut replacement = resolved[code].clone();
-                if let Some(content) = &content {
-                    replacement["content"] = content.clone();
+        for code in &codes {
+            let mut replacement = resolved[code].clone();
+            let this_kind = kind(&replacement);
+            let json_schema = replacement.pointer("/content/application~1json/schema").cloned();
+            match (&this_kind, json_schema) {
+                (Kind::Raw, _) if !json_only => continue,
+                (Kind::None, _) => untyped.push(json!(code)),
+                (_, Some(schema)) if !(json_only && specific.len() <= 1) => {
+                    schemas.insert(code.clone(), schema);
                 }
-                responses.insert(code.clone(), replacement);
+                _ => {}
             }
+            if let Some(content) = &content {
+                replacement["content"] = content.clone();
+            }
+            responses.insert(code.clone(), replacement);
+        }
+        if !schemas.is_empty() {
+            op.insert("x-success-schemas".into(), Value::Object(schemas));
         }
         if !untyped.is_empty() {
             op.insert("x-untyped-success-codes".into(), Value::Array(untyped));
@@ -644,6 +833,20 @@ mod tests {
     }
 
     #[test]
+    fn schema_names_do_not_depend_on_document_order() {
+        let schemas = json!({ "Page[Docflow]": { "type": "object" }, "Page<Docflow>": { "type": "string" } });
+        let mut doc = json!({ "components": { "schemas": schemas } });
+        let reversed: Map<String, Value> = schemas.as_object().unwrap().clone().into_iter().rev().collect();
+        let mut reordered = json!({ "components": { "schemas": reversed } });
+        sanitise_schema_names(&mut doc);
+        sanitise_schema_names(&mut reordered);
+        assert_eq!(doc["components"]["schemas"]["PageDocflow"], json!({ "type": "string" }), "`<` sorts before `[`");
+        assert_eq!(doc["components"]["schemas"]["PageDocflow2"], json!({ "type": "object" }));
+        assert_eq!(reordered["components"]["schemas"]["PageDocflow"], json!({ "type": "string" }));
+        assert_eq!(reordered["components"]["schemas"]["PageDocflow2"], json!({ "type": "object" }));
+    }
+
+    #[test]
     fn every_object_keeps_unknown_fields_and_nothing_stays_closed() {
         let mut doc = json!({
             "components": { "schemas": {
@@ -669,8 +872,15 @@ mod tests {
         let a = &doc["components"]["schemas"]["A"];
         assert_eq!(a["additionalProperties"], json!({}), "closed becomes open");
         assert_eq!(a["properties"]["m"]["additionalProperties"], json!({ "type": "string" }), "a typed map stays");
-        assert_eq!(a["properties"]["properties"]["additionalProperties"], json!({}), "a property named `properties` is a schema");
-        assert!(a["properties"]["properties"]["properties"].get("additionalProperties").is_none(), "property names are not keywords");
+        assert_eq!(
+            a["properties"]["properties"]["additionalProperties"],
+            json!({}),
+            "a property named `properties` is a schema"
+        );
+        assert!(
+            a["properties"]["properties"]["properties"].get("additionalProperties").is_none(),
+            "property names are not keywords"
+        );
         assert_eq!(a["properties"]["list"]["items"]["additionalProperties"], json!({}));
         assert_eq!(a["properties"]["r"], json!({ "$ref": "#/components/schemas/B" }), "references are left alone");
         assert_eq!(doc["components"]["schemas"]["B"], json!({ "type": "object" }), "no properties: just not closed");
@@ -707,16 +917,44 @@ mod tests {
     }
 
     #[test]
-    fn operation_ids_are_derived_and_unique() {
-        let mut doc = json!({ "paths": {
+    fn operation_ids_are_unique_and_independent_of_order() {
+        let paths = json!({
             "/v1/{accountId}/items/USN/1": { "post": { "operationId": "Items_Build", "responses": {} } },
             "/v1/{accountId}/items/USN/2": { "post": { "operationId": "Items_Build", "responses": {} } },
-            "/v1/{accountId}/items": { "get": { "responses": {} }, "parameters": [] }
-        } });
+            "/v1/{accountId}/items": { "get": { "responses": {} }, "post": { "operationId": "Items_CreateAsync", "responses": {} }, "parameters": [] },
+            "/v1/a-b": { "get": { "responses": {} } },
+            "/v1/a_b": { "get": { "responses": {} } },
+            "/v1/other": { "get": { "operationId": "get_v1_a_b", "responses": {} } }
+        });
+        let mut doc = json!({ "paths": paths });
         operation_ids(&mut doc);
-        assert_eq!(op(&doc, "/v1/{accountId}/items/USN/1", "post")["operationId"], "items_build");
-        assert_eq!(op(&doc, "/v1/{accountId}/items/USN/2", "post")["operationId"], "items_build_2");
-        assert_eq!(op(&doc, "/v1/{accountId}/items", "get")["operationId"], "get_v1_account_id_items");
+        let id =
+            |doc: &Value, path: &str, method: &str| op(doc, path, method)["operationId"].as_str().unwrap().to_owned();
+        assert_eq!(
+            id(&doc, "/v1/{accountId}/items/USN/1", "post"),
+            "post_v1_account_id_items_usn_1",
+            "a shared id yields to the route"
+        );
+        assert_eq!(id(&doc, "/v1/{accountId}/items/USN/2", "post"), "post_v1_account_id_items_usn_2");
+        assert_eq!(id(&doc, "/v1/{accountId}/items", "post"), "items_create", "a unique written id stays");
+        assert_eq!(
+            id(&doc, "/v1/{accountId}/items", "get"),
+            "get_v1_account_id_items",
+            "a missing id comes from the route"
+        );
+        assert_eq!(id(&doc, "/v1/other", "get"), "get_v1_other", "a written id meeting a route's id yields too");
+        assert_eq!(id(&doc, "/v1/a-b", "get"), "get_v1_a_b");
+        assert_eq!(id(&doc, "/v1/a_b", "get"), "get_v1_a_b_2", "punctuation-only twins are numbered in path order");
+
+        // The same operations in the opposite order get the same ids.
+        let reversed: Map<String, Value> = paths.as_object().unwrap().clone().into_iter().rev().collect();
+        let mut reordered = json!({ "paths": reversed });
+        operation_ids(&mut reordered);
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys().filter(|m| is_method(m)) {
+                assert_eq!(id(&reordered, path, method), id(&doc, path, method), "{method} {path}");
+            }
+        }
     }
 
     #[test]
@@ -774,20 +1012,24 @@ mod tests {
     }
 
     #[test]
-    fn multipart_bodies_become_raw_bodies() {
-        let mut doc = json!({ "paths": { "/upload": { "post": { "requestBody": { "content": {
-            "multipart/form-data": {
-                "schema": { "type": "object", "properties": { "file": { "type": "string", "format": "binary" } } },
-                "encoding": { "file": { "contentType": "application/pdf" } }
-            }
-        } }, "responses": {} } } } });
+    fn multipart_bodies_are_kept_and_named_as_unsendable() {
+        let multipart = json!({ "content": { "multipart/form-data": {
+            "schema": { "type": "object", "properties": { "file": { "type": "string", "format": "binary" } } },
+            "encoding": { "file": { "contentType": "application/pdf" } }
+        } } });
+        let mut doc = json!({ "paths": {
+            "/upload": { "post": { "operationId": "upload", "requestBody": multipart.clone(), "responses": {} } },
+            "/either": { "post": { "operationId": "either", "requestBody": { "content": {
+                "multipart/form-data": { "schema": { "type": "object" } },
+                "application/json": { "schema": { "type": "object" } }
+            } }, "responses": {} } }
+        } });
         single_request_media_type(&mut doc);
+        assert_eq!(op(&doc, "/upload", "post")["requestBody"], multipart, "not turned into a body of another type");
+        assert_eq!(unsendable_request_bodies(&doc), ["POST /upload (upload): multipart/form-data"]);
         assert_eq!(
-            op(&doc, "/upload", "post")["requestBody"],
-            json!({
-                "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } },
-                "x-original-media-type": "multipart/form-data"
-            })
+            op(&doc, "/either", "post")["requestBody"]["content"],
+            json!({ "application/json": { "schema": { "type": "object" } } })
         );
     }
 
@@ -814,19 +1056,66 @@ mod tests {
             } },
             "get": { "responses": {
                 "200": { "description": "Found", "content": body("Item") },
-                "204": { "description": "Nothing yet" },
                 "default": { "description": "Anything else", "content": body("Problem") }
+            } },
+            "patch": { "responses": {
+                "200": { "description": "Checked", "content": body("CheckResult") },
+                "202": { "description": "Checking", "content": body("ApiTask") }
             } },
             "put": { "responses": { "200": { "description": "", "content": body("Item") } } }
         } } });
         collapse_success_responses(&mut doc);
         let post = &op(&doc, "/a", "post")["responses"];
-        assert_eq!(post["200"], json!({ "description": "OK", "content": body("Account") }));
+        assert_eq!(
+            post["200"],
+            json!({ "description": "OK", "content": body("Account") }),
+            "a bare object takes the specific type"
+        );
         assert_eq!(post["201"]["content"], body("Account"));
         let get = op(&doc, "/a", "get");
-        assert_eq!(get["responses"], json!({ "200": { "description": "Found", "content": body("Item") } }));
-        assert_eq!(get["x-untyped-success-codes"], json!(["204"]));
+        assert_eq!(
+            get["responses"],
+            json!({ "200": { "description": "Found", "content": body("Item") } }),
+            "`default` goes"
+        );
+        let patch = op(&doc, "/a", "patch");
+        let open = json!({ "application/json": { "schema": {} } });
+        assert_eq!(patch["responses"]["200"]["content"], open, "two specific types: neither is forced on the other");
+        assert_eq!(patch["responses"]["202"]["content"], open);
+        assert_eq!(patch["x-success-schemas"]["202"], json!({ "$ref": "#/components/schemas/ApiTask" }));
         assert_eq!(op(&doc, "/a", "put")["responses"]["200"]["content"], body("Item"));
+    }
+
+    #[test]
+    fn bytes_and_bodiless_answers_beside_json_make_every_success_raw() {
+        let json_body = json!({ "application/json": { "schema": { "$ref": "#/components/schemas/ApiTask" } } });
+        let pdf = json!({ "application/pdf": { "schema": { "type": "string", "format": "binary" } } });
+        let mut doc = json!({ "paths": { "/a": {
+            "get": { "responses": {
+                "200": { "description": "The document", "content": pdf.clone() },
+                "202": { "description": "Being built", "content": json_body.clone() }
+            } },
+            "delete": { "responses": {
+                "200": { "description": "Deleted", "content": json_body.clone() },
+                "204": { "description": "Already gone" }
+            } }
+        } } });
+        collapse_success_responses(&mut doc);
+        let get = op(&doc, "/a", "get");
+        assert_eq!(get["responses"]["200"]["content"], pdf, "bytes stay bytes, never parsed as JSON");
+        assert_eq!(get["responses"]["202"]["content"], raw_content());
+        assert_eq!(get["x-success-schemas"], json!({ "202": { "$ref": "#/components/schemas/ApiTask" } }));
+        let delete = op(&doc, "/a", "delete");
+        assert_eq!(
+            delete["responses"]["204"],
+            json!({ "description": "Already gone", "content": raw_content() }),
+            "a bodiless success stays a success"
+        );
+        assert_eq!(delete["responses"]["200"]["content"], raw_content());
+        assert_eq!(delete["x-untyped-success-codes"], json!(["204"]));
+        let once = doc.clone();
+        collapse_success_responses(&mut doc);
+        assert_eq!(doc, once);
     }
 
     #[test]

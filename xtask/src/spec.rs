@@ -5,7 +5,7 @@
 //! are laid over it as JSON merge patches (parts win) and the result is normalised into
 //! `spec/openapi.json`. `spec/base.json` + `spec/test-tools.json` → `spec/test-tools.openapi.json`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -148,6 +148,30 @@ fn rename_path_params(item: &mut Value, names: &BTreeMap<String, String>) {
     }
 }
 
+/// Operation ids written in the project's sources are public names the project chose: an upstream
+/// operation on another route with the same id takes its route's id, so the project's method keeps
+/// its name instead of both giving way to their routes.
+fn yield_ids_to_overlays(upstream: &mut Value, overlays: &[(PathBuf, Value)]) {
+    let mut ours: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (_, doc) in overlays {
+        for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten().filter(|(m, _)| is_method(m)) {
+                if let Some(id) = op.get("operationId").and_then(Value::as_str) {
+                    ours.insert(normalise::snake_case(id), (path_shape(path), method.clone()));
+                }
+            }
+        }
+    }
+    normalise::for_each_operation(upstream, |path, method, op| {
+        let id = op.get("operationId").and_then(Value::as_str).map(normalise::snake_case);
+        if let Some(route) = id.and_then(|id| ours.get(&id))
+            && *route != (path_shape(path), method.to_owned())
+        {
+            op.insert("operationId".into(), json!(normalise::id_from_route(method, path)));
+        }
+    });
+}
+
 /// JSON merge patch (RFC 7396: objects merge, `null` deletes, anything else replaces), except that
 /// an object with a `$ref` on either side replaces the other whole: a reference and an inline
 /// schema merged key by key would make a schema that is neither.
@@ -179,10 +203,21 @@ pub fn assemble(upstream: Option<Value>, base: &Path, parts: &[PathBuf]) -> Resu
     check_conflicts(&overlays)?;
     let mut doc = upstream.unwrap_or_else(|| json!({}));
     align_paths(&mut doc, &overlays);
+    yield_ids_to_overlays(&mut doc, &overlays);
     for (_, patch) in &overlays {
         overlay(&mut doc, patch);
     }
     normalise::normalise(&mut doc);
+    let unsendable = normalise::unsendable_request_bodies(&doc);
+    if !unsendable.is_empty() {
+        bail!(
+            "the generated client cannot send these request bodies (progenitor has no multipart; it \
+             would send them with a wrong Content-Type):\n  {}\n\
+             In a part, give each a body it can send (JSON, form, octet-stream, text/plain), or remove \
+             the operation (`null`) and send it by hand through `Transport::send`.",
+            unsendable.join("\n  ")
+        );
+    }
     Ok(doc)
 }
 
@@ -205,18 +240,28 @@ pub fn merge_imports(docs: Vec<(String, Value)>) -> Result<Value> {
     merged.context("nothing to import")
 }
 
+/// Merges one more imported document into `into`. A component name both define differently is
+/// renamed in `doc` to the first `{name}{n}` free in both documents, deterministically and with a
+/// note; every `$ref` follows.
 fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
-    // Components with a name taken by a different definition get a new name in `doc`.
     let mut renames: BTreeMap<String, String> = BTreeMap::new();
     for (kind, items) in doc.get("components").and_then(Value::as_object).into_iter().flatten() {
-        for (name, value) in items.as_object().into_iter().flatten() {
-            let existing = into.pointer(&format!("/components/{kind}")).and_then(Value::as_object);
-            if existing.and_then(|e| e.get(name)).is_some_and(|e| e != value) {
-                let existing = existing.expect("checked above");
-                let new = (2..).map(|n| format!("{name}{n}")).find(|n| !existing.contains_key(n)).expect("a free name");
-                eprintln!("note: {source} defines {kind} `{name}` differently; imported as `{new}`");
-                renames.insert(format!("#/components/{kind}/{name}"), format!("#/components/{kind}/{new}"));
+        let Some(items) = items.as_object() else { continue };
+        let existing = into.pointer(&format!("/components/{kind}")).and_then(Value::as_object);
+        let mut taken: BTreeSet<&str> = items.keys().map(String::as_str).collect();
+        taken.extend(existing.into_iter().flat_map(|e| e.keys().map(String::as_str)));
+        let mut chosen: Vec<String> = Vec::new();
+        for (name, value) in items {
+            if existing.and_then(|e| e.get(name)).is_none_or(|e| e == value) {
+                continue;
             }
+            let new = (2..)
+                .map(|n| format!("{name}{n}"))
+                .find(|n| !taken.contains(n.as_str()) && !chosen.contains(n))
+                .expect("a free name");
+            eprintln!("note: {source} defines {kind} `{name}` differently from an earlier import; imported as `{new}`");
+            renames.insert(format!("#/components/{kind}/{name}"), format!("#/components/{kind}/{new}"));
+            chosen.push(new);
         }
     }
     if !renames.is_empty() {
@@ -243,17 +288,7 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
                 for (path, item) in value.as_object().into_iter().flatten() {
                     let target =
                         paths.as_object_mut().context("paths")?.entry(path.clone()).or_insert_with(|| json!({}));
-                    for (k, v) in item.as_object().into_iter().flatten() {
-                        match target.get(k) {
-                            Some(existing) if existing != v && is_method(k) => {
-                                bail!("{source} defines {} {path} differently from an earlier import", k.to_uppercase())
-                            }
-                            Some(_) => {}
-                            None => {
-                                target[k] = v.clone();
-                            }
-                        }
-                    }
+                    merge_path_item(target, item.clone(), path, source)?;
                 }
             }
             "components" => {
@@ -287,11 +322,56 @@ fn merge_import(into: &mut Value, mut doc: Value, source: &str) -> Result<()> {
     Ok(())
 }
 
+/// One path of a later import into the same path of the merged document. Operations are added
+/// (one defined differently twice is an error). Path-level `parameters` that differ move into
+/// the operations of each side, where they mean the same; any other difference is an error.
+fn merge_path_item(target: &mut Value, mut item: Value, path: &str, source: &str) -> Result<()> {
+    let earlier = target.as_object().is_some_and(|t| !t.is_empty());
+    if earlier && target.get("parameters") != item.get("parameters") {
+        push_down_parameters(target);
+        push_down_parameters(&mut item);
+    }
+    let target = target.as_object_mut().with_context(|| format!("path {path} is not an object"))?;
+    for (k, v) in item.as_object().into_iter().flatten() {
+        match target.get(k) {
+            Some(existing) if existing != v && is_method(k) => {
+                bail!("{source} defines {} {path} differently from an earlier import", k.to_uppercase())
+            }
+            Some(existing) if existing != v => {
+                bail!("{source} gives path {path} a different `{k}` than an earlier import")
+            }
+            Some(_) => {}
+            None => {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Moves a path item's `parameters` into each of its operations (an operation's own parameter of
+/// the same name and place wins, as OpenAPI says).
+fn push_down_parameters(item: &mut Value) {
+    let Some(map) = item.as_object_mut() else { return };
+    let Some(Value::Array(shared)) = map.remove("parameters") else { return };
+    let key = |p: &Value| (p.get("name").cloned(), p.get("in").cloned(), p.get("$ref").cloned());
+    for (method, op) in map.iter_mut() {
+        if !is_method(method) {
+            continue;
+        }
+        let Some(op) = op.as_object_mut() else { continue };
+        let own = op.entry("parameters").or_insert_with(|| json!([]));
+        let Some(own) = own.as_array_mut() else { continue };
+        let inherited: Vec<Value> = shared.iter().filter(|p| !own.iter().any(|o| key(o) == key(p))).cloned().collect();
+        own.splice(0..0, inherited);
+    }
+}
+
 fn rewrite_refs(value: &mut Value, renames: &BTreeMap<String, String>) {
     match value {
         Value::Object(map) => {
             if let Some(Value::String(r)) = map.get_mut("$ref")
-                && let Some(new) = renames.get(r.as_str())
+                && let Some(new) = renames.get(&normalise::decode_ref(r))
             {
                 *r = new.clone();
             }
@@ -337,7 +417,7 @@ impl Options {
             bail!("--offline reassembles without importing; it takes no --from");
         }
         if options.verify && options.out.is_none() {
-            bail!("--verify needs --out DIR (the standalone crate is built there)");
+            bail!("--verify needs --out DIR (a copy of the crate is built there)");
         }
         Ok(options)
     }
@@ -419,15 +499,8 @@ pub fn run(spec: &SpecDir, options: &Options) -> Result<ExitCode> {
         report(&target, &old, doc);
     }
     if options.verify {
-        // Module names as in the main crate.
-        let modules: Vec<(&str, &Value)> = outputs
-            .iter()
-            .map(|(path, doc)| {
-                let name = if path.ends_with("test-tools.openapi.json") { "raw_test_tools" } else { "raw" };
-                (name, doc)
-            })
-            .collect();
-        verify::verify(&out_dir, &modules)?;
+        let specs: Vec<(PathBuf, &Value)> = outputs.iter().map(|(path, doc)| (path.clone(), doc)).collect();
+        verify::verify(&out_dir, &specs)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -529,6 +602,19 @@ mod tests {
     }
 
     #[test]
+    fn an_upstream_operation_gives_way_to_a_part_that_uses_its_id() {
+        let dir = fixtures().join("spec");
+        let spec = SpecDir { dir: dir.clone() };
+        let mut upstream = read_json(&dir.join("upstream.json")).unwrap();
+        // The API names its account certificates `GetAccount` too.
+        upstream["paths"]["/v1/{id}/certificates"] =
+            json!({ "get": { "operationId": "GetAccount", "responses": { "200": { "description": "" } } } });
+        let doc = assemble(Some(upstream), &spec.base(), &spec.parts().unwrap()).unwrap();
+        assert_eq!(doc["paths"]["/v1/{accountId}"]["get"]["operationId"], "get_account", "the project's name stays");
+        assert_eq!(doc["paths"]["/v1/{id}/certificates"]["get"]["operationId"], "get_v1_id_certificates");
+    }
+
+    #[test]
     fn parts_that_disagree_fail() {
         let dir = fixtures().join("conflict");
         let err =
@@ -560,6 +646,58 @@ mod tests {
         );
         assert_eq!(doc["components"]["schemas"]["Link2"]["properties"]["rel"]["type"], "string");
         assert_eq!(doc["components"]["schemas"]["Link"]["properties"]["href"]["type"], "string");
+    }
+
+    #[test]
+    fn a_renamed_component_takes_a_name_free_in_both_imports() {
+        let schema = |property: &str| json!({ "type": "object", "properties": { property: { "type": "string" } } });
+        let doc = |schemas: Value, used: &str| {
+            json!({ "openapi": "3.0.3", "info": {}, "paths": { format!("/{used}"): { "get": { "responses": { "200": {
+                "description": "", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{used}") } } }
+            } } } } }, "components": { "schemas": schemas } })
+        };
+        let first = doc(json!({ "Link": schema("href") }), "Link");
+        // The second group already has a `Link2` of its own, and refers to its `Link` percent-encoded.
+        let mut second = doc(json!({ "Link": schema("rel"), "Link2": schema("name") }), "Link2");
+        second["paths"]["/other"] = json!({ "get": { "responses": { "200": { "description": "",
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/%4Cink" } } } } } } });
+        let merged = merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
+        let schemas = merged["components"]["schemas"].as_object().unwrap();
+        assert_eq!(schemas.keys().collect::<Vec<_>>(), ["Link", "Link3", "Link2"], "nothing dropped");
+        assert_eq!(schemas["Link"], schema("href"));
+        assert_eq!(schemas["Link2"], schema("name"), "the second group's own Link2 is untouched");
+        assert_eq!(schemas["Link3"], schema("rel"));
+        let reference = |path: &str| {
+            merged["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].clone()
+        };
+        assert_eq!(reference("/Link2"), "#/components/schemas/Link2");
+        assert_eq!(reference("/other"), "#/components/schemas/Link3");
+    }
+
+    #[test]
+    fn differing_path_level_parameters_move_into_the_operations() {
+        let param = |name: &str, place: &str| json!({ "name": name, "in": place, "required": place == "path", "schema": { "type": "string" } });
+        let doc = |params: Value, method: &str| {
+            json!({ "openapi": "3.0.3", "info": {}, "paths": { "/v1/{accountId}/drafts": {
+                "parameters": params,
+                method: { "operationId": method, "responses": {} }
+            } } })
+        };
+        let first = doc(json!([param("accountId", "path")]), "get");
+        let second = doc(json!([param("accountId", "path"), param("X-Kontur-Request-Id", "header")]), "post");
+        let merged = merge_imports(vec![("first".into(), first), ("second".into(), second)]).unwrap();
+        let item = &merged["paths"]["/v1/{accountId}/drafts"];
+        assert!(item.get("parameters").is_none());
+        assert_eq!(item["get"]["parameters"], json!([param("accountId", "path")]));
+        assert_eq!(
+            item["post"]["parameters"],
+            json!([param("accountId", "path"), param("X-Kontur-Request-Id", "header")])
+        );
+
+        let described =
+            |text: &str| json!({ "openapi": "3.0.3", "info": {}, "paths": { "/a": { "description": text } } });
+        let err = merge_imports(vec![("one".into(), described("x")), ("two".into(), described("y"))]).unwrap_err();
+        assert!(err.to_string().contains("two gives path /a a different `description`"), "{err}");
     }
 
     #[test]
@@ -626,6 +764,38 @@ mod tests {
 
         // What the import wrote is what the committed sources assemble to.
         assert_eq!(run(&spec, &Options { check: true, ..Options::default() }).unwrap(), ExitCode::SUCCESS);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_multipart_upload_stops_the_import_until_a_part_describes_it() {
+        let spec = scratch_spec("multipart");
+        let dir = spec.dir.clone();
+        let groups = ["extern.docflows.json", "extern.drafts.json"];
+        let from = groups.iter().map(|g| fixtures().join("swashbuckle").join(g).display().to_string()).collect();
+        let import = Options { from, ..Options::default() };
+        let err = run(&spec, &import).unwrap_err().to_string();
+        assert!(
+            err.contains("POST /v1/{accountId}/drafts/{draftId}/documents/{documentId}/signatures/upload (signatures_upload): multipart/form-data"),
+            "{err}"
+        );
+        assert!(err.contains("Transport::send"), "says what to do: {err}");
+        assert!(!dir.join("upstream.json").exists() && !dir.join("openapi.json").exists(), "nothing written");
+
+        fs::write(
+            dir.join("parts/uploads.json"),
+            r#"{ "paths": { "/v1/{accountId}/drafts/{draftId}/documents/{documentId}/signatures/upload": { "post": {
+                "requestBody": { "content": { "multipart/form-data": null,
+                    "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } } } } } }"#,
+        )
+        .unwrap();
+        assert_eq!(run(&spec, &import).unwrap(), ExitCode::SUCCESS);
+        let doc = read_json(&dir.join("openapi.json")).unwrap();
+        let body = &doc["paths"]["/v1/{accountId}/drafts/{draftId}/documents/{documentId}/signatures/upload"]["post"]["requestBody"];
+        assert_eq!(
+            body["content"],
+            json!({ "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } })
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
