@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod base64;
 pub mod client;
+pub mod cloud;
 pub mod datetime;
 pub mod error;
 pub mod events;
