@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod base64;
 pub mod client;
+pub mod contents;
 pub mod error;
 pub mod transport;
 
