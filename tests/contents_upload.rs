@@ -384,3 +384,57 @@ async fn sources_that_do_not_match_the_declared_length_and_bad_part_sizes_fail()
         "nothing past the declared length is sent"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_completes() {
+    let server = FakeContentService::start(0, Faults::default()).await;
+    let len = 5 * MIB + 99;
+    let checkpoints = Arc::new(Mutex::new(Vec::new()));
+    let log = checkpoints.clone();
+
+    let id = contents(&server)
+        .upload(UploadSource::reader(PatternReader::new(0, len)))
+        .part_size(MIB as usize)
+        .parts_in_flight(2)
+        .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
+        .await
+        .expect("the upload completes");
+
+    let mut seen = ranges(&server.seen());
+    assert_eq!(
+        seen[0],
+        ("POST".to_owned(), "bytes 0-1048575/*".to_owned(), 200),
+        "the first part goes alone"
+    );
+    seen.sort_by_key(|(_, range, _)| {
+        range
+            .trim_start_matches("bytes ")
+            .split('-')
+            .next()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    });
+    let starts: Vec<&str> = seen
+        .iter()
+        .map(|(_, range, _)| range.split('-').next().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "bytes 0",
+            "bytes 1048576",
+            "bytes 2097152",
+            "bytes 3145728",
+            "bytes 4194304",
+            "bytes 5242880"
+        ]
+    );
+    assert_eq!(seen.last().unwrap().1, "bytes 5242880-5242978/5242979");
+    assert_eq!(server.upload(id), Some((len, true, Some(len))));
+    assert_eq!(
+        *checkpoints.lock().unwrap(),
+        [MIB, 2 * MIB, 3 * MIB, 4 * MIB, 5 * MIB, len],
+        "checkpoints advance in order"
+    );
+}

@@ -16,7 +16,8 @@
 //! - Both report [`Progress`] to a callback or a `watch` channel.
 //!
 //! Bytes that the API carries as base64 inside JSON (signatures, reply and print contents) are
-//! not contents in this sense: decode them with [`Base64Bytes::decode`](crate::raw::types::Base64Bytes::decode).
+//! not contents in this sense: decode them with [`Base64Bytes::to_bytes`](crate::raw::types::Base64Bytes::to_bytes)
+//! (its error converts into [`ContentError`], so a handle can offer both kinds through one error type).
 
 mod download;
 mod progress;
@@ -140,6 +141,9 @@ pub enum ContentError {
     /// Writing a downloaded content failed.
     #[error("writing the downloaded content failed at byte {offset}: {source}")]
     Write { offset: u64, source: std::io::Error },
+    /// Bytes carried as base64 inside a JSON answer (a signature, a reply or print content) are not valid base64.
+    #[error(transparent)]
+    InvalidBase64(#[from] crate::base64::InvalidBase64),
     /// The content service answered something that does not fit what was asked.
     #[error("{operation}: {message}{}", trace_suffix(.trace_id))]
     Protocol {

@@ -1,16 +1,20 @@
 //! Uploads in parts: constant memory, a failed part sent again alone, resumable by a later process.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use std::sync::Mutex;
+
+use bytes::Bytes;
 use futures::{Stream, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::progress::{Progress, ProgressSink};
@@ -106,9 +110,10 @@ type CheckpointCallback = Arc<dyn Fn(&UploadCheckpoint) + Send + Sync>;
 
 /// An upload being set up; `.await` it for the content id.
 ///
-/// Parts go one after another in order, each of [`part_size`](Self::part_size) bytes (the last
-/// may be shorter), while the next part is read; so about two parts are in memory whatever the
-/// content's size. The first part starts the upload (`POST`), the others continue it (`PUT`),
+/// Parts start in order, each of [`part_size`](Self::part_size) bytes (the last may be shorter);
+/// while one part is on its way the next is read (and, with [`parts_in_flight`](Self::parts_in_flight)
+/// 2, sent before the answer to the previous one arrives). So about two parts are in
+/// memory whatever the content's size. The first part starts the upload (`POST`), the others continue it (`PUT`),
 /// each with `Content-Range: bytes {from}-{to}/{total}` (`*` for the total while it is unknown).
 /// A part that fails with a connection error, a timeout or a "try later" answer is sent again
 /// alone, per the transport's [`RetryPolicy`](crate::transport::RetryPolicy).
@@ -137,6 +142,7 @@ pub struct Upload {
     part_size: usize,
     total_len: Option<u64>,
     resume: Option<UploadCheckpoint>,
+    parts_in_flight: usize,
     progress: ProgressSink,
     on_checkpoint: Option<CheckpointCallback>,
 }
@@ -149,6 +155,7 @@ impl Upload {
             part_size: DEFAULT_PART_SIZE,
             total_len: None,
             resume: None,
+            parts_in_flight: 1,
             progress: ProgressSink::default(),
             on_checkpoint: None,
         }
@@ -158,6 +165,16 @@ impl Upload {
     /// [`MAX_PART_SIZE`](super::MAX_PART_SIZE); the upload fails at once otherwise).
     pub fn part_size(mut self, bytes: usize) -> Self {
         self.part_size = bytes;
+        self
+    }
+
+    /// How many parts may be on their way at once: 1 (the default) sends each part only after
+    /// the previous one is accepted, so the service receives them strictly in order; 2 sends the
+    /// next part while the answer to the previous one is awaited, which keeps a line with a long
+    /// round trip busy (the service takes parts in any order).
+    /// Other values count as the nearest of the two: either way about two parts are in memory.
+    pub fn parts_in_flight(mut self, parts: usize) -> Self {
+        self.parts_in_flight = parts.clamp(1, 2);
         self
     }
 
@@ -254,16 +271,92 @@ impl Upload {
             total,
             part_size,
             carry: None,
+            buffers: BufferPool::default(),
         };
         let mut part = parts.next().await?;
-        loop {
-            if part.last {
-                return sender.send(part).await;
-            }
-            // Send this part while reading the next: two parts in memory at most.
-            let (sent, next) = futures::join!(sender.send(part), parts.next());
-            sent?;
+        if sender.content_id.is_none() && !part.last {
+            // The first part alone: its answer names the upload the other parts continue.
+            let (sent, next) = futures::join!(
+                send_part(sender.contents.clone(), None, part, total),
+                parts.next()
+            );
+            sender.acknowledge(sent?)?;
             part = next?;
+        }
+        let mut in_flight = InFlight::default();
+        loop {
+            while in_flight.len() >= self.parts_in_flight {
+                sender.acknowledge(in_flight.oldest().await?)?;
+            }
+            let last = part.last;
+            let task = send_part(sender.contents.clone(), sender.content_id, part, total);
+            in_flight.push(tokio::spawn(task));
+            if last {
+                let mut content_id = sender.content_id;
+                while !in_flight.is_empty() {
+                    content_id = Some(sender.acknowledge(in_flight.oldest().await?)?);
+                }
+                return Ok(content_id.expect("the last part was answered"));
+            }
+            // Two parts in memory at most: one more is read only when at most one is on its way.
+            while in_flight.len() >= 2 {
+                sender.acknowledge(in_flight.oldest().await?)?;
+            }
+            part = match parts.next().await {
+                Ok(next) => next,
+                Err(error) => {
+                    // Let the parts on their way finish, so the last checkpoint covers them.
+                    while !in_flight.is_empty() {
+                        sender.acknowledge(in_flight.oldest().await?)?;
+                    }
+                    return Err(error);
+                }
+            };
+        }
+    }
+}
+
+/// Parts being sent, oldest first; dropping it stops them.
+#[derive(Default)]
+struct InFlight {
+    tasks: VecDeque<JoinHandle<Result<Sent, ContentError>>>,
+}
+
+impl InFlight {
+    fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    fn push(&mut self, task: JoinHandle<Result<Sent, ContentError>>) {
+        self.tasks.push_back(task);
+    }
+
+    /// Waits for the oldest part's answer.
+    async fn oldest(&mut self) -> Result<Sent, ContentError> {
+        let Some(task) = self.tasks.front_mut() else {
+            unreachable!("waited for a part while none was on its way")
+        };
+        let outcome = task.await;
+        self.tasks.pop_front();
+        match outcome {
+            Ok(sent) => sent,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => Err(ContentError::Read {
+                offset: 0,
+                source: std::io::Error::other(error),
+            }),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
         }
     }
 }
@@ -285,6 +378,7 @@ impl fmt::Debug for Upload {
             .field("part_size", &self.part_size)
             .field("total_len", &self.total_len)
             .field("resume", &self.resume)
+            .field("parts_in_flight", &self.parts_in_flight)
             .field("progress", &self.progress)
             .field("on_checkpoint", &self.on_checkpoint.is_some())
             .finish()
@@ -343,6 +437,67 @@ struct PartReader {
     part_size: u64,
     /// A byte read ahead to learn that more follows.
     carry: Option<u8>,
+    buffers: BufferPool,
+}
+
+/// Part buffers used again once the service has them: fresh megabytes cost page faults and the
+/// kernel's zeroing, as much work as the copy into them.
+#[derive(Clone, Default)]
+struct BufferPool {
+    idle: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+/// At most this many buffers wait in the pool (about two parts in memory).
+const IDLE_BUFFERS: usize = 2;
+
+impl BufferPool {
+    /// An empty buffer that holds at least `capacity` bytes.
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match idle {
+            Some(buffer) if buffer.capacity() >= capacity => buffer,
+            _ => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// `buffer` as [`Bytes`] that returns it to the pool when the last copy is dropped.
+    fn share(&self, buffer: Vec<u8>) -> Bytes {
+        Bytes::from_owner(PooledBuffer {
+            buffer,
+            pool: self.clone(),
+        })
+    }
+}
+
+/// A part's bytes on their way; back to the pool when dropped.
+struct PooledBuffer {
+    buffer: Vec<u8>,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for PooledBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        let mut idle = self
+            .pool
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < IDLE_BUFFERS {
+            idle.push(buffer);
+        }
+    }
 }
 
 impl PartReader {
@@ -352,9 +507,9 @@ impl PartReader {
             Some(total) => self.part_size.min(total.saturating_sub(offset)),
             None => self.part_size,
         };
-        let mut buffer = BytesMut::with_capacity(want as usize);
+        let mut buffer = self.buffers.take(want as usize);
         if let Some(byte) = self.carry.take() {
-            buffer.put_u8(byte);
+            buffer.push(byte);
         }
         let mut at_end = false;
         while (buffer.len() as u64) < want {
@@ -404,7 +559,7 @@ impl PartReader {
         };
         Ok(Part {
             offset,
-            bytes: buffer.freeze(),
+            bytes: self.buffers.share(buffer),
             last,
         })
     }
@@ -428,7 +583,94 @@ impl PartReader {
     }
 }
 
-/// Sends parts in order and keeps the upload's id, progress and checkpoints.
+/// What the service said to one part.
+struct Sent {
+    content_id: Uuid,
+    /// One past the part's last byte.
+    end: u64,
+    /// The total named in the part's range, if any.
+    total: Option<u64>,
+    operation: &'static str,
+    trace_id: Option<String>,
+}
+
+/// Sends one part: the first (`content_id` `None`) starts the upload, the others continue it.
+async fn send_part(
+    contents: Contents,
+    content_id: Option<Uuid>,
+    part: Part,
+    total: Option<u64>,
+) -> Result<Sent, ContentError> {
+    let len = part.bytes.len() as u64;
+    let end = part.offset + len;
+    if len == 0 && content_id.is_some() {
+        // A resumed upload whose source has nothing past the checkpoint: no range can finish it.
+        let source = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "nothing to send after the checkpoint",
+        );
+        return Err(ContentError::Read {
+            offset: part.offset,
+            source,
+        });
+    }
+    // The last part always names the total: that is how the service learns it when unknown.
+    let total = total.or(part.last.then_some(end));
+    let range = (len > 0).then(|| {
+        let total = total.map_or_else(|| "*".to_owned(), |total| total.to_string());
+        format!("bytes {}-{}/{}", part.offset, end - 1, total)
+    });
+    let raw = &contents.raw;
+    let timeout = attempt_timeout(raw, len);
+    let (operation, answer) = match content_id {
+        None => {
+            let mut call = raw
+                .upload_content()
+                .account_id(contents.account_id)
+                .body(part.bytes);
+            if let Some(range) = range {
+                call = call.content_range(range);
+            }
+            // A repeated first part at worst leaves an unused upload behind on the service.
+            (
+                UPLOAD_CONTENT,
+                call.send().checked().retry_safe().timeout(timeout).await,
+            )
+        }
+        Some(content_id) => {
+            let call = raw
+                .upload_content_part()
+                .account_id(contents.account_id)
+                .content_id(content_id)
+                .content_range(range.unwrap_or_default())
+                .body(part.bytes);
+            (
+                UPLOAD_CONTENT_PART,
+                call.send().checked().timeout(timeout).await,
+            )
+        }
+    };
+    let answer = answer.map_err(|error| match error.status() {
+        Some(status) if status.as_u16() == 413 => ContentError::PartTooLarge {
+            part_size: len,
+            source: error,
+        },
+        _ => ContentError::Call(error),
+    })?;
+    let trace_id = crate::error::trace_id_of(answer.headers());
+    if part.last && answer.status().as_u16() != 201 {
+        tracing::debug!(content_id = ?content_id, "the last part was answered 200, not 201");
+    }
+    Ok(Sent {
+        content_id: answer.into_inner().id,
+        end,
+        total,
+        operation,
+        trace_id,
+    })
+}
+
+/// Takes the answers to the parts in order and keeps the upload's id, progress and checkpoints.
 struct PartSender {
     contents: Contents,
     content_id: Option<Uuid>,
@@ -438,91 +680,68 @@ struct PartSender {
 }
 
 impl PartSender {
-    async fn send(&mut self, part: Part) -> Result<Uuid, ContentError> {
-        let len = part.bytes.len() as u64;
-        let end = part.offset + len;
-        if len == 0 && self.content_id.is_some() {
-            // A resumed upload whose source has nothing past the checkpoint: no range can finish it.
-            let source = std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "nothing to send after the checkpoint",
-            );
-            return Err(ContentError::Read {
-                offset: part.offset,
-                source,
-            });
-        }
-        // The last part always names the total: that is how the service learns it when unknown.
-        let total = self.total.or(part.last.then_some(end));
-        let range = (len > 0).then(|| {
-            let total = total.map_or_else(|| "*".to_owned(), |total| total.to_string());
-            format!("bytes {}-{}/{}", part.offset, end - 1, total)
-        });
-        let raw = &self.contents.raw;
-        let timeout = attempt_timeout(raw, len);
-        let (operation, answer) = match self.content_id {
-            None => {
-                let mut call = raw
-                    .upload_content()
-                    .account_id(self.contents.account_id)
-                    .body(part.bytes);
-                if let Some(range) = range {
-                    call = call.content_range(range);
-                }
-                // A repeated first part at worst leaves an unused upload behind on the service.
-                (
-                    UPLOAD_CONTENT,
-                    call.send().checked().retry_safe().timeout(timeout).await,
-                )
-            }
-            Some(content_id) => {
-                let call = raw
-                    .upload_content_part()
-                    .account_id(self.contents.account_id)
-                    .content_id(content_id)
-                    .content_range(range.unwrap_or_default())
-                    .body(part.bytes);
-                (
-                    UPLOAD_CONTENT_PART,
-                    call.send().checked().timeout(timeout).await,
-                )
-            }
-        };
-        let answer = answer.map_err(|error| match error.status() {
-            Some(status) if status.as_u16() == 413 => ContentError::PartTooLarge {
-                part_size: len,
-                source: error,
-            },
-            _ => ContentError::Call(error),
-        })?;
-        let trace_id = crate::error::trace_id_of(answer.headers());
-        let complete = answer.status().as_u16() == 201;
-        let answered_id = answer.into_inner().id;
+    /// Records that every byte before `sent.end` is accepted; returns the content id.
+    fn acknowledge(&mut self, sent: Sent) -> Result<Uuid, ContentError> {
         let content_id = match self.content_id {
-            Some(ours) if ours != answered_id => {
+            Some(ours) if ours != sent.content_id => {
                 return Err(ContentError::Protocol {
-                    operation,
+                    operation: sent.operation,
                     message: format!(
-                        "a part of content {ours} was answered with content id {answered_id}"
+                        "a part of content {ours} was answered with content id {}",
+                        sent.content_id
                     ),
-                    trace_id,
+                    trace_id: sent.trace_id,
                 });
             }
-            _ => answered_id,
+            _ => sent.content_id,
         };
         self.content_id = Some(content_id);
-        if part.last && !complete {
-            tracing::debug!(%content_id, "the last part was answered 200, not 201");
-        }
-
-        self.progress.report(Progress { done: end, total });
+        let total = self.total.or(sent.total);
+        self.progress.report(Progress {
+            done: sent.end,
+            total,
+        });
         if let Some(callback) = &self.on_checkpoint {
             callback(&UploadCheckpoint {
                 content_id,
-                offset: end,
+                offset: sent.end,
                 total,
             });
         }
         Ok(content_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_buffer_returns_to_the_pool_when_its_last_copy_is_dropped() {
+        let pool = BufferPool::default();
+        let mut buffer = pool.take(1024);
+        buffer.extend_from_slice(b"part");
+        let address = buffer.as_ptr();
+        let bytes = pool.share(buffer);
+        let copy = bytes.clone();
+        drop(bytes);
+        assert!(
+            pool.idle.lock().unwrap().is_empty(),
+            "a copy is still on its way"
+        );
+        assert_eq!(&copy[..], b"part");
+        drop(copy);
+
+        let again = pool.take(1024);
+        assert_eq!(
+            again.as_ptr(),
+            address,
+            "the same allocation is filled again"
+        );
+        assert!(again.is_empty());
+        assert!(
+            pool.take(1024).capacity() >= 1024,
+            "an empty pool allocates"
+        );
     }
 }
