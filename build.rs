@@ -1,38 +1,60 @@
 //! Generates the raw clients from the spec with progenitor:
 //! `spec/openapi.json` → `kontur_extern::raw`, and with the `test-tools` feature
-//! `spec/test-tools.openapi.json` → `kontur_extern::raw_test_tools`.
+//! `spec/test-tools.openapi.json` → `kontur_extern::raw_test_tools`; and the API's vocabularies
+//! (named string schemas with `x-known-values`) → open enums in `kontur_extern::vocab`.
 //!
-//! `cargo xtask update-spec --verify` includes this file as a module, so `generate_code` is the one
-//! definition of the generator settings.
+//! `cargo xtask update-spec --verify` includes this file as a module, so `generate_code` and
+//! `vocabulary_code` are the one definition of the generator settings.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Inner type of the generated clients: every request goes through it (auth, retries, limits, tracing).
 const TRANSPORT: &str = "crate::transport::Transport";
+/// The type of every `format: date-time` of the spec.
+const DATE_TIME_TYPE: &str = "crate::datetime::ExternDateTime";
+/// The type of every `format: date` of the spec.
+const DATE_TYPE: &str = "crate::datetime::ExternDate";
+/// Where the vocabulary enums live.
+const VOCABULARY_MODULE: &str = "crate::vocab";
 
+#[allow(dead_code)]
 fn main() {
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    generate(Path::new("spec/openapi.json"), &Path::new(&out_dir).join("raw.rs"));
+    let out_dir = Path::new(&out_dir);
+    let spec = read_spec(Path::new("spec/openapi.json"));
+    write_client(&spec, Path::new("spec/openapi.json"), &out_dir.join("raw.rs"));
+    let mut vocabulary = vocabulary_code(&spec);
     if std::env::var_os("CARGO_FEATURE_TEST_TOOLS").is_some() {
-        generate(Path::new("spec/test-tools.openapi.json"), &Path::new(&out_dir).join("raw_test_tools.rs"));
+        let test_tools_path = Path::new("spec/test-tools.openapi.json");
+        let test_tools = read_spec(test_tools_path);
+        write_client(&test_tools, test_tools_path, &out_dir.join("raw_test_tools.rs"));
+        vocabulary.push_str(&vocabulary_code_except(&test_tools, &spec));
     }
+    std::fs::write(out_dir.join("vocab.rs"), vocabulary).expect("OUT_DIR is writable");
 }
 
-fn generate(spec_path: &Path, out: &Path) {
+fn read_spec(spec_path: &Path) -> openapiv3::OpenAPI {
     // Only the spec drives generation: editing `src/` must not regenerate.
     println!("cargo:rerun-if-changed={}", spec_path.display());
     let text =
         std::fs::read_to_string(spec_path).unwrap_or_else(|err| panic!("reading {}: {err}", spec_path.display()));
-    let spec: openapiv3::OpenAPI =
-        serde_json::from_str(&text).unwrap_or_else(|err| panic!("{} is not OpenAPI 3.0: {err}", spec_path.display()));
-    let code = generate_code(&spec, Some(TRANSPORT))
+    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{} is not OpenAPI 3.0: {err}", spec_path.display()))
+}
+
+fn write_client(spec: &openapiv3::OpenAPI, spec_path: &Path, out: &Path) {
+    let code = generate_code(spec, Some(TRANSPORT))
         .unwrap_or_else(|err| panic!("progenitor rejected {}: {err}", spec_path.display()));
     std::fs::write(out, code).expect("OUT_DIR is writable");
 }
 
 /// Rust source of the builder-style client for `spec`. `inner_type` is the client's inner type
 /// (`()` when `None`); the client must implement `progenitor_client::ClientHooks` for it.
+/// The code refers to `crate::datetime` and `crate::vocab` (see [`vocabulary_code`]).
 pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Result<String, String> {
+    use progenitor_impl::TypeImpl;
+    use schemars::schema::{InstanceType, SchemaObject};
+
     let mut settings = progenitor_impl::GenerationSettings::default();
     settings
         .with_interface(progenitor_impl::InterfaceStyle::Builder)
@@ -42,16 +64,52 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     if let Some(inner_type) = inner_type {
         settings.with_inner_type(inner_type.parse().map_err(|err| format!("inner type {inner_type}: {err}"))?);
     }
-    // Objects that keep unknown fields (`extra`) lose typify's own `Default`; give it back where
-    // every field is optional, so request bodies can still be written as `T { a, ..Default::default() }`.
+    // The API writes one instant with `Z` and as Moscow time without an offset: one type reads both
+    // and writes back what it read.
+    for (format, rust_type) in [("date-time", DATE_TIME_TYPE), ("date", DATE_TYPE)] {
+        let schema = SchemaObject {
+            instance_type: Some(InstanceType::String.into()),
+            format: Some(format.to_owned()),
+            ..Default::default()
+        };
+        settings.with_conversion(schema, rust_type, [TypeImpl::Display, TypeImpl::FromStr].into_iter());
+    }
+    for name in vocabularies(spec).keys() {
+        settings.with_replacement(
+            name,
+            format!("{VOCABULARY_MODULE}::{name}"),
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
+    // Every object keeps unknown fields (`extra`) and so loses typify's own `Default`; give it back
+    // where every field is optional, so request bodies can still be written as
+    // `T { a, ..Default::default() }`.
     let with_default = progenitor_impl::TypePatch::default().with_derive("Default").clone();
     for name in open_optional_objects(spec) {
         settings.with_patch(name, &with_default);
     }
     let mut generator = progenitor_impl::Generator::new(&settings);
     let tokens = generator.generate_tokens(spec).map_err(|err| err.to_string())?;
-    let file = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
+    let mut file: syn::File = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut EmptyExtraByDefault, &mut file);
     Ok(prettyplease::unparse(&file))
+}
+
+/// typify's builders start every field as "no value supplied", `extra` included, so a builder of
+/// a request body would fail unless the caller set `extra`. Unknown fields start empty instead.
+struct EmptyExtraByDefault;
+
+impl syn::visit_mut::VisitMut for EmptyExtraByDefault {
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        let is_extra = matches!(&field.member, syn::Member::Named(name) if name == "extra");
+        if is_extra && let syn::Expr::Call(call) = &field.expr {
+            let missing = matches!(&*call.func, syn::Expr::Path(path) if path.path.is_ident("Err"));
+            if missing {
+                field.expr = syn::parse_quote!(Ok(Default::default()));
+            }
+        }
+        syn::visit_mut::visit_field_value_mut(self, field);
+    }
 }
 
 /// Names of the component schemas that are objects with unknown fields kept and no required field.
@@ -73,6 +131,121 @@ fn open_optional_objects(spec: &openapiv3::OpenAPI) -> Vec<String> {
                 _ => None,
             },
             ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
+}
+
+/// One vocabulary of the API: a named string schema whose known values the normaliser listed.
+struct Vocabulary {
+    description: Option<String>,
+    known: Vec<String>,
+}
+
+/// The named string schemas with `x-known-values`, by name.
+fn vocabularies(spec: &openapiv3::OpenAPI) -> BTreeMap<String, Vocabulary> {
+    use openapiv3::{ReferenceOr, SchemaKind, Type};
+    let Some(components) = &spec.components else { return BTreeMap::new() };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| {
+            let ReferenceOr::Item(schema) = schema else { return None };
+            let SchemaKind::Type(Type::String(_)) = &schema.schema_kind else { return None };
+            let known = schema.schema_data.extensions.get("x-known-values")?.as_array()?;
+            let known = known.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect();
+            Some((name.clone(), Vocabulary { description: schema.schema_data.description.clone(), known }))
+        })
+        .collect()
+}
+
+/// Rust source of one open enum per vocabulary of `spec`: a variant per known value and
+/// `Unknown(String)` keeping any other value exactly.
+pub fn vocabulary_code(spec: &openapiv3::OpenAPI) -> String {
+    let mut code = String::from("// Generated by build.rs from the vocabularies of the spec.\n\n");
+    for (name, vocabulary) in vocabularies(spec) {
+        code.push_str(&enum_code(&name, &vocabulary));
+    }
+    code
+}
+
+/// The enums of `spec`'s vocabularies that `generated` does not have already.
+fn vocabulary_code_except(spec: &openapiv3::OpenAPI, generated: &openapiv3::OpenAPI) -> String {
+    let known = vocabularies(generated);
+    vocabularies(spec)
+        .into_iter()
+        .filter(|(name, _)| !known.contains_key(name))
+        .map(|(name, vocabulary)| enum_code(&name, &vocabulary))
+        .collect()
+}
+
+fn enum_code(name: &str, vocabulary: &Vocabulary) -> String {
+    let variants = variant_names(&vocabulary.known);
+    let mut code = String::new();
+    let description = vocabulary.description.as_deref().unwrap_or("A vocabulary of the API.");
+    for line in description.lines() {
+        code.push_str(&format!("/// {line}\n"));
+    }
+    code.push_str(
+        "///\n/// Known values are variants; any other value the API sends decodes as `Unknown` and is written back \
+         unchanged.\n",
+    );
+    code.push_str(&format!("#[derive(Clone)]\n#[non_exhaustive]\npub enum {name} {{\n"));
+    for (variant, value) in variants.iter().zip(&vocabulary.known) {
+        code.push_str(&format!("    /// `{value}`\n    {variant},\n"));
+    }
+    code.push_str("    /// A value this version of the crate does not know, kept exactly as it came.\n    Unknown(String),\n}\n\n");
+
+    code.push_str(&format!("impl {name} {{\n"));
+    code.push_str("    /// Every value this version of the crate knows, in the order of the spec.\n");
+    code.push_str(&format!("    pub const KNOWN: &'static [&'static str] = &{:?};\n\n", vocabulary.known));
+    code.push_str("    /// The value as the API writes it.\n    pub fn as_str(&self) -> &str {\n        match self {\n");
+    for (variant, value) in variants.iter().zip(&vocabulary.known) {
+        code.push_str(&format!("            Self::{variant} => {value:?},\n"));
+    }
+    code.push_str("            Self::Unknown(value) => value,\n        }\n    }\n\n");
+    code.push_str("    /// The variant of `value`: a known one, or `Unknown` keeping it.\n");
+    code.push_str("    pub fn parse(value: &str) -> Self {\n        match value {\n");
+    for (variant, value) in variants.iter().zip(&vocabulary.known) {
+        code.push_str(&format!("            {value:?} => Self::{variant},\n"));
+    }
+    code.push_str("            other => Self::Unknown(other.to_owned()),\n        }\n    }\n\n");
+    code.push_str("    /// False for a value this version of the crate does not know.\n");
+    code.push_str("    pub fn is_known(&self) -> bool {\n        !matches!(Self::parse(self.as_str()), Self::Unknown(_))\n    }\n}\n\n");
+    code.push_str(&format!("impl_open_vocabulary!({name});\n\n"));
+    code
+}
+
+/// UpperCamelCase of each value's last `:`-separated segment, unique within the vocabulary and
+/// never `Unknown` (the catch-all's name).
+fn variant_names(values: &[String]) -> Vec<String> {
+    let mut taken = BTreeSet::new();
+    taken.insert("Unknown".to_owned());
+    values
+        .iter()
+        .map(|value| {
+            let segment = value.rsplit(':').next().unwrap_or(value);
+            let mut name: String = segment
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|part| !part.is_empty())
+                .map(|part| {
+                    let part = if part.chars().all(|c| !c.is_ascii_lowercase()) { part.to_ascii_lowercase() } else { part.to_owned() };
+                    let mut chars = part.chars();
+                    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+                })
+                .collect();
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                name.insert(0, 'V');
+            }
+            if name == "Unknown" {
+                name = "UnknownValue".to_owned();
+            }
+            let mut unique = name.clone();
+            let mut n = 2;
+            while !taken.insert(unique.clone()) {
+                unique = format!("{name}{n}");
+                n += 1;
+            }
+            unique
         })
         .collect()
 }

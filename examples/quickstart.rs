@@ -46,14 +46,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_inner();
     println!("FNS reports: {}", page.total_count.unwrap_or_default());
     for item in &page.docflows_page_item {
-        let status = item.status.as_deref().map_or("?", String::as_str);
+        let status = item.status.as_ref().map_or("?", |status| status.as_str());
         println!("  {} {}", item.id, status);
     }
 
     let events = client.raw().get_events().from_id("0_0").take(100).send().checked().await?.into_inner();
     println!("events: {} returned, continue from {}", events.returned_count.unwrap_or_default(), events.next_event_id.as_deref().unwrap_or("?"));
     for event in &events.api_events {
-        println!("  {} {}", event.docflow_id.map(|id| id.to_string()).unwrap_or_default(), event.new_state.as_deref().unwrap_or("?"));
+        println!("  {} {}", event.docflow_id.map(|id| id.to_string()).unwrap_or_default(), event.new_state.as_ref().map(|v| v.as_str()).unwrap_or("?"));
     }
 
     // Errors name the operation, the status and the server's trace id.

@@ -8,10 +8,13 @@ pub mod auth;
 pub mod base64;
 pub mod client;
 pub mod contents;
+pub mod datetime;
 pub mod error;
 pub mod transport;
+pub mod vocab;
 
 pub use client::{Client, ClientBuilder, Environment};
+pub use datetime::{ExternDate, ExternDateTime};
 pub use error::Error;
 
 pub mod raw {

@@ -7,6 +7,7 @@ use common::id;
 
 use httpmock::prelude::*;
 use kontur_extern::raw::types;
+use kontur_extern::vocab::PatchOperationKind;
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "bd0cd3f6-315d-4f03-a9cc-3507f63265ed";
@@ -98,10 +99,10 @@ fn docflow_json() -> Value {
 fn assert_docflow(docflow: &types::Docflow) {
     assert_eq!(docflow.id, id(DOCFLOW));
     assert_eq!(docflow.organization_id, Some(id(ORGANIZATION)));
-    assert_eq!(docflow.type_.as_deref().map(String::as_str), Some("urn:docflow:fns534-report"));
-    assert_eq!(docflow.status.as_deref().map(String::as_str), Some("urn:docflow-common-status:response-arrived"));
-    assert_eq!(docflow.send_date.as_deref(), Some("2020-02-26T09:51:08.4636938"));
-    assert_eq!(docflow.last_change_date.map(|d| d.to_rfc3339()).as_deref(), Some("2020-03-31T15:07:27.287328+00:00"));
+    assert_eq!(docflow.type_.as_ref().map(|v| v.as_str()), Some("urn:docflow:fns534-report"));
+    assert_eq!(docflow.status.as_ref().map(|v| v.as_str()), Some("urn:docflow-common-status:response-arrived"));
+    assert_eq!(docflow.send_date.as_ref().map(|v| v.as_str()), Some("2020-02-26T09:51:08.4636938"));
+    assert_eq!(docflow.last_change_date.as_ref().map(|d| d.to_utc().to_rfc3339()).as_deref(), Some("2020-03-31T15:07:27.287328+00:00"));
     let description = docflow.description.as_ref().expect("description");
     assert_eq!(description.period_code.as_deref(), Some("34"));
     assert_eq!(description.correction_number, Some(0));
@@ -114,9 +115,9 @@ fn assert_docflow(docflow: &types::Docflow) {
 fn assert_document(document: &types::Document) {
     assert_eq!(document.id, id(DOCUMENT));
     let description = document.description.as_ref().expect("description");
-    assert_eq!(description.type_.as_deref(), Some("urn:document:fns534-report-receipt"));
+    assert_eq!(description.type_.as_ref().map(|v| v.as_str()), Some("urn:document:fns534-report-receipt"));
     assert_eq!(description.decrypted_content_size, Some(2736));
-    assert_eq!(description.support_print.as_deref(), Some("yes"));
+    assert_eq!(description.support_print.as_ref().map(|v| v.as_str()), Some("yes"));
     let content = &document.content.as_ref().expect("content").docflow_document_contents[0];
     assert_eq!(content.content_id, Some(id(CONTENT)));
     assert_eq!(content.compressed, Some(true));
@@ -126,7 +127,7 @@ fn assert_document(document: &types::Document) {
 fn assert_signature(signature: &types::Signature) {
     assert_eq!(signature.id, id(SIGNATURE));
     assert_eq!(signature.signature_certificate_thumbprint.as_deref(), Some("20AACA440F33D0C90FBC052108012D3062D44873"));
-    assert_eq!(signature.signer_type.as_deref(), Some("cu-representative"));
+    assert_eq!(signature.signer_type.as_ref().map(|v| v.as_str()), Some("cu-representative"));
     assert_eq!(signature.content_link.as_ref().and_then(|l| l.rel.as_deref()), Some("content"));
 }
 
@@ -153,7 +154,7 @@ fn assert_page(page: &types::DocflowPage) {
     assert_eq!((page.skip, page.take, page.total_count), (Some(0), Some(2), Some(17)));
     let item = &page.docflows_page_item[0];
     assert_eq!(item.id, id(DOCFLOW));
-    assert_eq!(item.success_state.as_deref().map(String::as_str), Some("urn:docflow-state:successful"));
+    assert_eq!(item.success_state.as_ref().map(|v| v.as_str()), Some("urn:docflow-state:successful"));
     assert_eq!(item.description.as_ref().and_then(|d| d.recipient.as_deref()), Some("0087"));
 }
 
@@ -273,7 +274,7 @@ async fn op_patch_docflow() {
         })
         .await;
     let patch = types::PatchDocument(vec![types::PatchOperation {
-        op: "add".to_owned(),
+        op: PatchOperationKind::Add,
         path: "/description/requisites/comment".to_owned(),
         value: Some(json!({ "text": "Проверить", "color": "red" })),
     }]);
@@ -488,8 +489,8 @@ async fn op_patch_docflow_document() {
         })
         .await;
     let patch = types::PatchDocument(vec![
-        types::PatchOperation { op: "add".to_owned(), path: "/description/requisites/assignees".to_owned(), value: Some(json!([{ "id": assignee }])) },
-        types::PatchOperation { op: "remove".to_owned(), path: "/description/requisites/comment".to_owned(), value: None },
+        types::PatchOperation { op: PatchOperationKind::Add, path: "/description/requisites/assignees".to_owned(), value: Some(json!([{ "id": assignee }])) },
+        types::PatchOperation { op: PatchOperationKind::Remove, path: "/description/requisites/comment".to_owned(), value: None },
     ]);
     let document = common::raw_client(&server.base_url())
         .patch_docflow_document()
@@ -506,7 +507,7 @@ async fn op_patch_docflow_document() {
     assert_eq!(requisites.demand_number.as_deref(), Some("12345"));
     assert_eq!(requisites.assignees[0].id, id(assignee));
     assert_eq!(requisites.labels[0].name.as_deref(), Some("Срочно"));
-    assert_eq!(requisites.demand_status.as_deref(), Some("in-progress"));
+    assert_eq!(requisites.demand_status.as_ref().map(|v| v.as_str()), Some("in-progress"));
 }
 
 const CERTIFICATE: &str = "MIIJcDCCCR2gAwIBAgIQAdCFAEOrPJJKYFuNhmHkPjAKBggqhQMHAQEDAjCB";
@@ -654,13 +655,13 @@ async fn op_get_docflow_document_description() {
         .expect("description")
         .into_inner();
     mock.assert_async().await;
-    assert_eq!(description.type_.as_deref(), Some("urn:document:fns534-demand"));
+    assert_eq!(description.type_.as_ref().map(|v| v.as_str()), Some("urn:document:fns534-demand"));
     assert_eq!(description.encrypted_content_size, Some(5120));
     assert_eq!(description.related_docflows_count, Some(2));
     assert_eq!(description.encrypted_certificates[0].serial_number.as_deref(), Some("01D0850043AB3C924A605B8D8661E43E"));
     let requisites = description.requisites.expect("requisites");
     assert_eq!(requisites.demand_knd.as_deref(), Some("1160070"));
-    assert_eq!(requisites.receipt_deadline_date.as_deref(), Some("2024-05-27"));
+    assert_eq!(requisites.receipt_deadline_date.as_ref().map(|v| v.as_str()), Some("2024-05-27"));
 }
 
 #[tokio::test]
@@ -711,8 +712,8 @@ async fn op_print_docflow_document() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(task.id, id(TASK));
-    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("running"));
-    assert_eq!(task.task_type.as_deref().map(String::as_str), Some("urn:task-type:docflowPrint"));
+    assert_eq!(task.task_state.as_ref().map(|v| v.as_str()), Some("running"));
+    assert_eq!(task.task_type.as_ref().map(|v| v.as_str()), Some("urn:task-type:docflowPrint"));
 }
 
 #[tokio::test]
@@ -746,7 +747,7 @@ async fn op_recognize_document() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(meta.demand_number.as_deref(), Some("12345"));
-    assert_eq!(meta.reply_deadline_date.as_deref(), Some("2024-06-03"));
+    assert_eq!(meta.reply_deadline_date.as_ref().map(|v| v.as_str()), Some("2024-06-03"));
     assert_eq!(meta.demand_inn_list, ["6676130154"]);
 }
 
@@ -839,7 +840,7 @@ async fn op_get_docflow_document_task() {
         .expect("task")
         .into_inner();
     mock.assert_async().await;
-    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("succeed"));
+    assert_eq!(task.task_state.as_ref().map(|v| v.as_str()), Some("succeed"));
     assert_eq!(task.task_result, Some(json!({ "content-id": pdf })));
 }
 

@@ -30,8 +30,8 @@ fn document_path(rest: &str) -> String {
 }
 
 /// The text of an open string value (status, URN) for comparisons.
-fn text<T: std::ops::Deref<Target = String>>(value: &Option<T>) -> Option<&str> {
-    value.as_deref().map(String::as_str)
+fn text<T: AsRef<str>>(value: &Option<T>) -> Option<&str> {
+    value.as_ref().map(AsRef::as_ref)
 }
 
 fn link(rel: &str, href: &str) -> Value {
@@ -157,13 +157,13 @@ fn document_json() -> Value {
 fn assert_document(document: &types::DraftDocument) {
     assert_eq!(document.id, id(DOCUMENT));
     let description = document.description.as_ref().expect("description");
-    assert_eq!(description.type_.as_deref(), Some("urn:document:fns534-report"));
+    assert_eq!(description.type_.as_ref().map(|v| v.as_str()), Some("urn:document:fns534-report"));
     assert_eq!(description.properties.get("knd"), Some(&Some("0710099".to_owned())));
     assert_eq!(description.properties.get("period"), Some(&None));
     assert_eq!(document.contents[0].content_id, Some(id(CONTENT)));
     assert_eq!(document.contents[0].encrypted, Some(false));
     assert_eq!(document.signatures[0].id, id(SIGNATURE));
-    assert_eq!(document.signatures[0].signer_type.as_deref(), Some("organization-representative"));
+    assert_eq!(document.signatures[0].signer_type.as_ref().map(|v| v.as_str()), Some("organization-representative"));
     assert_eq!(document.data_to_sign_content_id, Some(id("0d6a3c2b-1e4f-4a5b-8c7d-9e0f1a2b3c4d")));
 }
 
@@ -1122,4 +1122,30 @@ async fn unknown_draft_status_and_task_type_decode() {
     assert_eq!(text(&draft.status), Some("archived-in-2030"));
     let task: types::ApiTask = serde_json::from_value(running_task("urn:task-type:somethingNew")).expect("task");
     assert_eq!(text(&task.task_type), Some("urn:task-type:somethingNew"));
+}
+
+#[tokio::test]
+async fn op_get_draft_document_signature() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET).path(document_path(&format!("/signatures/{SIGNATURE}"))).header("accept", "application/json");
+            then.status(200).json_body(signature_json());
+        })
+        .await;
+    let signature = client(&server)
+        .get_draft_document_signature()
+        .account_id(id(ACCOUNT))
+        .draft_id(id(DRAFT))
+        .document_id(id(DOCUMENT))
+        .signature_id(id(SIGNATURE))
+        .send()
+        .await
+        .expect("signature")
+        .into_inner();
+    mock.assert_async().await;
+    assert_eq!(signature.id, id(SIGNATURE));
+    assert_eq!(signature.title.as_deref(), Some("Марков Георгий Эльдарович"));
+    assert_eq!(signature.signature_certificate_thumbprint.as_deref(), Some("0A1B2C3D4E5F60718293A4B5C6D7E8F901234567"));
+    assert!(signature.content_link.and_then(|link| link.href).is_some_and(|href| href.ends_with("/content")));
 }

@@ -34,8 +34,8 @@ fn file_path(rest: &str) -> String {
 }
 
 /// The text of an open string value (status, URN) for comparisons.
-fn text<T: std::ops::Deref<Target = String>>(value: &Option<T>) -> Option<&str> {
-    value.as_deref().map(String::as_str)
+fn text<T: AsRef<str>>(value: &Option<T>) -> Option<&str> {
+    value.as_ref().map(AsRef::as_ref)
 }
 
 /// A typed builder-data value as the open JSON object the meta carries.
@@ -152,7 +152,7 @@ fn assert_document_meta(meta: &types::DraftsBuilderDocumentMeta) {
         serde_json::from_value(Value::Object(meta.builder_data.clone().expect("builder data"))).expect("inventory document data");
     assert_eq!(data.claim_item_number.as_deref(), Some("1.01"));
     assert_eq!(data.label_for_grouping, None);
-    assert_eq!(data.type_.as_deref(), Some("scanned"));
+    assert_eq!(data.type_.as_ref().map(|v| v.as_str()), Some("scanned"));
     assert_eq!(data.background_processing.and_then(|b| b.total_file_count), Some(2));
 }
 
@@ -243,7 +243,7 @@ fn business_registration_builder_data_decodes() {
     assert_eq!(info.application_code.as_deref(), Some("Р21001"));
     assert_eq!(info.applicant_infos[0].fio.as_ref().and_then(|f| f.surname.as_deref()), Some("Фамилия"));
     assert_eq!(info.ip_info.as_ref().and_then(|i| i.ogrn_ip.as_deref()), Some("304500116000157"));
-    assert_eq!(data.paper_documents_delivery_type.as_deref(), Some("No"));
+    assert_eq!(data.paper_documents_delivery_type.as_ref().map(|v| v.as_str()), Some("No"));
 }
 
 #[tokio::test]
@@ -843,4 +843,68 @@ async fn op_get_drafts_builder_document_file_signature() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(signature.as_str(), SIGNATURE_BASE64);
+}
+
+#[tokio::test]
+async fn op_prepare_drafts_builder_documents() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path(builder_path("/documents/prepare")).query_param("deferred", "true");
+            then.status(202).json_body(json!({ "id": TASK, "task-state": "running", "task-type": "urn:task-type:draftsBuilderDocumentsPrepare" }));
+        })
+        .await;
+    let task = client(&server)
+        .prepare_drafts_builder_documents()
+        .account_id(id(ACCOUNT))
+        .drafts_builder_id(id(BUILDER))
+        .deferred(true)
+        .send()
+        .await
+        .expect("task")
+        .into_inner();
+    mock.assert_async().await;
+    assert_eq!(task.id, id(TASK));
+    assert_eq!(text(&task.task_state), Some("running"));
+    assert_eq!(text(&task.task_type), Some("urn:task-type:draftsBuilderDocumentsPrepare"));
+}
+
+#[test]
+fn prepare_documents_result_lists_failed_documents() {
+    let result: types::DraftsBuilderPrepareDocumentsResult = serde_json::from_value(json!({
+        "error-drafts-builder-documents": [{ "document-id": DOCUMENT, "error-message": "The warrant is missing" }]
+    }))
+    .expect("a prepare result");
+    assert_eq!(result.error_drafts_builder_documents.len(), 1);
+    assert_eq!(result.error_drafts_builder_documents[0].document_id, Some(id(DOCUMENT)));
+    assert_eq!(result.error_drafts_builder_documents[0].error_message.as_deref(), Some("The warrant is missing"));
+}
+
+#[tokio::test]
+async fn op_generate_drafts_builder_document_file() {
+    let server = MockServer::start_async().await;
+    let contract = json!({ "form": "letter", "subject": "Ответ на требование", "attachments": [{ "name": "act.pdf" }] });
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(document_path("/files/generate"))
+                .query_param("version", "2")
+                .header("content-type", "application/json")
+                .json_body(contract.clone());
+            then.status(200).json_body(file_json());
+        })
+        .await;
+    let file = client(&server)
+        .generate_drafts_builder_document_file()
+        .account_id(id(ACCOUNT))
+        .drafts_builder_id(id(BUILDER))
+        .document_id(id(DOCUMENT))
+        .version(2)
+        .body(contract.clone())
+        .send()
+        .await
+        .expect("file")
+        .into_inner();
+    mock.assert_async().await;
+    assert_file(&file);
 }

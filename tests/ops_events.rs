@@ -4,6 +4,7 @@ mod common;
 
 use httpmock::prelude::*;
 use kontur_extern::raw::types;
+use kontur_extern::vocab::DocflowType;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -52,12 +53,12 @@ async fn op_get_events() {
     assert_eq!(page.returned_count, Some(1));
     let event = &page.api_events[0];
     assert_eq!(event.id.as_deref(), Some("ae1_141"));
-    assert_eq!(event.docflow_type.as_deref().map(String::as_str), Some("urn:docflow:fns534-report"));
-    assert_eq!(event.new_state.as_deref(), Some("urn:transaction:report-receipt"));
+    assert_eq!(event.docflow_type.as_ref().map(|v| v.as_str()), Some("urn:docflow:fns534-report"));
+    assert_eq!(event.new_state.as_ref().map(|v| v.as_str()), Some("urn:transaction:report-receipt"));
     assert_eq!(event.docflow_id, Some(DOCFLOW.parse::<Uuid>().unwrap()));
     assert_eq!(event.account_id, Some(ACCOUNT.parse::<Uuid>().unwrap()));
     assert!(event.related_docflow_id.is_none());
-    assert_eq!(event.event_date_time.map(|t| t.timestamp()), Some(1_716_200_130));
+    assert_eq!(event.event_date_time.as_ref().map(|t| t.to_utc().timestamp()), Some(1_716_200_130));
     assert_eq!(event.docflow_link.as_ref().and_then(|l| l.rel.as_deref()), Some("docflow"));
 }
 
@@ -82,8 +83,8 @@ async fn op_share_events() {
 
     let filter = types::EventsFilter {
         docflow_types: vec![
-            types::DocflowType::from("urn:docflow:fns534-report".to_owned()),
-            types::DocflowType::from("urn:docflow:stat-report".to_owned()),
+            DocflowType::Fns534Report,
+            DocflowType::StatReport,
         ],
         document_forms: vec![
             types::EventsDocumentForm { knd: Some("1151001".to_owned()), okud: None },

@@ -48,7 +48,7 @@ async fn op_list_control_units() {
     mock.assert_async().await;
     assert_eq!(page.total_count, Some(1));
     let unit = &page.control_units[0];
-    assert_eq!(unit.type_.as_deref().map(String::as_str), Some("fns"));
+    assert_eq!(unit.type_.as_ref().map(|v| v.as_str()), Some("fns"));
     assert_eq!(unit.code.as_deref(), Some("0087"));
     let flags = unit.flags.as_ref().expect("flags");
     assert_eq!(flags.is_test, Some(true));
@@ -153,7 +153,7 @@ async fn op_get_handbook() {
         .into_inner();
 
     mock.assert_async().await;
-    assert_eq!(page.handbook_type.as_deref().map(String::as_str), Some("mvd-citizenship"));
+    assert_eq!(page.handbook_type.as_ref().map(|v| v.as_str()), Some("mvd-citizenship"));
     assert_eq!(page.total_count, Some(250));
     assert_eq!(page.handbook[1].code.as_deref(), Some("112"));
     assert_eq!(page.handbook[1].name.as_deref(), Some("Belarus"));
@@ -177,5 +177,5 @@ async fn unknown_handbook_type_and_control_unit_kind_decode() {
         .expect("a new kind of control unit decodes")
         .into_inner();
 
-    assert_eq!(unit.type_.as_deref().map(String::as_str), Some("cbrf"));
+    assert_eq!(unit.type_.as_ref().map(|v| v.as_str()), Some("cbrf"));
 }

@@ -70,7 +70,7 @@ fn inventory_json() -> Value {
 
 fn assert_inventory(inventory: &types::Docflow) {
     assert_eq!(inventory.id, id(INVENTORY));
-    assert_eq!(inventory.type_.as_deref().map(String::as_str), Some("urn:docflow:fns534-inventory"));
+    assert_eq!(inventory.type_.as_ref().map(|v| v.as_str()), Some("urn:docflow:fns534-inventory"));
     let description = inventory.description.as_ref().expect("description");
     assert_eq!(description.related_docflow_id, Some(id(DEMAND)));
     assert_eq!(description.related_document_id, Some(id(DEMAND_DOCUMENT)));
@@ -146,7 +146,7 @@ async fn op_list_inventories() {
     assert_eq!(page.total_count, Some(1));
     let item = &page.docflows_page_item[0];
     assert_eq!(item.id, id(INVENTORY));
-    assert_eq!(item.send_date.as_deref(), Some("2024-05-21T12:00:00.0000000"));
+    assert_eq!(item.send_date.as_ref().map(|v| v.as_str()), Some("2024-05-21T12:00:00.0000000"));
     assert_eq!(item.description.as_ref().and_then(|d| d.related_docflow_id), Some(id(DEMAND)));
 }
 
@@ -367,7 +367,7 @@ async fn op_print_inventory_document() {
     assert_eq!(task.status().as_u16(), 202);
     mock.assert_async().await;
     assert_eq!(task.id, id(TASK));
-    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("running"));
+    assert_eq!(task.task_state.as_ref().map(|v| v.as_str()), Some("running"));
 }
 
 #[tokio::test]
@@ -422,7 +422,7 @@ async fn op_cloud_sign_inventory_reply() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(started.request_id.as_deref(), Some("sign-7"));
-    assert_eq!(started.confirm_type.as_deref().map(String::as_str), Some("none"));
+    assert_eq!(started.confirm_type.as_ref().map(|v| v.as_str()), Some("none"));
 }
 
 #[tokio::test]
@@ -557,8 +557,8 @@ async fn op_get_inventory_reply_task() {
         .expect("task")
         .into_inner();
     mock.assert_async().await;
-    assert_eq!(task.task_type.as_deref().map(String::as_str), Some("urn:task-type:initReplySignOperation"));
-    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("succeed"));
+    assert_eq!(task.task_type.as_ref().map(|v| v.as_str()), Some("urn:task-type:initReplySignOperation"));
+    assert_eq!(task.task_state.as_ref().map(|v| v.as_str()), Some("succeed"));
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@ mod common;
 
 use httpmock::prelude::*;
 use kontur_extern::raw::Error;
+use kontur_extern::vocab::OrganizationSignerRole;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -242,7 +243,7 @@ async fn op_search_control_unit_subscriptions() {
     assert_eq!(list.total_count, Some(1));
     let subscription = &list.items[0];
     assert_eq!(subscription.is_sfr, Some(true));
-    assert_eq!(subscription.subscription_status.as_deref(), Some("subscribed"));
+    assert_eq!(subscription.subscription_status.as_ref().map(|v| v.as_str()), Some("subscribed"));
 }
 
 #[tokio::test]
@@ -290,7 +291,7 @@ async fn op_update_organization_signer() {
         .org_id(org_id())
         .body_map(|b| {
             b.control_unit_type(Some("fns".to_owned().into()))
-                .signer_type(Some("chief".to_owned()))
+                .signer_type(Some(OrganizationSignerRole::Chief))
                 .certificate_base64(Some("MIIBCgKCAQEA".to_owned()))
         })
         .send()

@@ -84,7 +84,7 @@ fn docflow_json() -> Value {
 
 fn assert_docflow(docflow: &types::Docflow) {
     assert_eq!(docflow.id, id(DOCFLOW));
-    assert_eq!(docflow.status.as_deref().map(String::as_str), Some("urn:docflow-common-status:response-processed"));
+    assert_eq!(docflow.status.as_ref().map(|v| v.as_str()), Some("urn:docflow-common-status:response-processed"));
     assert_eq!(docflow.documents[0].id, id(DOCUMENT));
 }
 
@@ -260,7 +260,7 @@ async fn op_cloud_sign_reply() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(started.request_id.as_deref(), Some("e1d2c3b4-a5f6-4789-8a0b-1c2d3e4f5a6b"));
-    assert_eq!(started.confirm_type.as_deref().map(String::as_str), Some("sms"));
+    assert_eq!(started.confirm_type.as_ref().map(|v| v.as_str()), Some("sms"));
     assert_eq!(started.task_id, Some(id(TASK)));
     assert_eq!(started.documents_to_sign.len(), 1);
 }
@@ -318,8 +318,8 @@ async fn op_get_reply_task() {
         .into_inner();
     mock.assert_async().await;
     assert_eq!(task.id, id(TASK));
-    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("succeed"));
-    assert_eq!(task.task_type.as_deref().map(String::as_str), Some("urn:task-type:initReplySignOperation"));
+    assert_eq!(task.task_state.as_ref().map(|v| v.as_str()), Some("succeed"));
+    assert_eq!(task.task_type.as_ref().map(|v| v.as_str()), Some("urn:task-type:initReplySignOperation"));
 }
 
 fn pfr_reply_json() -> Value {
@@ -550,7 +550,7 @@ async fn op_get_pfr_reply_task() {
         .expect("task")
         .into_inner();
     mock.assert_async().await;
-    assert_eq!(task.task_state.as_deref().map(String::as_str), Some("running"));
+    assert_eq!(task.task_state.as_ref().map(|v| v.as_str()), Some("running"));
     assert_eq!(task.progress, Some(json!("AwaitingForConfirmation")));
 }
 

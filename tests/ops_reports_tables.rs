@@ -69,8 +69,8 @@ async fn op_search_reports_tables() {
         .include_deleted(true)
         .body_map(|b| {
             b.organization_ids(vec![org_id()])
-                .date_from(Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap()))
-                .date_to(Some(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap()))
+                .date_from(Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap().into()))
+                .date_to(Some(Utc.with_ymd_and_hms(2024, 6, 30, 0, 0, 0).unwrap().into()))
                 .take(Some(50))
         })
         .send()
@@ -84,10 +84,10 @@ async fn op_search_reports_tables() {
     let form = &table.forms[0];
     let info = form.form_info.as_ref().expect("form info");
     assert_eq!(info.form_id, Some(101000));
-    assert_eq!(info.periodicity.as_deref().map(String::as_str), Some("quarterly"));
+    assert_eq!(info.periodicity.as_ref().map(|v| v.as_str()), Some("quarterly"));
     let deadline = &form.deadlines[0];
-    assert_eq!(deadline.deadline.as_deref(), Some("2024-04-25T00:00:00.0000000"));
-    assert_eq!(deadline.status.as_deref(), Some("acceptedWithRebuke"));
+    assert_eq!(deadline.deadline.as_ref().map(|v| v.as_str()), Some("2024-04-25T00:00:00.0000000"));
+    assert_eq!(deadline.status.as_ref().map(|v| v.as_str()), Some("acceptedWithRebuke"));
 }
 
 #[tokio::test]
@@ -133,10 +133,10 @@ async fn op_search_payments() {
     assert_eq!(list.total_count, Some(1));
     let payment = &list.organization_payments[0].payments[0];
     assert_eq!(payment.payment_form_id, Some(101000));
-    assert_eq!(payment.periodicity.as_deref().map(String::as_str), Some("monthly"));
+    assert_eq!(payment.periodicity.as_ref().map(|v| v.as_str()), Some("monthly"));
     let second = &payment.payment_periods[1];
-    assert_eq!(second.deadline.as_deref(), Some("2023-02-28T00:00:00.0000000"));
-    assert_eq!(second.period_type.as_deref().map(String::as_str), Some("quarterly"));
+    assert_eq!(second.deadline.as_ref().map(|v| v.as_str()), Some("2023-02-28T00:00:00.0000000"));
+    assert_eq!(second.period_type.as_ref().map(|v| v.as_str()), Some("quarterly"));
     assert_eq!(second.payment_number_in_period, Some(2));
 }
 
@@ -164,7 +164,7 @@ async fn op_list_report_forms() {
     assert_eq!(list.forms.len(), 2);
     assert_eq!(list.forms[0].knd.as_deref(), Some("1151001"));
     assert_eq!(list.forms[1].okud.as_deref(), Some("0610016"));
-    assert_eq!(list.forms[1].periodicity.as_deref().map(String::as_str), Some("twice-a-month"));
+    assert_eq!(list.forms[1].periodicity.as_ref().map(|v| v.as_str()), Some("twice-a-month"));
 }
 
 #[tokio::test]
@@ -210,6 +210,6 @@ async fn op_list_report_docflows() {
     assert_eq!(docflow.docflow_id, Some(DOCFLOW.parse::<Uuid>().unwrap()));
     assert_eq!(docflow.recipient.as_deref(), Some("0087"));
     assert_eq!(docflow.correction_number, Some(1));
-    assert_eq!(docflow.report_status.as_deref(), Some("accepted"));
+    assert_eq!(docflow.report_status.as_ref().map(|v| v.as_str()), Some("accepted"));
     assert_eq!(docflow.form.as_ref().and_then(|f| f.form_short_name.as_deref()), Some("VAT"));
 }

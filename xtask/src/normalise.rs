@@ -131,71 +131,35 @@ fn sanitise_schema_names(doc: &mut Value) {
 }
 
 /// `additionalProperties: false` would make decoding reject fields the API adds later, so it goes
-/// everywhere. Objects that only ever arrive in answers also get `additionalProperties: {}`, so
-/// typify keeps the fields it does not know in an `extra` map instead of dropping them. Objects that
-/// are sent in request bodies stay without it: typify's builders would demand an `extra` value.
+/// everywhere. Every object also gets `additionalProperties: {}`, so typify keeps the fields it does
+/// not know in an `extra` map: an answer keeps them, and a read-modify-write sends them back.
+/// (`build.rs` gives builders an empty `extra` by default, so request bodies stay easy to write.)
 fn keep_unknown_fields(doc: &mut Value) {
-    let sent = schemas_in_request_bodies(doc);
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
-        for (name, schema) in schemas.iter_mut() {
-            open_schema(schema, !sent.contains(name));
+        for schema in schemas.values_mut() {
+            open_schema(schema, true);
         }
     }
     for section in ["/paths", "/components/parameters", "/components/requestBodies", "/components/responses"] {
         if let Some(value) = doc.pointer_mut(section) {
-            open_schemas_under(value, false);
+            open_schemas_under(value);
         }
     }
 }
 
-/// Names of the component schemas a request body can contain, directly or through other schemas.
-fn schemas_in_request_bodies(doc: &mut Value) -> std::collections::BTreeSet<String> {
-    let mut pending = Vec::new();
-    for_each_operation(doc, |_, _, op| {
-        if let Some(body) = op.get_mut("requestBody") {
-            pending.extend(schema_refs(body));
-        }
-    });
-    if let Some(bodies) = doc.pointer_mut("/components/requestBodies") {
-        pending.extend(schema_refs(bodies));
-    }
-    let mut schemas = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut);
-    let mut sent = std::collections::BTreeSet::new();
-    while let Some(name) = pending.pop() {
-        if !sent.insert(name.clone()) {
-            continue;
-        }
-        if let Some(schema) = schemas.as_mut().and_then(|schemas| schemas.get_mut(&name)) {
-            pending.extend(schema_refs(schema));
-        }
-    }
-    sent
-}
-
-/// The component schemas `value` refers to.
-fn schema_refs(value: &mut Value) -> Vec<String> {
-    let mut names = Vec::new();
-    for_each_ref(value, &mut |reference: &mut String| {
-        if let Some(name) = reference.strip_prefix(SCHEMA_PREFIX) {
-            names.push(pointer_token(name));
-        }
-    });
-    names
-}
-
-/// Every `schema` found under a paths-like section; only those of answers keep unknown fields.
-fn open_schemas_under(value: &mut Value, in_answer: bool) {
+/// Every `schema` found under a paths-like section.
+fn open_schemas_under(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
                 if key == "schema" {
-                    open_schema(child, in_answer);
+                    open_schema(child, true);
                 } else {
-                    open_schemas_under(child, in_answer || key == "responses");
+                    open_schemas_under(child);
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| open_schemas_under(item, in_answer)),
+        Value::Array(items) => items.iter_mut().for_each(open_schemas_under),
         _ => {}
     }
 }
@@ -680,7 +644,7 @@ mod tests {
     }
 
     #[test]
-    fn answers_keep_unknown_fields_and_nothing_stays_closed() {
+    fn every_object_keeps_unknown_fields_and_nothing_stays_closed() {
         let mut doc = json!({
             "components": { "schemas": {
                 "A": { "type": "object", "additionalProperties": false, "properties": {
@@ -695,6 +659,7 @@ mod tests {
             } },
             "paths": { "/a": { "post": {
                 "requestBody": { "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Sent" } } } },
+                "parameters": [{ "name": "q", "in": "query", "schema": { "type": "object", "properties": { "p": { "type": "string" } } } }],
                 "responses": { "200": { "content": { "application/json": { "schema": {
                     "type": "object", "properties": { "y": { "type": "string" } }
                 } } } } }
@@ -712,11 +677,14 @@ mod tests {
         let inline = &doc["paths"]["/a"]["post"]["responses"]["200"]["content"]["application/json"]["schema"];
         assert_eq!(inline["additionalProperties"], json!({}), "inline answer schemas keep unknown fields");
         for sent in ["Sent", "SentInner"] {
-            assert!(
-                doc["components"]["schemas"][sent].get("additionalProperties").is_none(),
-                "{sent} is sent in a request body, directly or nested: open but without `extra`"
+            assert_eq!(
+                doc["components"]["schemas"][sent]["additionalProperties"],
+                json!({}),
+                "{sent} is sent in a request body, directly or nested: it sends back what it read"
             );
         }
+        let parameter = &doc["paths"]["/a"]["post"]["parameters"][0]["schema"];
+        assert_eq!(parameter["additionalProperties"], json!({}), "inline schemas elsewhere keep them too");
     }
 
     #[test]

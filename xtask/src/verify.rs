@@ -25,6 +25,7 @@ progenitor-client = "0.15.1"
 reqwest = { version = "0.13", default-features = false, features = ["json", "query", "stream", "rustls"] }
 serde = { version = "1", features = ["derive"] }
 serde_json = "1"
+thiserror = "2"
 uuid = { version = "1", features = ["serde", "v4"] }
 "#;
 
@@ -54,10 +55,20 @@ pub fn verify(dir: &Path, specs: &[(&str, &Value)]) -> Result<()> {
     for (name, spec) in specs {
         source.push_str(&module_source(name, spec)?);
     }
-    fs::create_dir_all(dir.join("src"))?;
+    // The generated code uses the crate's date type and vocabulary enums.
+    let root = crate::workspace_root();
+    source.push_str("pub mod datetime;\npub mod vocab;\n");
+    let mut vocabulary = String::from("#[macro_use]\nmod macros;\n\n");
+    for (_, spec) in specs {
+        let spec: openapiv3::OpenAPI = serde_json::from_value((*spec).clone()).context("the spec is not OpenAPI 3.0")?;
+        vocabulary.push_str(&codegen::vocabulary_code(&spec));
+    }
+    fs::create_dir_all(dir.join("src/vocab"))?;
     fs::write(dir.join("Cargo.toml"), MANIFEST)?;
     fs::write(dir.join("src/lib.rs"), source)?;
-    let root = crate::workspace_root();
+    fs::write(dir.join("src/vocab/mod.rs"), vocabulary)?;
+    fs::copy(root.join("src/vocab/macros.rs"), dir.join("src/vocab/macros.rs")).context("copying the vocabulary macros")?;
+    fs::copy(root.join("src/datetime.rs"), dir.join("src/datetime.rs")).context("copying the date types")?;
     // The workspace's lock file pins the versions the main crate is tested with.
     fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).context("copying Cargo.lock")?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
