@@ -5,7 +5,8 @@
 //! bare reqwest streaming request each way, and prints MB/s for both, their ratio, and the
 //! process's peak RSS (`VmHWM`) during the module's runs. `CONTENTS_BENCH_MIB=64` makes a quick run;
 //! `CONTENTS_BENCH_PART_MIB=16` changes the part and chunk size, `CONTENTS_BENCH_ROUNDS` the
-//! number of interleaved rounds (default 3; the best of each is printed).
+//! number of interleaved rounds (default 3; the best of each is printed),
+//! `CONTENTS_BENCH_PARTS_IN_FLIGHT=2` lets the upload send the next part before the last is answered.
 //! Targets: at least 0.8x the bare throughput, peak RSS at most 64 MiB.
 
 #[path = "../tests/contents_support/mod.rs"]
@@ -124,6 +125,7 @@ async fn module_upload(contents: &Contents, size: u64, part_size: usize) -> (Dur
     let id = contents
         .upload(UploadSource::reader(PatternReader::new(0, size)))
         .part_size(part_size)
+        .parts_in_flight(env_number("CONTENTS_BENCH_PARTS_IN_FLIGHT").unwrap_or(1) as usize)
         .await
         .expect("module upload");
     (started.elapsed(), id)
