@@ -23,6 +23,11 @@ impl Base64Bytes {
         Ok(ENGINE.decode(self.0.as_bytes())?)
     }
 
+    /// The bytes this value carries, as [`bytes::Bytes`] like the content downloads give.
+    pub fn to_bytes(&self) -> Result<bytes::Bytes, InvalidBase64> {
+        self.decode().map(bytes::Bytes::from)
+    }
+
     /// Wraps bytes for a request field.
     pub fn encode(bytes: impl AsRef<[u8]>) -> Self {
         Base64Bytes(::base64::engine::general_purpose::STANDARD.encode(bytes))
@@ -44,6 +49,7 @@ mod tests {
     fn round_trips_binary_bytes() {
         let bytes: Vec<u8> = (0..=255).collect();
         assert_eq!(Base64Bytes::encode(&bytes).decode().unwrap(), bytes);
+        assert_eq!(Base64Bytes::encode(&bytes).to_bytes().unwrap(), bytes);
     }
 
     #[test]

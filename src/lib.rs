@@ -8,6 +8,7 @@ pub mod auth;
 pub mod base64;
 pub mod client;
 pub mod cloud;
+pub mod contents;
 pub mod datetime;
 pub mod error;
 pub mod events;

@@ -1,0 +1,212 @@
+//! Contents of reports, letters and attachments, up to 30 GB, moved in constant memory both ways.
+//!
+//! The content service (`/v1/{accountId}/contents`) takes an upload in parts: the first with
+//! `POST` and `Content-Range` (answer 201 when that was the whole content, 200 when more parts
+//! follow), the rest with `PUT`, at most 64 MB each. It serves a download in `Range` chunks of
+//! at most 64 MB. [`Contents`] does both through the generated operations, so every request
+//! goes through the [transport](crate::transport) (credentials, in-flight cap, retries, spans):
+//!
+//! - [`Contents::upload`] reads any [`AsyncRead`](tokio::io::AsyncRead), a file, bytes or a
+//!   stream of bytes in parts of [`Upload::part_size`], holding about two parts in memory (one
+//!   on the wire, the next being read). A failed part is sent again on its own; an
+//!   [`UploadCheckpoint`] saved after each part lets a later process finish the upload.
+//! - [`Contents::download`] gives a [`Stream`](futures::Stream) of bytes (or an `AsyncRead`, or a
+//!   file), fetching `Range` chunks with the next one requested while the current one is read.
+//!   A chunk that breaks off is asked for again from the byte where it broke.
+//! - Both report [`Progress`] to a callback or a `watch` channel.
+//!
+//! Bytes that the API carries as base64 inside JSON (signatures, reply and print contents) are
+//! not contents in this sense: decode them with [`Base64Bytes::to_bytes`](crate::raw::types::Base64Bytes::to_bytes)
+//! (its error converts into [`ContentError`], so a handle can offer both kinds through one error type).
+
+mod download;
+mod progress;
+mod upload;
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+pub use self::download::{ContentStream, Download};
+pub use self::progress::Progress;
+pub use self::upload::{Upload, UploadCheckpoint, UploadSource};
+use crate::{Client, raw};
+
+/// The largest part or range the content service takes or serves in one request (64 MiB).
+pub const MAX_PART_SIZE: usize = 64 * 1024 * 1024;
+
+/// Parts of an upload are this long unless [`Upload::part_size`] says otherwise (8 MiB).
+pub const DEFAULT_PART_SIZE: usize = 8 * 1024 * 1024;
+
+/// Ranges of a download are this long unless [`Download::chunk_size`] says otherwise (8 MiB).
+pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
+
+/// The slowest transfer rate a part or chunk is given time for, on top of the transport's timeout.
+const SLOWEST_RATE_BYTES_PER_SECOND: u64 = 128 * 1024;
+
+/// The time limit of one attempt to move `bytes` in one request.
+///
+/// The transport's timeout (default 100 s) covers a whole attempt, body included, which would cut
+/// off a large part on a slow line. Until the transport limits only the wait for the first byte and
+/// idle pauses, each part or chunk gets the transport's timeout plus the time to move its bytes
+/// at [`SLOWEST_RATE_BYTES_PER_SECOND`]. This is the only place that decides it.
+fn attempt_timeout(raw: &raw::Client, bytes: u64) -> Duration {
+    raw.inner.current_default_timeout()
+        + Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
+}
+
+/// The content service of one account.
+///
+/// ```no_run
+/// # async fn demo(client: kontur_extern::Client, account: uuid::Uuid) -> Result<(), kontur_extern::contents::ContentError> {
+/// use kontur_extern::contents::UploadSource;
+///
+/// let contents = client.contents(account);
+/// let content_id = contents.upload(UploadSource::path("report.xml")).await?;
+/// let copied = contents.download(content_id).to_path("copy.xml").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Contents {
+    raw: raw::Client,
+    account_id: Uuid,
+}
+
+impl Contents {
+    /// The contents of `account_id`, reached through `client`.
+    pub fn new(client: Client, account_id: Uuid) -> Self {
+        Self::with_raw(client.raw().clone(), account_id)
+    }
+
+    /// The contents of `account_id`, reached through a generated client (tests, custom set-ups).
+    pub fn with_raw(raw: raw::Client, account_id: Uuid) -> Self {
+        Self { raw, account_id }
+    }
+
+    /// The account whose contents these are.
+    pub fn account_id(&self) -> Uuid {
+        self.account_id
+    }
+
+    /// Uploads `source` (a reader, a file, bytes or a stream; see [`UploadSource`]); `.await` the
+    /// returned [`Upload`] for the content id, after setting part size, progress or a checkpoint.
+    pub fn upload(&self, source: impl Into<UploadSource>) -> Upload {
+        Upload::new(self.clone(), source.into())
+    }
+
+    /// Downloads content `content_id`: choose a stream, a reader, a file or bytes on the
+    /// returned [`Download`].
+    pub fn download(&self, content_id: Uuid) -> Download {
+        Download::new(self.clone(), content_id)
+    }
+}
+
+impl Client {
+    /// The content service of `account_id`: uploads and downloads of any size.
+    pub fn contents(&self, account_id: Uuid) -> Contents {
+        Contents::new(self.clone(), account_id)
+    }
+}
+
+/// A content upload or download that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContentError {
+    /// A request to the content service failed (the error names the operation, status and trace id).
+    #[error(transparent)]
+    Call(#[from] crate::Error),
+    /// The content service refused a part as too large (HTTP 413).
+    #[error(
+        "the content service refused a part of {part_size} bytes as too large (HTTP 413): \
+         choose a smaller part size (at most {MAX_PART_SIZE} bytes): {source}"
+    )]
+    PartTooLarge {
+        /// The length of the refused part.
+        part_size: u64,
+        source: crate::Error,
+    },
+    /// A part or chunk size outside 1 byte ..= [`MAX_PART_SIZE`].
+    #[error("{what} must be between 1 and {MAX_PART_SIZE} bytes, not {size}")]
+    InvalidSize { what: &'static str, size: usize },
+    /// Reading what was to be uploaded failed.
+    #[error("reading the content to upload failed at byte {offset}: {source}")]
+    Read { offset: u64, source: std::io::Error },
+    /// The source of an upload gave a different number of bytes than its declared length.
+    #[error("the content to upload was declared {declared} bytes long but gave {actual}{}", if *.more { " or more" } else { "" })]
+    LengthMismatch {
+        declared: u64,
+        actual: u64,
+        more: bool,
+    },
+    /// Writing a downloaded content failed.
+    #[error("writing the downloaded content failed at byte {offset}: {source}")]
+    Write { offset: u64, source: std::io::Error },
+    /// Bytes carried as base64 inside a JSON answer (a signature, a reply or print content) are not valid base64.
+    #[error(transparent)]
+    InvalidBase64(#[from] crate::base64::InvalidBase64),
+    /// The content service answered something that does not fit what was asked.
+    #[error("{operation}: {message}{}", trace_suffix(.trace_id))]
+    Protocol {
+        operation: &'static str,
+        message: String,
+        trace_id: Option<String>,
+    },
+}
+
+fn trace_suffix(trace_id: &Option<String>) -> String {
+    trace_id
+        .as_ref()
+        .map(|id| format!(" (trace id {id})"))
+        .unwrap_or_default()
+}
+
+impl From<ContentError> for std::io::Error {
+    fn from(error: ContentError) -> Self {
+        match error {
+            ContentError::Read { source, .. } | ContentError::Write { source, .. } => source,
+            other => std::io::Error::other(other),
+        }
+    }
+}
+
+fn check_size(what: &'static str, size: usize) -> Result<u64, ContentError> {
+    if (1..=MAX_PART_SIZE).contains(&size) {
+        Ok(size as u64)
+    } else {
+        Err(ContentError::InvalidSize { what, size })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_timeout_grows_with_the_bytes() {
+        let raw =
+            crate::transport::Transport::unauthenticated().default_timeout(Duration::from_secs(10));
+        let raw = raw.into_client("http://127.0.0.1:9").unwrap();
+        assert_eq!(attempt_timeout(&raw, 0), Duration::from_secs(10));
+        assert_eq!(
+            attempt_timeout(&raw, 64 * 1024 * 1024),
+            Duration::from_secs(10 + 512)
+        );
+    }
+
+    #[test]
+    fn sizes_are_checked() {
+        assert_eq!(check_size("part size", 1).unwrap(), 1);
+        assert_eq!(
+            check_size("part size", MAX_PART_SIZE).unwrap(),
+            MAX_PART_SIZE as u64
+        );
+        let error = check_size("part size", MAX_PART_SIZE + 1).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("part size must be between 1 and 67108864"),
+            "{error}"
+        );
+        assert!(check_size("chunk size", 0).is_err());
+    }
+}

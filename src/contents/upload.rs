@@ -1,0 +1,747 @@
+//! Uploads in parts: constant memory, a failed part sent again alone, resumable by a later process.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use futures::{Stream, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::progress::{Progress, ProgressSink};
+use super::{ContentError, Contents, DEFAULT_PART_SIZE, attempt_timeout, check_size};
+use crate::transport::SendExt;
+
+const UPLOAD_CONTENT: &str = "upload_content";
+const UPLOAD_CONTENT_PART: &str = "upload_content_part";
+
+/// Where the bytes of an upload come from.
+///
+/// A file and bytes know their length; a reader or a stream does not, unless
+/// [`Upload::total_len`] declares it (otherwise the last part tells the service the total).
+pub struct UploadSource {
+    kind: SourceKind,
+}
+
+enum SourceKind {
+    Reader(Box<dyn AsyncRead + Send + Unpin>),
+    Path(PathBuf),
+    Bytes(Bytes),
+}
+
+impl UploadSource {
+    /// Any reader. When resuming ([`Upload::resume_from`]) it must start at the checkpoint's offset.
+    pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static) -> Self {
+        Self {
+            kind: SourceKind::Reader(Box::new(reader)),
+        }
+    }
+
+    /// A file, opened when the upload starts; its length is the content's length.
+    /// When resuming, reading starts at the checkpoint's offset.
+    pub fn path(path: impl Into<PathBuf>) -> Self {
+        Self {
+            kind: SourceKind::Path(path.into()),
+        }
+    }
+
+    /// Bytes already in memory. When resuming, the bytes before the checkpoint's offset are skipped.
+    pub fn bytes(bytes: impl Into<Bytes>) -> Self {
+        Self {
+            kind: SourceKind::Bytes(bytes.into()),
+        }
+    }
+
+    /// A stream of byte chunks. When resuming it must start at the checkpoint's offset.
+    pub fn stream<S, E>(stream: S) -> Self
+    where
+        S: Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        let reader = tokio_util::io::StreamReader::new(stream.map_err(std::io::Error::other));
+        Self::reader(Box::pin(reader))
+    }
+}
+
+impl From<Bytes> for UploadSource {
+    fn from(bytes: Bytes) -> Self {
+        Self::bytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for UploadSource {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::bytes(bytes)
+    }
+}
+
+impl fmt::Debug for UploadSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            SourceKind::Reader(_) => f.write_str("UploadSource::Reader"),
+            SourceKind::Path(path) => f.debug_tuple("UploadSource::Path").field(path).finish(),
+            SourceKind::Bytes(bytes) => write!(f, "UploadSource::Bytes({} bytes)", bytes.len()),
+        }
+    }
+}
+
+/// Where an unfinished upload stands: save it, and a later process can finish the upload with
+/// [`Upload::resume_from`]. Serializes to JSON (or anything serde speaks).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadCheckpoint {
+    /// The content being uploaded (the service keeps unfinished uploads for 90 days).
+    pub content_id: Uuid,
+    /// Every byte before this one has been accepted.
+    pub offset: u64,
+    /// The content's length, when it was known.
+    pub total: Option<u64>,
+}
+
+type CheckpointCallback = Arc<dyn Fn(&UploadCheckpoint) + Send + Sync>;
+
+/// An upload being set up; `.await` it for the content id.
+///
+/// Parts start in order, each of [`part_size`](Self::part_size) bytes (the last may be shorter);
+/// while one part is on its way the next is read (and, with [`parts_in_flight`](Self::parts_in_flight)
+/// 2, sent before the answer to the previous one arrives). So about two parts are in
+/// memory whatever the content's size. The first part starts the upload (`POST`), the others continue it (`PUT`),
+/// each with `Content-Range: bytes {from}-{to}/{total}` (`*` for the total while it is unknown).
+/// A part that fails with a connection error, a timeout or a "try later" answer is sent again
+/// alone, per the transport's [`RetryPolicy`](crate::transport::RetryPolicy).
+///
+/// ```no_run
+/// # async fn demo(contents: kontur_extern::contents::Contents) -> Result<(), kontur_extern::contents::ContentError> {
+/// use kontur_extern::contents::UploadSource;
+///
+/// let file = tokio::fs::File::open("attachment.pdf").await.expect("the file opens");
+/// let content_id = contents
+///     .upload(UploadSource::reader(file))
+///     .part_size(16 * 1024 * 1024)
+///     .on_progress(|progress| println!("{} of {:?} bytes", progress.done, progress.total))
+///     .on_checkpoint(|checkpoint| {
+///         // Save it (e.g. as JSON) to finish the upload after a restart with `resume_from`.
+///         let _saved = serde_json::to_string(checkpoint);
+///     })
+///     .await?;
+/// println!("uploaded as {content_id}");
+/// # Ok(()) }
+/// ```
+#[must_use = "an upload does nothing until awaited"]
+pub struct Upload {
+    contents: Contents,
+    source: UploadSource,
+    part_size: usize,
+    total_len: Option<u64>,
+    resume: Option<UploadCheckpoint>,
+    parts_in_flight: usize,
+    progress: ProgressSink,
+    on_checkpoint: Option<CheckpointCallback>,
+}
+
+impl Upload {
+    pub(super) fn new(contents: Contents, source: UploadSource) -> Self {
+        Self {
+            contents,
+            source,
+            part_size: DEFAULT_PART_SIZE,
+            total_len: None,
+            resume: None,
+            parts_in_flight: 1,
+            progress: ProgressSink::default(),
+            on_checkpoint: None,
+        }
+    }
+
+    /// Bytes per part (default [`DEFAULT_PART_SIZE`](super::DEFAULT_PART_SIZE), at most
+    /// [`MAX_PART_SIZE`](super::MAX_PART_SIZE); the upload fails at once otherwise).
+    pub fn part_size(mut self, bytes: usize) -> Self {
+        self.part_size = bytes;
+        self
+    }
+
+    /// How many parts may be on their way at once: 1 (the default) sends each part only after
+    /// the previous one is accepted, so the service receives them strictly in order; 2 sends the
+    /// next part while the answer to the previous one is awaited, which keeps a line with a long
+    /// round trip busy (the service takes parts in any order).
+    /// Other values count as the nearest of the two: either way about two parts are in memory.
+    pub fn parts_in_flight(mut self, parts: usize) -> Self {
+        self.parts_in_flight = parts.clamp(1, 2);
+        self
+    }
+
+    /// The content's length, for a reader or stream that does not know it; the upload fails
+    /// if the source gives more or fewer bytes.
+    pub fn total_len(mut self, bytes: u64) -> Self {
+        self.total_len = Some(bytes);
+        self
+    }
+
+    /// Finishes an upload that stopped at `checkpoint` (perhaps in another process): no new
+    /// upload is started and only the bytes from `checkpoint.offset` on are sent.
+    pub fn resume_from(mut self, checkpoint: UploadCheckpoint) -> Self {
+        self.resume = Some(checkpoint);
+        self
+    }
+
+    /// Calls `callback` after each part the service accepted.
+    pub fn on_progress(mut self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.progress.set_callback(Arc::new(callback));
+        self
+    }
+
+    /// Sends the progress after each accepted part to `sender` (for a progress bar that polls).
+    pub fn progress_watch(mut self, sender: watch::Sender<Progress>) -> Self {
+        self.progress.set_watch(sender);
+        self
+    }
+
+    /// Calls `callback` with where the upload stands after each accepted part; save it to
+    /// [`resume_from`](Self::resume_from) later.
+    pub fn on_checkpoint(
+        mut self,
+        callback: impl Fn(&UploadCheckpoint) + Send + Sync + 'static,
+    ) -> Self {
+        self.on_checkpoint = Some(Arc::new(callback));
+        self
+    }
+
+    async fn run(self) -> Result<Uuid, ContentError> {
+        let part_size = check_size("part size", self.part_size)?;
+        let start = self
+            .resume
+            .as_ref()
+            .map_or(0, |checkpoint| checkpoint.offset);
+        let (reader, source_len) = open(self.source, start).await?;
+        let mut total = self.total_len;
+        for known in [
+            source_len,
+            self.resume.as_ref().and_then(|checkpoint| checkpoint.total),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            match total {
+                Some(declared) if declared != known => {
+                    return Err(ContentError::LengthMismatch {
+                        declared,
+                        actual: known,
+                        more: false,
+                    });
+                }
+                _ => total = Some(known),
+            }
+        }
+        if let Some(total) = total
+            && start > total
+        {
+            return Err(ContentError::LengthMismatch {
+                declared: total,
+                actual: start,
+                more: true,
+            });
+        }
+
+        let mut sender = PartSender {
+            contents: self.contents,
+            content_id: self.resume.as_ref().map(|checkpoint| checkpoint.content_id),
+            total,
+            progress: self.progress,
+            on_checkpoint: self.on_checkpoint,
+        };
+        if let Some(content_id) = sender.content_id
+            && total == Some(start)
+        {
+            sender.progress.report(Progress { done: start, total });
+            return Ok(content_id);
+        }
+        sender.progress.report(Progress { done: start, total });
+
+        let mut parts = PartReader {
+            reader,
+            offset: start,
+            total,
+            part_size,
+            carry: None,
+            buffers: BufferPool::default(),
+        };
+        let mut part = parts.next().await?;
+        if sender.content_id.is_none() && !part.last {
+            // The first part alone: its answer names the upload the other parts continue.
+            let (sent, next) = futures::join!(
+                send_part(sender.contents.clone(), None, part, total),
+                parts.next()
+            );
+            sender.acknowledge(sent?)?;
+            part = next?;
+        }
+        let mut in_flight = InFlight::default();
+        loop {
+            while in_flight.len() >= self.parts_in_flight {
+                sender.acknowledge(in_flight.oldest().await?)?;
+            }
+            let last = part.last;
+            let task = send_part(sender.contents.clone(), sender.content_id, part, total);
+            in_flight.push(tokio::spawn(task));
+            if last {
+                let mut content_id = sender.content_id;
+                while !in_flight.is_empty() {
+                    content_id = Some(sender.acknowledge(in_flight.oldest().await?)?);
+                }
+                return Ok(content_id.expect("the last part was answered"));
+            }
+            // Two parts in memory at most: one more is read only when at most one is on its way.
+            while in_flight.len() >= 2 {
+                sender.acknowledge(in_flight.oldest().await?)?;
+            }
+            part = match parts.next().await {
+                Ok(next) => next,
+                Err(error) => {
+                    // Let the parts on their way finish, so the last checkpoint covers them.
+                    while !in_flight.is_empty() {
+                        sender.acknowledge(in_flight.oldest().await?)?;
+                    }
+                    return Err(error);
+                }
+            };
+        }
+    }
+}
+
+/// Parts being sent, oldest first; dropping it stops them.
+#[derive(Default)]
+struct InFlight {
+    tasks: VecDeque<JoinHandle<Result<Sent, ContentError>>>,
+}
+
+impl InFlight {
+    fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    fn push(&mut self, task: JoinHandle<Result<Sent, ContentError>>) {
+        self.tasks.push_back(task);
+    }
+
+    /// Waits for the oldest part's answer.
+    async fn oldest(&mut self) -> Result<Sent, ContentError> {
+        let Some(task) = self.tasks.front_mut() else {
+            unreachable!("waited for a part while none was on its way")
+        };
+        let outcome = task.await;
+        self.tasks.pop_front();
+        match outcome {
+            Ok(sent) => sent,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => Err(ContentError::Read {
+                offset: 0,
+                source: std::io::Error::other(error),
+            }),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl IntoFuture for Upload {
+    type Output = Result<Uuid, ContentError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+impl fmt::Debug for Upload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upload")
+            .field("account_id", &self.contents.account_id)
+            .field("source", &self.source)
+            .field("part_size", &self.part_size)
+            .field("total_len", &self.total_len)
+            .field("resume", &self.resume)
+            .field("parts_in_flight", &self.parts_in_flight)
+            .field("progress", &self.progress)
+            .field("on_checkpoint", &self.on_checkpoint.is_some())
+            .finish()
+    }
+}
+
+type BoxedReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// The source as a reader positioned at `start`, and the content's length when the source knows it.
+async fn open(
+    source: UploadSource,
+    start: u64,
+) -> Result<(BoxedReader, Option<u64>), ContentError> {
+    let read_error = |source| ContentError::Read {
+        offset: start,
+        source,
+    };
+    match source.kind {
+        SourceKind::Reader(reader) => Ok((reader, None)),
+        SourceKind::Bytes(bytes) => {
+            let len = bytes.len() as u64;
+            let skip = usize::try_from(start)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            Ok((
+                Box::new(std::io::Cursor::new(bytes.slice(skip..))),
+                Some(len),
+            ))
+        }
+        SourceKind::Path(path) => {
+            let mut file = tokio::fs::File::open(&path).await.map_err(read_error)?;
+            let len = file.metadata().await.map_err(read_error)?.len();
+            if start > 0 {
+                file.seek(std::io::SeekFrom::Start(start))
+                    .await
+                    .map_err(read_error)?;
+            }
+            Ok((Box::new(file), Some(len)))
+        }
+    }
+}
+
+/// One part: its bytes, where they start, and whether it is the last.
+struct Part {
+    offset: u64,
+    bytes: Bytes,
+    last: bool,
+}
+
+/// Cuts the source into parts, knowing which one is last before it is sent.
+struct PartReader {
+    reader: BoxedReader,
+    /// The offset of the next byte to read (a carried byte included).
+    offset: u64,
+    total: Option<u64>,
+    part_size: u64,
+    /// A byte read ahead to learn that more follows.
+    carry: Option<u8>,
+    buffers: BufferPool,
+}
+
+/// Part buffers used again once the service has them: fresh megabytes cost page faults and the
+/// kernel's zeroing, as much work as the copy into them.
+#[derive(Clone, Default)]
+struct BufferPool {
+    idle: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+/// At most this many buffers wait in the pool (about two parts in memory).
+const IDLE_BUFFERS: usize = 2;
+
+impl BufferPool {
+    /// An empty buffer that holds at least `capacity` bytes.
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        match idle {
+            Some(buffer) if buffer.capacity() >= capacity => buffer,
+            _ => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// `buffer` as [`Bytes`] that returns it to the pool when the last copy is dropped.
+    fn share(&self, buffer: Vec<u8>) -> Bytes {
+        Bytes::from_owner(PooledBuffer {
+            buffer,
+            pool: self.clone(),
+        })
+    }
+}
+
+/// A part's bytes on their way; back to the pool when dropped.
+struct PooledBuffer {
+    buffer: Vec<u8>,
+    pool: BufferPool,
+}
+
+impl AsRef<[u8]> for PooledBuffer {
+    fn as_ref(&self) -> &[u8] {
+        &self.buffer
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        buffer.clear();
+        let mut idle = self
+            .pool
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < IDLE_BUFFERS {
+            idle.push(buffer);
+        }
+    }
+}
+
+impl PartReader {
+    async fn next(&mut self) -> Result<Part, ContentError> {
+        let offset = self.offset;
+        let want = match self.total {
+            Some(total) => self.part_size.min(total.saturating_sub(offset)),
+            None => self.part_size,
+        };
+        let mut buffer = self.buffers.take(want as usize);
+        if let Some(byte) = self.carry.take() {
+            buffer.push(byte);
+        }
+        let mut at_end = false;
+        while (buffer.len() as u64) < want {
+            let mut limited = (&mut self.reader).take(want - buffer.len() as u64);
+            let read =
+                limited
+                    .read_buf(&mut buffer)
+                    .await
+                    .map_err(|source| ContentError::Read {
+                        offset: offset + buffer.len() as u64,
+                        source,
+                    })?;
+            if read == 0 {
+                at_end = true;
+                break;
+            }
+        }
+        let end = offset + buffer.len() as u64;
+        self.offset = end;
+        let last = match self.total {
+            Some(total) if at_end || end == total => {
+                if end != total {
+                    return Err(ContentError::LengthMismatch {
+                        declared: total,
+                        actual: end,
+                        more: false,
+                    });
+                }
+                if !at_end && self.read_ahead().await?.is_some() {
+                    return Err(ContentError::LengthMismatch {
+                        declared: total,
+                        actual: total + 1,
+                        more: true,
+                    });
+                }
+                true
+            }
+            Some(_) => false,
+            None if at_end => true,
+            None => match self.read_ahead().await? {
+                Some(byte) => {
+                    self.carry = Some(byte);
+                    false
+                }
+                None => true,
+            },
+        };
+        Ok(Part {
+            offset,
+            bytes: self.buffers.share(buffer),
+            last,
+        })
+    }
+
+    /// One more byte, or `None` at the end of the source.
+    async fn read_ahead(&mut self) -> Result<Option<u8>, ContentError> {
+        let mut byte = [0u8; 1];
+        loop {
+            match self.reader.read(&mut byte).await {
+                Ok(0) => return Ok(None),
+                Ok(_) => return Ok(Some(byte[0])),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(ContentError::Read {
+                        offset: self.offset,
+                        source,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// What the service said to one part.
+struct Sent {
+    content_id: Uuid,
+    /// One past the part's last byte.
+    end: u64,
+    /// The total named in the part's range, if any.
+    total: Option<u64>,
+    operation: &'static str,
+    trace_id: Option<String>,
+}
+
+/// Sends one part: the first (`content_id` `None`) starts the upload, the others continue it.
+async fn send_part(
+    contents: Contents,
+    content_id: Option<Uuid>,
+    part: Part,
+    total: Option<u64>,
+) -> Result<Sent, ContentError> {
+    let len = part.bytes.len() as u64;
+    let end = part.offset + len;
+    if len == 0 && content_id.is_some() {
+        // A resumed upload whose source has nothing past the checkpoint: no range can finish it.
+        let source = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "nothing to send after the checkpoint",
+        );
+        return Err(ContentError::Read {
+            offset: part.offset,
+            source,
+        });
+    }
+    // The last part always names the total: that is how the service learns it when unknown.
+    let total = total.or(part.last.then_some(end));
+    let range = (len > 0).then(|| {
+        let total = total.map_or_else(|| "*".to_owned(), |total| total.to_string());
+        format!("bytes {}-{}/{}", part.offset, end - 1, total)
+    });
+    let raw = &contents.raw;
+    let timeout = attempt_timeout(raw, len);
+    let (operation, answer) = match content_id {
+        None => {
+            let mut call = raw
+                .upload_content()
+                .account_id(contents.account_id)
+                .body(part.bytes);
+            if let Some(range) = range {
+                call = call.content_range(range);
+            }
+            // A repeated first part at worst leaves an unused upload behind on the service.
+            (
+                UPLOAD_CONTENT,
+                call.send().checked().retry_safe().timeout(timeout).await,
+            )
+        }
+        Some(content_id) => {
+            let call = raw
+                .upload_content_part()
+                .account_id(contents.account_id)
+                .content_id(content_id)
+                .content_range(range.unwrap_or_default())
+                .body(part.bytes);
+            (
+                UPLOAD_CONTENT_PART,
+                call.send().checked().timeout(timeout).await,
+            )
+        }
+    };
+    let answer = answer.map_err(|error| match error.status() {
+        Some(status) if status.as_u16() == 413 => ContentError::PartTooLarge {
+            part_size: len,
+            source: error,
+        },
+        _ => ContentError::Call(error),
+    })?;
+    let trace_id = crate::error::trace_id_of(answer.headers());
+    if part.last && answer.status().as_u16() != 201 {
+        tracing::debug!(content_id = ?content_id, "the last part was answered 200, not 201");
+    }
+    Ok(Sent {
+        content_id: answer.into_inner().id,
+        end,
+        total,
+        operation,
+        trace_id,
+    })
+}
+
+/// Takes the answers to the parts in order and keeps the upload's id, progress and checkpoints.
+struct PartSender {
+    contents: Contents,
+    content_id: Option<Uuid>,
+    total: Option<u64>,
+    progress: ProgressSink,
+    on_checkpoint: Option<CheckpointCallback>,
+}
+
+impl PartSender {
+    /// Records that every byte before `sent.end` is accepted; returns the content id.
+    fn acknowledge(&mut self, sent: Sent) -> Result<Uuid, ContentError> {
+        let content_id = match self.content_id {
+            Some(ours) if ours != sent.content_id => {
+                return Err(ContentError::Protocol {
+                    operation: sent.operation,
+                    message: format!(
+                        "a part of content {ours} was answered with content id {}",
+                        sent.content_id
+                    ),
+                    trace_id: sent.trace_id,
+                });
+            }
+            _ => sent.content_id,
+        };
+        self.content_id = Some(content_id);
+        let total = self.total.or(sent.total);
+        self.progress.report(Progress {
+            done: sent.end,
+            total,
+        });
+        if let Some(callback) = &self.on_checkpoint {
+            callback(&UploadCheckpoint {
+                content_id,
+                offset: sent.end,
+                total,
+            });
+        }
+        Ok(content_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_part_buffer_returns_to_the_pool_when_its_last_copy_is_dropped() {
+        let pool = BufferPool::default();
+        let mut buffer = pool.take(1024);
+        buffer.extend_from_slice(b"part");
+        let address = buffer.as_ptr();
+        let bytes = pool.share(buffer);
+        let copy = bytes.clone();
+        drop(bytes);
+        assert!(
+            pool.idle.lock().unwrap().is_empty(),
+            "a copy is still on its way"
+        );
+        assert_eq!(&copy[..], b"part");
+        drop(copy);
+
+        let again = pool.take(1024);
+        assert_eq!(
+            again.as_ptr(),
+            address,
+            "the same allocation is filled again"
+        );
+        assert!(again.is_empty());
+        assert!(
+            pool.take(1024).capacity() >= 1024,
+            "an empty pool allocates"
+        );
+    }
+}
