@@ -10,7 +10,7 @@ use serde_json::Value;
 pub const GROUPS: [&str; 4] = ["extern", "extern.drafts", "extern.docflows", "extern.contents"];
 
 /// Public swagger document of each group. The documentation browses them per group
-/// (developer.kontur.ru/doc/<group>); the API host serves the JSON in Swashbuckle's
+/// (`developer.kontur.ru/doc/<group>`); the API host serves the JSON in Swashbuckle's
 /// `/swagger/<group>/swagger.json` layout.
 pub fn default_urls() -> Vec<String> {
     GROUPS.iter().map(|group| format!("https://extern-api.kontur.ru/swagger/{group}/swagger.json")).collect()
