@@ -725,6 +725,8 @@ pub struct TaskError {
 /// What went wrong with a task.
 #[derive(Debug)]
 #[non_exhaustive]
+// The task's own error is the common case and is read in place; it is built once per failed wait.
+#[allow(clippy::large_enum_variant)]
 pub enum TaskErrorKind {
     /// The task failed; `error` is the task's own error.
     Failed {

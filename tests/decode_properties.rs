@@ -226,7 +226,7 @@ fn parent_and_key<'a>(value: &'a mut Value, path: &'a [String]) -> (&'a mut Map<
 fn apply(value: &mut Value, site: &Site, seed: u32, remove: bool) {
     match site {
         Site::Object(path) => {
-            let field = json!({ "since": "2030", "values": [seed, "x"], "nested": { "flag": seed % 2 == 0 } });
+            let field = json!({ "since": "2030", "values": [seed, "x"], "nested": { "flag": seed.is_multiple_of(2) } });
             at(value, path).as_object_mut().unwrap().insert(format!("added-in-2030-{seed}"), field);
         }
         Site::Optional(path) => {

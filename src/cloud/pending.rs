@@ -165,6 +165,8 @@ pub struct AwaitingApp<O: CloudOutcome> {
 
 /// What one look at a myDSS task found.
 #[must_use]
+// Returned once per poll and matched at once; boxing the pending value would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum AppCheck<O: CloudOutcome> {
     /// Confirmed and done.
     Done(O),
