@@ -26,6 +26,7 @@
 mod accounts;
 #[allow(clippy::needless_update)]
 mod builders;
+mod capabilities;
 #[allow(clippy::needless_update)]
 mod docflows;
 #[allow(clippy::needless_update)]
