@@ -134,7 +134,7 @@ async fn run(size: u64, part_size: Option<usize>) {
     );
     let bare_upload_rate = bare_up.median();
     println!("   upload: bare reqwest {bare_upload_rate:8.1} MB/s");
-    for (what, runs) in [("length unknown (read ahead)", &unknown_up), ("length known (streamed)", &known_up)] {
+    for (what, runs) in [("length unknown", &unknown_up), ("length known", &known_up)] {
         let (ratio, low, high) = runs.ratios(&bare_up);
         println!(
             "           module, {what:<28} {:8.1} MB/s, ratio {ratio:.2}x (rounds {low:.2}-{high:.2}; target >= 0.8x)",

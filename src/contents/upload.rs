@@ -245,14 +245,24 @@ impl Upload {
             Opened::Reader(reader) => PartSource::Reader(ReaderSlot::Here(reader)),
             Opened::Bytes(bytes) => PartSource::Bytes(bytes),
         };
-        let mut parts =
-            PartReader { source, offset: start, total, part_size, carry: None, buffers: BufferPool::default() };
-        let mut part = parts.next().await?;
+        let mut parts = PartReader {
+            source,
+            offset: start,
+            total,
+            part_size,
+            carry: None,
+            buffers: BufferPool::default(),
+            started: false,
+        };
+        let mut part = parts.next().await?.expect("a source gives at least one part");
         if sender.content_id.is_none() && !part.last {
             // The first part alone: its answer names the upload the other parts continue.
             let (sent, next) = futures::join!(send_part(sender.contents.clone(), None, part, total), parts.next());
-            sender.acknowledge(sent?)?;
-            part = next?;
+            let content_id = sender.acknowledge(sent?)?;
+            match next? {
+                Some(next) => part = next,
+                None => return Ok(content_id),
+            }
         }
         let mut in_flight = InFlight::default();
         loop {
@@ -274,7 +284,15 @@ impl Upload {
                 sender.acknowledge(in_flight.oldest().await?)?;
             }
             part = match parts.next().await {
-                Ok(next) => next,
+                Ok(Some(next)) => next,
+                // The part just sent found the end of the source: it was the last.
+                Ok(None) => {
+                    let mut content_id = sender.content_id;
+                    while !in_flight.is_empty() {
+                        content_id = Some(sender.acknowledge(in_flight.oldest().await?)?);
+                    }
+                    return Ok(content_id.expect("the last part was answered"));
+                }
                 Err(error) => {
                     // Let the parts on their way finish, so the last checkpoint covers them.
                     while !in_flight.is_empty() {
@@ -402,8 +420,16 @@ enum PartBody {
 /// Where the reader is: here, or lent to the part being streamed until it has read its bytes.
 enum ReaderSlot {
     Here(BoxedReader),
-    Lent(oneshot::Receiver<BoxedReader>),
+    Lent(oneshot::Receiver<Handback>),
     Gone,
+}
+
+/// What a streamed part hands back once it has read its bytes.
+enum Handback {
+    /// The source, and the byte read past the part (a part of unknown length reads one ahead).
+    More(BoxedReader, Option<u8>),
+    /// The source ended within or right after the part: it was the last.
+    Ended,
 }
 
 /// Cuts the source into parts, knowing which one is last before it is sent.
@@ -416,6 +442,8 @@ struct PartReader {
     /// A byte read ahead to learn that more follows.
     carry: Option<u8>,
     buffers: BufferPool,
+    /// Whether the first part was given out.
+    started: bool,
 }
 
 enum PartSource {
@@ -431,8 +459,9 @@ struct BufferPool {
     idle: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
-/// At most this many buffers wait in the pool (about two parts in memory).
-const IDLE_BUFFERS: usize = 2;
+/// At most this many buffers wait in the pool: only the first part of a content of unknown
+/// length is read ahead into one (the other parts stream).
+const IDLE_BUFFERS: usize = 1;
 
 impl BufferPool {
     /// An empty buffer that holds at least `capacity` bytes.
@@ -474,8 +503,11 @@ impl Drop for PooledBuffer {
 }
 
 impl PartReader {
-    async fn next(&mut self) -> Result<Part, ContentError> {
+    /// The next part, or `None` when the part before turned out to be the last.
+    async fn next(&mut self) -> Result<Option<Part>, ContentError> {
         let offset = self.offset;
+        let first = !self.started;
+        self.started = true;
         let reader = match &mut self.source {
             PartSource::Bytes(all) => {
                 // A declared length that differs from the bytes' was refused before the first part.
@@ -483,47 +515,69 @@ impl PartReader {
                 let len = self.part_size.min(total.saturating_sub(offset));
                 let bytes = all.slice(offset as usize..(offset + len) as usize);
                 self.offset += len;
-                return Ok(Part { offset, len, last: self.offset == total, body: PartBody::Buffered(bytes) });
+                return Ok(Some(Part { offset, len, last: self.offset == total, body: PartBody::Buffered(bytes) }));
             }
             PartSource::Reader(slot) => match std::mem::replace(slot, ReaderSlot::Gone) {
                 ReaderSlot::Here(reader) => reader,
-                ReaderSlot::Lent(back) => back.await.map_err(|_| ContentError::Read {
-                    offset,
-                    source: std::io::Error::other("the part before failed before its bytes were read"),
-                })?,
+                ReaderSlot::Lent(back) => match back.await {
+                    Ok(Handback::More(reader, carry)) => {
+                        self.carry = carry;
+                        reader
+                    }
+                    Ok(Handback::Ended) => return Ok(None),
+                    Err(_) => {
+                        let source = std::io::Error::other("the part before failed before its bytes were read");
+                        return Err(ContentError::Read { offset, source });
+                    }
+                },
                 ReaderSlot::Gone => unreachable!("the reader is lent to one part at a time"),
             },
         };
-        if let Some(total) = self.total
-            && total > offset
-        {
-            let len = self.part_size.min(total - offset);
+        let streamed = match self.total {
+            // A known length: every part's length is known before it is read.
+            Some(total) if total > offset => {
+                let len = self.part_size.min(total - offset);
+                Some((len, offset + len == total))
+            }
+            Some(_) => None,
+            // An unknown length: the first part is read ahead (most contents fit in one); the
+            // next ones, which start with the byte read past the one before, stream a whole part
+            // and learn at its end whether the source goes on.
+            None if !first && self.carry.is_some() => Some((self.part_size, false)),
+            None => None,
+        };
+        if let Some((len, last)) = streamed {
             let (give_back, back) = oneshot::channel();
             self.source = PartSource::Reader(ReaderSlot::Lent(back));
             self.offset += len;
-            let last = self.offset == total;
+            let mut frame = BytesMut::new();
+            frame.extend(self.carry.take());
             let streaming = Streaming {
                 reader: Some(reader),
                 give_back: Some(give_back),
                 offset,
                 len,
                 read: 0,
-                total,
+                total: self.total,
                 last,
-                frame: BytesMut::new(),
+                frame,
                 frames: Vec::new(),
                 failure: None,
+                ended: None,
             };
-            return Ok(Part { offset, len, last, body: PartBody::Streamed(Arc::new(Mutex::new(streaming))) });
+            return Ok(Some(Part { offset, len, last, body: PartBody::Streamed(Arc::new(Mutex::new(streaming))) }));
         }
         self.source = PartSource::Reader(ReaderSlot::Here(reader));
+        if !first && self.total.is_none() {
+            // Nothing was read past the part before: it was the last.
+            return Ok(None);
+        }
         let bytes = self.read_buffered().await?;
         let last = match self.total {
             Some(_) => true,
-            None if self.carry.is_none() => true,
-            None => false,
+            None => self.carry.is_none(),
         };
-        Ok(Part { offset, len: bytes.len() as u64, last, body: PartBody::Buffered(bytes) })
+        Ok(Some(Part { offset, len: bytes.len() as u64, last, body: PartBody::Buffered(bytes) }))
     }
 
     fn reader(&mut self) -> &mut BoxedReader {
@@ -598,23 +652,32 @@ const FRAME: usize = 64 * 1024;
 
 /// A part being read from the source as its request is sent; shared by the request body and
 /// the task that sends the part (which finishes reading it for a resend when the request failed).
+///
+/// Of a content of known length, every part's length is known, and the last checks that the
+/// source ends with it. Of an unknown length, a part is announced whole (`bytes a-b/*`) and
+/// reads one byte past its end: when that byte is there it starts the next part; when the
+/// source ends instead, the body breaks off before its last frame (so the service never takes
+/// a part whose range would not name the total) and the part is sent again as the last one,
+/// with the bytes it got and the total.
 struct Streaming {
     /// The source while this part reads it; handed back through `give_back` at the part's end.
     reader: Option<BoxedReader>,
-    give_back: Option<oneshot::Sender<BoxedReader>>,
+    give_back: Option<oneshot::Sender<Handback>>,
     /// Where the part starts in the content, its length, and how much of it was read.
     offset: u64,
     len: u64,
     read: u64,
-    /// The content's declared length: the last part checks that the source ends there.
-    total: u64,
+    /// The content's length, when known.
+    total: Option<u64>,
     last: bool,
-    /// The frame being read.
+    /// The frame being read (an unknown length's part starts with the byte read past the one before).
     frame: BytesMut,
     /// Every frame read so far, for a resend.
     frames: Vec<Bytes>,
     /// Why reading the source failed (the request then fails; this is the upload's error).
     failure: Option<ContentError>,
+    /// Of an unknown length: the source ended after this many bytes of the part.
+    ended: Option<u64>,
 }
 
 impl Streaming {
@@ -623,17 +686,22 @@ impl Streaming {
         if self.failure.is_some() {
             return Poll::Ready(Some(Err(std::io::Error::other("reading the content to upload failed"))));
         }
+        if self.ended.is_some() {
+            return Poll::Ready(Some(Err(std::io::Error::other("the content ended within this part"))));
+        }
         let need = self.len - self.read;
         if need == 0 {
             return Poll::Ready(None);
         }
         let want = need.min(FRAME as u64) as usize;
-        // The frame that ends the last part also reads one byte more, which must not be there.
-        let check_end = self.last && want as u64 == need;
+        // The frame that ends a part also reads one byte more: it must not be there after the
+        // last part of a known length, and says whether an unknown length goes on.
+        let check_end = want as u64 == need && (self.last || self.total.is_none());
         let Some(reader) = self.reader.as_mut() else {
             return Poll::Ready(Some(Err(std::io::Error::other("the part's source was given back"))));
         };
         let at = self.offset + self.read;
+        let mut carry = None;
         loop {
             let filled = self.frame.len();
             let limit = if filled < want {
@@ -654,20 +722,39 @@ impl Streaming {
                     self.failure = Some(ContentError::Read { offset: at + filled as u64, source });
                     return self.poll_frame(cx);
                 }
-                Poll::Ready(Ok(0)) if filled < want => {
-                    self.failure = Some(ContentError::LengthMismatch {
-                        declared: self.total,
-                        actual: at + filled as u64,
-                        more: false,
-                    });
-                    return self.poll_frame(cx);
-                }
-                Poll::Ready(Ok(0)) => break,
-                Poll::Ready(Ok(_)) if self.frame.len() > want => {
-                    self.failure =
-                        Some(ContentError::LengthMismatch { declared: self.total, actual: self.total + 1, more: true });
-                    return self.poll_frame(cx);
-                }
+                Poll::Ready(Ok(0)) => match self.total {
+                    Some(declared) if filled < want => {
+                        self.failure =
+                            Some(ContentError::LengthMismatch { declared, actual: at + filled as u64, more: false });
+                        return self.poll_frame(cx);
+                    }
+                    Some(_) => break,
+                    None => {
+                        let rest = self.frame.split().freeze();
+                        self.read += rest.len() as u64;
+                        if !rest.is_empty() {
+                            self.frames.push(rest);
+                        }
+                        self.ended = Some(self.read);
+                        self.reader = None;
+                        if let Some(give_back) = self.give_back.take() {
+                            let _ = give_back.send(Handback::Ended);
+                        }
+                        return self.poll_frame(cx);
+                    }
+                },
+                Poll::Ready(Ok(_)) if self.frame.len() > want => match self.total {
+                    Some(declared) => {
+                        self.failure =
+                            Some(ContentError::LengthMismatch { declared, actual: declared + 1, more: true });
+                        return self.poll_frame(cx);
+                    }
+                    None => {
+                        carry = Some(self.frame[want]);
+                        self.frame.truncate(want);
+                        break;
+                    }
+                },
                 Poll::Ready(Ok(_)) => {}
             }
         }
@@ -678,7 +765,7 @@ impl Streaming {
             && let (Some(reader), Some(give_back)) = (self.reader.take(), self.give_back.take())
         {
             // The next part may read on while this one is still being sent.
-            let _ = give_back.send(reader);
+            let _ = give_back.send(Handback::More(reader, carry));
         }
         Poll::Ready(Some(Ok(bytes)))
     }
@@ -687,6 +774,15 @@ impl Streaming {
     fn abandon(&mut self) {
         self.reader = None;
         self.give_back = None;
+    }
+
+    /// Every byte read of the part, as one buffer for a resend.
+    fn take_bytes(&mut self) -> Bytes {
+        let mut all = BytesMut::with_capacity(self.read as usize);
+        for frame in std::mem::take(&mut self.frames) {
+            all.extend_from_slice(&frame);
+        }
+        all.freeze()
     }
 }
 
@@ -713,8 +809,9 @@ impl http_body::Body for StreamedBody {
     }
 }
 
-/// Reads the rest of a streamed part whose request failed; all its bytes, for a resend.
-async fn finish_reading(shared: Arc<Mutex<Streaming>>) -> Result<Bytes, ContentError> {
+/// Reads the rest of a streamed part whose request failed: all its bytes, for a resend, and
+/// whether the source ended within it (it is then the last part).
+async fn finish_reading(shared: Arc<Mutex<Streaming>>) -> Result<(Bytes, bool), ContentError> {
     futures::future::poll_fn(|cx| {
         let mut streaming = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         loop {
@@ -731,11 +828,8 @@ async fn finish_reading(shared: Arc<Mutex<Streaming>>) -> Result<Bytes, ContentE
         streaming.abandon();
         return Err(failure);
     }
-    let mut all = BytesMut::with_capacity(streaming.len as usize);
-    for frame in std::mem::take(&mut streaming.frames) {
-        all.extend_from_slice(&frame);
-    }
-    Ok(all.freeze())
+    let ended = streaming.ended.is_some();
+    Ok((streaming.take_bytes(), ended))
 }
 
 /// What the service said to one part.
@@ -771,41 +865,50 @@ async fn send_part(
     let started = std::time::Instant::now();
     let body = reqwest::Body::wrap(StreamedBody { shared: shared.clone(), len });
     let outcome = send_bytes(&contents, content_id, offset, len, last, total, body).await;
-    let (error, pause) = {
+    let pause = {
         let mut streaming = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(failure) = streaming.failure.take() {
             streaming.abandon();
             return Err(failure);
         }
-        let error = match outcome {
-            Ok(sent) if streaming.read == len => return Ok(sent),
-            Ok(sent) => {
+        if streaming.ended.is_some() {
+            // Not an error: the source ended within this part, announced whole; send it again
+            // as the last part (below, at once).
+            None
+        } else {
+            let error = match outcome {
+                Ok(sent) if streaming.read == len => return Ok(sent),
+                Ok(sent) => {
+                    streaming.abandon();
+                    return Err(ContentError::Protocol {
+                        operation: sent.operation,
+                        message: format!("the part at byte {offset} was answered before its {len} bytes were sent"),
+                        trace_id: sent.trace_id,
+                    });
+                }
+                Err(error) => error,
+            };
+            let worth_retrying = match &error {
+                ContentError::Call(call) => {
+                    call.status().is_none_or(|status| matches!(status.as_u16(), 401 | 408 | 429 | 502 | 503 | 504))
+                }
+                _ => false,
+            };
+            let policy = contents.raw.inner.current_retry_policy();
+            let pause = if worth_retrying { policy.pause_before_retry(1, started.elapsed(), None) } else { None };
+            let Some(pause) = pause else {
                 streaming.abandon();
-                return Err(ContentError::Protocol {
-                    operation: sent.operation,
-                    message: format!("the part at byte {offset} was answered before its {len} bytes were sent"),
-                    trace_id: sent.trace_id,
-                });
-            }
-            Err(error) => error,
-        };
-        let worth_retrying = match &error {
-            ContentError::Call(call) => {
-                call.status().is_none_or(|status| matches!(status.as_u16(), 401 | 408 | 429 | 502 | 503 | 504))
-            }
-            _ => false,
-        };
-        let policy = contents.raw.inner.current_retry_policy();
-        let pause = if worth_retrying { policy.pause_before_retry(1, started.elapsed(), None) } else { None };
-        let Some(pause) = pause else {
-            streaming.abandon();
-            return Err(error);
-        };
-        (error, pause)
+                return Err(error);
+            };
+            tracing::info!(offset, %error, pause_ms = pause.as_millis() as u64, "a streamed content part failed, sending it again");
+            Some(pause)
+        }
     };
-    tracing::info!(offset, %error, pause_ms = pause.as_millis() as u64, "a streamed content part failed, sending it again");
-    let bytes = finish_reading(shared).await?;
-    tokio::time::sleep(pause).await;
+    let (bytes, ended) = finish_reading(shared).await?;
+    if let Some(pause) = pause {
+        tokio::time::sleep(pause).await;
+    }
+    let (len, last) = if ended { (bytes.len() as u64, true) } else { (len, last) };
     send_bytes(&contents, content_id, offset, len, last, total, reqwest::Body::from(bytes)).await
 }
 

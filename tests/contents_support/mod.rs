@@ -111,9 +111,15 @@ impl AsyncRead for PatternReader {
             return Poll::Ready(Err(io::Error::other("the source broke")));
         }
         let n = ((stop - self.offset) as usize).min(buffer.remaining());
-        let offset = self.offset;
-        fill(offset, buffer.initialize_unfilled_to(n));
-        buffer.advance(n);
+        // Copied straight into the caller's (possibly uninitialised) memory: zeroing it first
+        // would cost a reader of big buffers more than one of small ones.
+        let mut done = 0;
+        while done < n {
+            let start = ((self.offset + done as u64) % PERIOD as u64) as usize;
+            let len = (PERIOD - start).min(n - done);
+            buffer.put_slice(&TABLE[start..start + len]);
+            done += len;
+        }
         self.offset += n as u64;
         Poll::Ready(Ok(()))
     }
