@@ -2,8 +2,8 @@
 //!
 //! `cargo bench --bench contents` moves 1 GiB up and down through a fake content service on
 //! loopback: through the contents module (parts and `Range` chunks of 8 MiB by default; the
-//! upload once from a reader of unknown length, whose parts are read ahead into a buffer, and
-//! once with the length declared, whose parts stream from the reader into the request), and as
+//! upload once from a reader of unknown length, whose first part is read ahead and whose last is
+//! sent twice, and once with the length declared), and as
 //! one bare reqwest streaming request each way from the same reader (64 KiB frames). The runs
 //! are interleaved round by round, so the load of this shared machine hits every side alike; it
 //! prints the median MB/s of each, the median and range of the per-round ratios to bare reqwest,

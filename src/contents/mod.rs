@@ -7,8 +7,8 @@
 //! goes through the [transport](crate::transport) (credentials, in-flight cap, retries, spans):
 //!
 //! - [`Contents::upload`] reads any [`AsyncRead`](tokio::io::AsyncRead), a file, bytes or a
-//!   stream of bytes in parts of [`Upload::part_size`], holding about two parts in memory (one
-//!   on the wire, the next being read). A failed part is sent again on its own; an
+//!   stream of bytes in parts of [`Upload::part_size`], each streamed from the source into its
+//!   request and kept until accepted (about one part in memory). A failed part is sent again on its own; an
 //!   [`UploadCheckpoint`] saved after each part lets a later process finish the upload.
 //! - [`Contents::download`] gives a [`Stream`](futures::Stream) of bytes (or an `AsyncRead`, or a
 //!   file), fetching `Range` chunks with the next one requested while the current one is read.

@@ -1,4 +1,5 @@
-//! Uploads in parts: constant memory, a failed part sent again alone, resumable by a later process.
+//! Uploads in parts: streamed from the source in constant memory, a failed part sent again alone,
+//! resumable by a later process.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -106,11 +107,19 @@ type CheckpointCallback = Arc<dyn Fn(&UploadCheckpoint) + Send + Sync>;
 
 /// An upload being set up; `.await` it for the content id.
 ///
-/// Parts start in order, each of [`part_size`](Self::part_size) bytes (the last may be shorter);
-/// while one part is on its way the next is read (and, with [`parts_in_flight`](Self::parts_in_flight)
-/// 2, sent before the answer to the previous one arrives). So about two parts are in
-/// memory whatever the content's size. The first part starts the upload (`POST`), the others continue it (`PUT`),
-/// each with `Content-Range: bytes {from}-{to}/{total}` (`*` for the total while it is unknown).
+/// Parts start in order, each of [`part_size`](Self::part_size) bytes (the last may be shorter).
+/// The first part starts the upload (`POST`), the others continue it (`PUT`), each with
+/// `Content-Range: bytes {from}-{to}/{total}` (`*` for the total while it is unknown).
+///
+/// A part's bytes are read from the source while its request sends them, 64 KiB at a time, and
+/// kept until the service accepts the part, so about one part is in memory (two with
+/// [`parts_in_flight`](Self::parts_in_flight) 2, which sends the next part while the answer to
+/// the previous one is awaited). Only the first part of a content of unknown length is read
+/// in full before it is sent (a content that fits in one part then goes in one request with
+/// its total); later parts are announced whole and, when the source ends within one, it is sent
+/// again as the last part with the total. Declaring the length ([`total_len`](Self::total_len);
+/// files and bytes know theirs) saves that.
+///
 /// A part that fails with a connection error, a timeout or a "try later" answer is sent again
 /// alone, per the transport's [`RetryPolicy`](crate::transport::RetryPolicy).
 ///
