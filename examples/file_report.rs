@@ -43,7 +43,8 @@ usage: cargo run --example file_report -- [--robot CODE] [--report FILE] [--sign
   --robot CODE        FNS office (test robot) to file to: 0087 accepts (default), 0088 rejects,
                       0085 asks for clarification
   --report FILE       the report to file (default: the sample in examples/reports/)
-  --signature FILE    a detached CMS signature of the report, instead of signing in the cloud
+  --signature FILE    a detached CMS signature of the report, instead of signing it in the cloud
+                      (receipts are still signed in the cloud: FNS takes them without an SMS code)
   --certificate FILE  the signer's certificate (DER) that goes with --signature
                       (default: the account's cloud certificate)
   --state-dir DIR     where the events cursor, the sandbox's state and the saved docflows live
@@ -254,7 +255,12 @@ async fn run(options: Options) -> Result<(), Failure> {
     let timeline = Timeline { start: Instant::now() };
     std::fs::create_dir_all(&options.state_dir)
         .step(format!("creating the state directory {}", options.state_dir.display()))?;
-    let cloud_signing = options.signature.is_none();
+    // Files given on the command line are read before anything is filed.
+    let own_signature = match &options.signature {
+        Some(path) => Some(std::fs::read(path).step(format!("reading the signature {}", path.display()))?),
+        None => None,
+    };
+    let cloud_signing = own_signature.is_none();
     let login = connect(&options, cloud_signing, &timeline).await?;
     let client = &login.client;
     client.authenticate().await.step("logging in")?;
@@ -320,16 +326,15 @@ async fn run(options: Options) -> Result<(), Failure> {
         .step("adding the report to the draft")?;
     timeline.say(format!("document {} added ({filename})", document.document_id()));
 
-    match &options.signature {
-        Some(path) => {
-            let signature = std::fs::read(path).step(format!("reading the signature {}", path.display()))?;
+    match own_signature {
+        Some(signature) => {
             draft
                 .document(document.document_id())
                 .signatures()
                 .add(signature)
                 .await
                 .step("adding the signature to the draft")?;
-            timeline.say(format!("signed with {}", path.display()));
+            timeline.say(format!("signed with {}", options.signature.as_deref().unwrap_or(Path::new("?")).display()));
         }
         None => {
             let how = match draft.cloud_sign().start().await.step("starting the cloud signing of the draft")? {
