@@ -266,16 +266,62 @@ async fn run(options: Options) -> Result<(), Failure> {
     client.authenticate().await.step("logging in")?;
     let account = client.account(login.account);
     let info = account.get().await.step("reading the account")?;
-    let (inn, kpp) = (info.inn.clone().unwrap_or_default(), info.kpp.clone());
     timeline.say(format!(
-        "logged in; account {} ({}, INN {inn}{})",
+        "logged in; account {} ({}, INN {}{})",
         login.account,
         info.organization_name.as_deref().or(info.name.as_deref()).unwrap_or("no name"),
-        kpp.as_deref().map(|kpp| format!(", KPP {kpp}")).unwrap_or_default()
+        info.inn.as_deref().unwrap_or("?"),
+        info.kpp.as_deref().map(|kpp| format!(", KPP {kpp}")).unwrap_or_default()
     ));
 
     let certificate = signer_certificate(&account, options.certificate.as_deref()).await?;
+    let docflow = file_report(client, &account, &info, &options, &certificate, own_signature, &timeline).await?;
+    let docflow_handle = account.docflow(docflow.docflow_id());
+    timeline.say(format!("sent: docflow {} ({})", docflow.id, text(&docflow.type_)));
 
+    let timeout = options.timeout.unwrap_or(match login.stand {
+        Stand::Sandbox(_) => Duration::from_secs(60),
+        Stand::Remote => Duration::from_secs(3600),
+    });
+    let poll_interval = match login.stand {
+        Stand::Sandbox(_) => Duration::from_millis(200),
+        Stand::Remote => Duration::from_secs(10),
+    };
+    let follow = follow_docflow(client, &docflow_handle, &certificate, &login.cursor_file, poll_interval, &timeline);
+    let finished = match tokio::time::timeout(timeout, follow).await {
+        Ok(finished) => finished?,
+        Err(_) => {
+            let last = docflow_handle.get().await.map(|docflow| text(&docflow.status)).unwrap_or_default();
+            return Err(failure(
+                "following the docflow",
+                format!("docflow {} did not finish within {} s (last status {last})", docflow.id, timeout.as_secs()),
+            ));
+        }
+    };
+
+    let folder = options.state_dir.join(finished.id.to_string());
+    let saved = save_docflow(&account, &finished, &folder).await?;
+    timeline.say(format!("saved {saved} files to {}", folder.display()));
+    print_docflow(&finished);
+    expect_robot_outcome(&options.robot, &finished)?;
+    if let Stand::Sandbox(sandbox) = login.stand {
+        sandbox.stop().await;
+    }
+    Ok(())
+}
+
+/// Uploads the report, drafts it to the robot, signs it, checks, prepares and sends it; returns the
+/// new docflow. The account files for itself: it is sender and payer.
+async fn file_report(
+    client: &Client,
+    account: &AccountHandle,
+    info: &types::Account,
+    options: &Options,
+    certificate: &[u8],
+    own_signature: Option<Vec<u8>>,
+    timeline: &Timeline,
+) -> Result<types::Docflow, Failure> {
+    let (inn, kpp) = (info.inn.clone().unwrap_or_default(), info.kpp.clone());
     // The report goes to the content service first; the draft refers to it by id.
     let filename = options
         .report
@@ -298,7 +344,7 @@ async fn run(options: Options) -> Result<(), Failure> {
         inn: Some(inn.clone()),
         kpp: kpp.clone(),
         certificate: Some(PublicKeyCertificate {
-            content: Some(Base64Bytes::encode(&certificate)),
+            content: Some(Base64Bytes::encode(certificate)),
             ..Default::default()
         }),
         ..Default::default()
@@ -358,14 +404,23 @@ async fn run(options: Options) -> Result<(), Failure> {
     let polling = WaitPolicy::default().first_interval(Duration::from_millis(200)).max_interval(Duration::from_secs(5));
     let checked = draft.check().await.step("starting the check")?.with_policy(polling.clone()).wait().await;
     let findings = checked.step("checking the draft")?.data.unwrap_or_default();
-    let problems = findings.common_errors.len() + findings.documents_errors.values().map(Vec::len).sum::<usize>();
-    if problems > 0 {
-        return Err(failure(
-            "checking the draft",
-            format!("{problems} findings: {}", serde_json::to_string(&findings).unwrap_or_default()),
+    let all: Vec<&types::CheckError> =
+        findings.common_errors.iter().chain(findings.documents_errors.values().flatten()).collect();
+    let errors = all.iter().filter(|finding| finding.level.as_deref() != Some("warning")).count();
+    match all.len() {
+        0 => timeline.say("checked: no findings"),
+        found => timeline.say(format!("checked: {found} findings, {errors} of them errors")),
+    }
+    for finding in &all {
+        timeline.detail(format!(
+            "{}: {}",
+            finding.level.as_deref().unwrap_or("?"),
+            finding.description.as_deref().unwrap_or("no description")
         ));
     }
-    timeline.say("checked: no findings");
+    if errors > 0 {
+        return Err(failure("checking the draft", format!("{errors} errors in the report")));
+    }
     let prepared = draft.prepare().await.step("starting the preparation")?.with_policy(polling.clone()).wait().await;
     let prepared = prepared.step("preparing the draft")?;
     timeline.say(format!("prepared: {}", prepared.status.as_ref().map_or("?", |status| status.as_str())));
@@ -383,38 +438,7 @@ async fn run(options: Options) -> Result<(), Failure> {
             ));
         }
     };
-    let docflow_handle = account.docflow(docflow.docflow_id());
-    timeline.say(format!("sent: docflow {} ({})", docflow.id, text(&docflow.type_)));
-
-    let timeout = options.timeout.unwrap_or(match login.stand {
-        Stand::Sandbox(_) => Duration::from_secs(60),
-        Stand::Remote => Duration::from_secs(3600),
-    });
-    let poll_interval = match login.stand {
-        Stand::Sandbox(_) => Duration::from_millis(200),
-        Stand::Remote => Duration::from_secs(10),
-    };
-    let follow = follow_docflow(client, &docflow_handle, &certificate, &login.cursor_file, poll_interval, &timeline);
-    let finished = match tokio::time::timeout(timeout, follow).await {
-        Ok(finished) => finished?,
-        Err(_) => {
-            let last = docflow_handle.get().await.map(|docflow| text(&docflow.status)).unwrap_or_default();
-            return Err(failure(
-                "following the docflow",
-                format!("docflow {} did not finish within {} s (last status {last})", docflow.id, timeout.as_secs()),
-            ));
-        }
-    };
-
-    let folder = options.state_dir.join(finished.id.to_string());
-    let saved = save_docflow(&account, &finished, &folder).await?;
-    timeline.say(format!("saved {saved} files to {}", folder.display()));
-    print_docflow(&finished);
-    expect_robot_outcome(&options.robot, &finished)?;
-    if let Stand::Sandbox(sandbox) = login.stand {
-        sandbox.stop().await;
-    }
-    Ok(())
+    Ok(docflow)
 }
 
 /// Logs in to the sandbox (started here, its state kept in the state directory) or to the stand
