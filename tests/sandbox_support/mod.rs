@@ -179,3 +179,42 @@ impl Stand {
         }
     }
 }
+
+/// The SMS code of a cloud request as text, read through the test tools (to make a wrong one).
+pub async fn sms_code_text(tools: &kontur_extern::raw_test_tools::Client, request_id: &str) -> String {
+    use futures::TryStreamExt;
+    use kontur_extern::transport::SendExt;
+    let answer = tools
+        .get_cloud_sign_confirmation_code()
+        .request_id(request_id)
+        .send()
+        .checked()
+        .await
+        .expect("the test tools know the request");
+    let bytes: Vec<u8> =
+        answer.into_inner().into_inner().map_ok(|chunk| chunk.to_vec()).try_concat().await.expect("the code");
+    String::from_utf8(bytes).expect("text").trim().trim_matches('"').to_owned()
+}
+
+/// A code that is not `code`: the same length, every digit moved by one.
+pub fn wrong_code(code: &str) -> kontur_extern::cloud::ConfirmationCode {
+    let wrong: String = code
+        .chars()
+        .map(|c| c.to_digit(10).map_or('0', |digit| char::from_digit((digit + 1) % 10, 10).unwrap()))
+        .collect();
+    assert_ne!(wrong, code);
+    kontur_extern::cloud::ConfirmationCode::new(wrong)
+}
+
+/// The first document a regulator sent in `docflow` (signed by `cu-representative`).
+pub fn regulator_document(docflow: &types::Docflow) -> &types::Document {
+    docflow
+        .documents
+        .iter()
+        .find(|document| {
+            document.signatures.iter().any(|signature| {
+                signature.signer_type.as_ref().is_some_and(|signer| signer.to_string() == "cu-representative")
+            })
+        })
+        .expect("the regulator answered")
+}
