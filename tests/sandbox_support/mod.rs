@@ -212,9 +212,10 @@ pub fn regulator_document(docflow: &types::Docflow) -> &types::Document {
         .documents
         .iter()
         .find(|document| {
-            document.signatures.iter().any(|signature| {
-                signature.signer_type.as_ref().is_some_and(|signer| signer.to_string() == "cu-representative")
-            })
+            document
+                .signatures
+                .iter()
+                .any(|signature| signature.signer_type.as_ref().is_some_and(|signer| *signer == "cu-representative"))
         })
         .expect("the regulator answered")
 }
