@@ -109,10 +109,13 @@ fn token(shared: &Shared, headers: &HeaderMap, form: &[(String, String)]) -> Res
     let lifetime = shared.token_lifetime;
     let access = format!("sbx.{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
     let refresh = format!("sbr.{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
+    let grant_type = field(form, "grant_type").unwrap_or_default().to_owned();
     let issued = IssuedToken { login, client_id, scope: scope.clone(), expires_at: wall + lifetime };
     world.identity.access_tokens.retain(|_, token| token.expires_at > wall);
     world.identity.access_tokens.insert(access.clone(), issued.clone());
     world.identity.refresh_tokens.insert(refresh.clone(), issued);
+    drop(world);
+    shared.note_grant(&grant_type);
     (
         StatusCode::OK,
         axum::Json(json!({
