@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use kontur_extern::cloud::{AwaitingCode, CloudOutcome, SignedDocuments, Started};
-use kontur_extern::contents::{Progress, UploadSource};
+use kontur_extern::contents::{Download, Progress, UploadSource};
 use kontur_extern::events::{CursorStore, FeedPolicy, FileCursorStore};
 use kontur_extern::handles::{AccountHandle, DocflowHandle, NewDraft, StartedReply};
 use kontur_extern::ids::AccountId;
@@ -696,9 +696,9 @@ async fn answer_replies(
     Ok(current)
 }
 
-/// Saves every document of the docflow (content through the content service where the API gives
-/// a content id, otherwise the decrypted content), each signature beside it, and the docflow as
-/// JSON; returns how many files it wrote.
+/// Saves every document of the docflow and each signature beside it, all through the layer's
+/// downloads (contents from the content service in `Range` chunks where the document lists a
+/// content id), and the docflow as JSON; returns how many files it wrote.
 async fn save_docflow(account: &AccountHandle, docflow: &types::Docflow, folder: &Path) -> Result<usize, Failure> {
     std::fs::create_dir_all(folder).step(format!("creating {}", folder.display()))?;
     let handle = account.docflow(docflow.docflow_id());
@@ -707,42 +707,33 @@ async fn save_docflow(account: &AccountHandle, docflow: &types::Docflow, folder:
         let description = document.description.as_ref();
         let name = description.and_then(|d| d.filename.clone()).unwrap_or_else(|| format!("{}.bin", document.id));
         let name = format!("{:02}-{}", index + 1, safe_file_name(&name));
-        let path = folder.join(&name);
-        let step = format!("saving document {} as {}", document.id, path.display());
-        let content_id = document
-            .content
-            .as_ref()
-            .and_then(|content| content.docflow_document_contents.iter().find(|c| c.encrypted != Some(true)))
-            .and_then(|content| content.content_id);
-        match content_id {
-            Some(content_id) => {
-                let progress = ProgressLine::new(format!("download {name}"));
-                let saved =
-                    account.contents().download(content_id).on_progress(progress.callback()).to_path(&path).await;
-                progress.finish();
-                saved.step(step)?;
-            }
-            None => {
-                let bytes = handle.document(document.document_id()).decrypted_content().await.step(step.clone())?;
-                std::fs::write(&path, &bytes).step(step)?;
-            }
-        }
+        let document_handle = handle.document(document.document_id());
+        // The docflow at hand already names the content: no need to read the document again.
+        let download = match document.decrypted_content_id() {
+            Some(content_id) => document_handle.content(content_id),
+            None => document_handle.decrypted_content(),
+        };
+        save(download, &name, folder, format!("saving document {}", document.id)).await?;
         written += 1;
         for (number, signature) in document.signatures.iter().enumerate() {
-            let path = folder.join(format!("{name}.{}.sig", number + 1));
-            let step = format!("saving signature {} as {}", signature.id, path.display());
-            let bytes = handle
-                .document(document.document_id())
-                .signature_content(signature.signature_id())
-                .await
-                .step(step.clone())?;
-            std::fs::write(&path, &bytes).step(step)?;
+            let download = document_handle.signature_content(signature.signature_id());
+            let step = format!("saving signature {} of document {}", signature.id, document.id);
+            save(download, &format!("{name}.{}.sig", number + 1), folder, step).await?;
             written += 1;
         }
     }
     let json = serde_json::to_vec_pretty(docflow).step("writing docflow.json")?;
     std::fs::write(folder.join("docflow.json"), json).step("writing docflow.json")?;
     Ok(written + 1)
+}
+
+/// Writes one download to `folder/name` with a progress line.
+async fn save(download: Download, name: &str, folder: &Path, step: String) -> Result<(), Failure> {
+    let path = folder.join(name);
+    let progress = ProgressLine::new(format!("download {name}"));
+    let saved = download.on_progress(progress.callback()).to_path(&path).await;
+    progress.finish();
+    saved.map(drop).step(format!("{step} as {}", path.display()))
 }
 
 /// A file name without path separators or characters file systems refuse.
