@@ -475,17 +475,25 @@ async fn connect(options: &Options, cloud_signing: bool, timeline: &Timeline) ->
     }
     let state_file = options.state_dir.join("sandbox-state.json");
     let cursor_file = options.state_dir.join("events-sandbox.cursor");
-    if !state_file.exists() && cursor_file.exists() {
+    let config =
+        SandboxConfig { state_file: Some(state_file.clone()), speed: options.speed, ..SandboxConfig::default() };
+    let mut fresh = !state_file.exists();
+    let sandbox = match Sandbox::start(config.clone()).await {
+        // A state an older sandbox wrote: set it aside and start afresh.
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData && !fresh => {
+            let aside = state_file.with_extension("json.unreadable");
+            timeline.say(format!("the sandbox cannot read its old state ({error}); moved to {}", aside.display()));
+            std::fs::rename(&state_file, &aside).step(format!("moving {} aside", state_file.display()))?;
+            fresh = true;
+            Sandbox::start(config).await
+        }
+        started => started,
+    }
+    .step("starting the sandbox")?;
+    if fresh && cursor_file.exists() {
         // A new sandbox has a new feed: a cursor of an old one would point nowhere.
         std::fs::remove_file(&cursor_file).step(format!("removing the stale cursor {}", cursor_file.display()))?;
     }
-    let sandbox = Sandbox::start(SandboxConfig {
-        state_file: Some(state_file.clone()),
-        speed: options.speed,
-        ..SandboxConfig::default()
-    })
-    .await
-    .step("starting the sandbox")?;
     timeline.say(format!(
         "sandbox started: API {}, identity {}, robots at {}× speed, state in {}",
         sandbox.api_url,
