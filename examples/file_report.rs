@@ -609,13 +609,12 @@ async fn follow_docflow(
         };
         failures_in_a_row = 0;
         let was_finished = finished.is_some();
+        let others = batch.events().iter().filter(|event| event.docflow_id() != Some(docflow.id().as_uuid())).count();
+        if others > 0 {
+            timeline.say(format!("skipped {others} event(s) of other docflows"));
+        }
         for event in &batch {
             if event.docflow_id() != Some(docflow.id().as_uuid()) {
-                timeline.say(format!(
-                    "event {} of another docflow ({}): skipped",
-                    event.new_state().map_or("?", |state| state.as_str()),
-                    event.docflow_id().map(|id| id.to_string()).unwrap_or_default()
-                ));
                 continue;
             }
             let current = docflow.get().await.step("reading the docflow")?;
