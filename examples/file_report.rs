@@ -72,8 +72,9 @@ const STAND_VARIABLES: [&str; 7] = [
     "KONTUR_EXTERN_ACCOUNT_ID",
 ];
 
+/// What the job does; `tests/main_job.rs` runs it in-process too.
 #[derive(Debug)]
-struct Options {
+pub(crate) struct Options {
     robot: String,
     report: PathBuf,
     signature: Option<PathBuf>,
@@ -81,9 +82,11 @@ struct Options {
     state_dir: PathBuf,
     speed: f64,
     timeout: Option<Duration>,
+    /// Whether `KONTUR_EXTERN_API_URL` may send the job to a real stand (not in tests).
+    pub(crate) stand_from_environment: bool,
 }
 
-fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+pub(crate) fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         robot: "0087".to_owned(),
         report: PathBuf::from(SAMPLE_REPORT),
@@ -92,6 +95,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         state_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("file_report"),
         speed: kontur_extern_sandbox::DEFAULT_SPEED,
         timeout: None,
+        stand_from_environment: true,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"));
@@ -128,7 +132,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
 }
 
 /// A step of the job that failed, and why.
-struct Failure {
+pub(crate) struct Failure {
     step: String,
     source: Box<dyn std::error::Error>,
 }
@@ -242,7 +246,15 @@ async fn main() -> ExitCode {
         }
     };
     match run(options).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(done) => {
+            println!(
+                "file_report: docflow {} finished ({}); its documents are in {}",
+                done.docflow.id,
+                short(&done.docflow.success_state),
+                done.folder.display()
+            );
+            ExitCode::SUCCESS
+        }
         Err(failure) => {
             println!();
             eprintln!("file_report: {failure}");
@@ -251,7 +263,9 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(options: Options) -> Result<(), Failure> {
+/// The whole job; `Ok` only when the docflow finished (as its robot should, for a known robot) and
+/// everything was saved.
+pub(crate) async fn run(options: Options) -> Result<Outcome, Failure> {
     let timeline = Timeline { start: Instant::now() };
     std::fs::create_dir_all(&options.state_dir)
         .step(format!("creating the state directory {}", options.state_dir.display()))?;
@@ -307,7 +321,13 @@ async fn run(options: Options) -> Result<(), Failure> {
     if let Stand::Sandbox(sandbox) = login.stand {
         sandbox.stop().await;
     }
-    Ok(())
+    Ok(Outcome { docflow: finished, folder })
+}
+
+/// What a finished job leaves: the docflow as it ended, and the folder it was saved to.
+pub(crate) struct Outcome {
+    pub(crate) docflow: types::Docflow,
+    pub(crate) folder: PathBuf,
 }
 
 /// Uploads the report, drafts it to the robot, signs it, checks, prepares and sends it; returns the
@@ -446,7 +466,7 @@ async fn file_report(
 async fn connect(options: &Options, cloud_signing: bool, timeline: &Timeline) -> Result<Login, Failure> {
     // The SMS codes of the test stand are read through the test tools, which need their own scope.
     let scope = if cloud_signing { "extern.api extern.test-tools" } else { "extern.api" };
-    if std::env::var_os("KONTUR_EXTERN_API_URL").is_some() {
+    if options.stand_from_environment && std::env::var_os("KONTUR_EXTERN_API_URL").is_some() {
         let missing: Vec<&str> =
             STAND_VARIABLES.iter().copied().filter(|name| std::env::var_os(name).is_none()).collect();
         if !missing.is_empty() {
