@@ -696,9 +696,9 @@ async fn answer_replies(
     Ok(current)
 }
 
-/// Saves every document of the docflow (content through the content service where the API gives
-/// a content id, otherwise the decrypted content), each signature beside it, and the docflow as
-/// JSON; returns how many files it wrote.
+/// Saves every document of the docflow (its decrypted content, through the content service where
+/// the API lists a content id), each signature beside it, and the docflow as JSON; returns how
+/// many files it wrote.
 async fn save_docflow(account: &AccountHandle, docflow: &types::Docflow, folder: &Path) -> Result<usize, Failure> {
     std::fs::create_dir_all(folder).step(format!("creating {}", folder.display()))?;
     let handle = account.docflow(docflow.docflow_id());
@@ -709,34 +709,25 @@ async fn save_docflow(account: &AccountHandle, docflow: &types::Docflow, folder:
         let name = format!("{:02}-{}", index + 1, safe_file_name(&name));
         let path = folder.join(&name);
         let step = format!("saving document {} as {}", document.id, path.display());
-        let content_id = document
-            .content
-            .as_ref()
-            .and_then(|content| content.docflow_document_contents.iter().find(|c| c.encrypted != Some(true)))
-            .and_then(|content| content.content_id);
-        match content_id {
-            Some(content_id) => {
-                let progress = ProgressLine::new(format!("download {name}"));
-                let saved =
-                    account.contents().download(content_id).on_progress(progress.callback()).to_path(&path).await;
-                progress.finish();
-                saved.step(step)?;
-            }
-            None => {
-                let bytes = handle.document(document.document_id()).decrypted_content().await.step(step.clone())?;
-                std::fs::write(&path, &bytes).step(step)?;
-            }
-        }
+        let progress = ProgressLine::new(format!("download {name}"));
+        let saved = handle
+            .document(document.document_id())
+            .decrypted_content()
+            .on_progress(progress.callback())
+            .to_path(&path)
+            .await;
+        progress.finish();
+        saved.step(step)?;
         written += 1;
         for (number, signature) in document.signatures.iter().enumerate() {
             let path = folder.join(format!("{name}.{}.sig", number + 1));
             let step = format!("saving signature {} as {}", signature.id, path.display());
-            let bytes = handle
+            handle
                 .document(document.document_id())
                 .signature_content(signature.signature_id())
+                .to_path(&path)
                 .await
-                .step(step.clone())?;
-            std::fs::write(&path, &bytes).step(step)?;
+                .step(step)?;
             written += 1;
         }
     }
