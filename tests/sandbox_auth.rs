@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use kontur_extern::Error;
-use kontur_extern::auth::{AuthError, Clock, DevicePrompt};
+use kontur_extern::auth::{AuthError, AuthorizationCodeLogin, Clock, DevicePrompt};
 use kontur_extern_sandbox::{Sandbox, SandboxConfig};
 use sandbox_support::{builder, password_client, start, start_with, stopped_clock};
 use secrecy::SecretString;
@@ -125,6 +125,27 @@ async fn a_device_login_no_one_confirms_ends_when_its_code_expires() {
     // 300 s at one poll every 3 s, on the hurried clock: a hundred quick polls, then the end.
     let expired = tokio::time::timeout(Duration::from_secs(20), client.authenticate()).await.unwrap();
     assert!(matches!(expired, Err(AuthError::DeviceCodeExpired)), "{expired:?}");
+}
+
+#[tokio::test]
+async fn the_authorization_code_login_goes_through_the_browser_redirect_and_refreshes() {
+    let sandbox = Sandbox::start(stopped_clock()).await.unwrap();
+    let identity = url::Url::parse(&sandbox.identity_url).unwrap();
+    let login = AuthorizationCodeLogin::new(&identity, &sandbox.credentials.client_id, "http://127.0.0.1:9/callback");
+    // The browser: the sandbox's user is signed in, so the identity host sends it straight back.
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = browser.get(login.authorize_url()).send().await.unwrap();
+    assert_eq!(answer.status(), 302);
+    let back = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(back.as_str().starts_with("http://127.0.0.1:9/callback?"), "{back}");
+    let code = login.accept_redirect(&back).expect("the redirect carries a code and our state");
+
+    let client = builder(&sandbox).authorization_code(code).build().unwrap();
+    let account = client.account(sandbox.credentials.account_id.into());
+    account.get().await.expect("the code is exchanged (PKCE verifier, nonce in the ID token) on the first call");
+    sandbox.advance(Duration::from_secs(2 * 3600)).await;
+    account.get().await.expect("the spent code is not needed again: the refresh token renews");
+    assert_eq!(sandbox.auth_log().grants, ["authorization_code", "refresh_token"]);
 }
 
 #[tokio::test]

@@ -2,6 +2,11 @@
 //! grants, and `POST /connect/deviceauthorization`, answering errors in the identity host's shape
 //! (`{error, error_description, error_status}`, HTTP 400).
 //!
+//! `GET /connect/authorize` signs the sandbox's user in at once and redirects to `redirect_uri` with
+//! a code (valid 300 s of wall time, one exchange, PKCE S256 checked when a challenge was sent);
+//! the `authorization_code` grant answers with an `id_token` carrying the nonce. That ID token is
+//! an unsigned JWT (`alg: none`): the sandbox has no signing key to publish.
+//!
 //! A device login is confirmed on the host's page `GET /device?userCode=…` (its
 //! `verification_uri_complete`): the sandbox's user is always signed in there, so opening the page
 //! confirms; `&deny=true` refuses. Codes live 300 s of wall time and are polled every 3 s, as
@@ -15,7 +20,7 @@ use base64::Engine;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::model::{DeviceLogin, IssuedToken};
+use crate::model::{AuthorizationCodeRecord, DeviceLogin, IssuedToken};
 use crate::server::Shared;
 
 /// Scopes the sandbox grants.
@@ -28,6 +33,13 @@ pub async fn serve(shared: Arc<Shared>, request: axum::extract::Request) -> Resp
         let query: Vec<(String, String)> =
             form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
         let answer = confirm_device(&shared, &query);
+        shared.save().await;
+        return answer;
+    }
+    if parts.uri.path() == "/connect/authorize" && parts.method == axum::http::Method::GET {
+        let query: Vec<(String, String)> =
+            form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()).into_owned().collect();
+        let answer = authorize(&shared, &query);
         shared.save().await;
         return answer;
     }
@@ -83,6 +95,7 @@ fn token(shared: &Shared, headers: &HeaderMap, form: &[(String, String)]) -> Res
     if !known_client {
         return identity_error(StatusCode::BAD_REQUEST, "invalid_client", "unknown client or wrong api-key");
     }
+    let mut id_token = None;
     let (login, scope) = match field(form, "grant_type") {
         Some("password") => {
             let (Some(username), Some(password)) = (field(form, "username"), field(form, "password")) else {
@@ -109,6 +122,35 @@ fn token(shared: &Shared, headers: &HeaderMap, form: &[(String, String)]) -> Res
                     return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or used refresh token");
                 }
             }
+        }
+        Some("authorization_code") => {
+            let Some(code) = field(form, "code") else {
+                return identity_error(StatusCode::BAD_REQUEST, "invalid_request", "code is required");
+            };
+            let Some(issued) = world.identity.authorization_codes.remove(code) else {
+                return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", "unknown or used code");
+            };
+            if issued.client_id != client_id || issued.expires_at <= wall {
+                return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is expired or not yours");
+            }
+            if field(form, "redirect_uri") != Some(issued.redirect_uri.as_str()) {
+                return identity_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                    "redirect_uri differs from the authorize call",
+                );
+            }
+            if let Some(challenge) = &issued.code_challenge {
+                use sha2::Digest as _;
+                let verifier = field(form, "code_verifier").unwrap_or_default();
+                let computed =
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+                if &computed != challenge {
+                    return identity_error(StatusCode::BAD_REQUEST, "invalid_grant", "code_verifier does not match");
+                }
+            }
+            id_token = Some(unsigned_id_token(&issued, &shared.identity_url, wall, shared.token_lifetime));
+            (issued.login, issued.scope)
         }
         Some(DEVICE_CODE_GRANT) => {
             let Some(device_code) = field(form, "device_code") else {
@@ -163,17 +205,98 @@ fn token(shared: &Shared, headers: &HeaderMap, form: &[(String, String)]) -> Res
     world.identity.refresh_tokens.insert(refresh.clone(), issued);
     drop(world);
     shared.note_grant(&grant_type);
-    (
-        StatusCode::OK,
-        axum::Json(json!({
-            "access_token": access,
-            "expires_in": lifetime.num_seconds(),
-            "token_type": "Bearer",
-            "refresh_token": refresh,
-            "scope": scope,
-        })),
-    )
-        .into_response()
+    let mut answer = json!({
+        "access_token": access,
+        "expires_in": lifetime.num_seconds(),
+        "token_type": "Bearer",
+        "refresh_token": refresh,
+        "scope": scope,
+    });
+    if let Some(id_token) = id_token {
+        answer["id_token"] = json!(id_token);
+    }
+    (StatusCode::OK, axum::Json(answer)).into_response()
+}
+
+/// Wall seconds an authorization code may wait for its exchange.
+const CODE_LIFETIME_SECS: i64 = 300;
+
+/// `GET /connect/authorize`: the sandbox's user is signed in, so the browser goes straight back to
+/// `redirect_uri` with a code (or with `error` when the request is unusable).
+fn authorize(shared: &Shared, query: &[(String, String)]) -> Response {
+    let (Some(client_id), Some(redirect_uri)) = (field(query, "client_id"), field(query, "redirect_uri")) else {
+        return identity_error(StatusCode::BAD_REQUEST, "invalid_request", "client_id and redirect_uri are required");
+    };
+    if !redirect_uri.contains("://") || redirect_uri.contains('#') {
+        return identity_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri is not an absolute URL");
+    }
+    let mut back = form_urlencoded::Serializer::new(String::new());
+    let wall = shared.clock.wall_now();
+    let mut world = shared.world();
+    if !world.identity.integrators.iter().any(|integrator| integrator.client_id == client_id) {
+        return identity_error(StatusCode::BAD_REQUEST, "invalid_client", "unknown client");
+    }
+    let scope = field(query, "scope").unwrap_or("openid extern.api").to_owned();
+    let refusal = if field(query, "response_type") != Some("code") {
+        Some("unsupported_response_type")
+    } else if scope.split_whitespace().any(|scope| !KNOWN_SCOPES.contains(&scope)) {
+        Some("invalid_scope")
+    } else if field(query, "code_challenge").is_some() && field(query, "code_challenge_method") != Some("S256") {
+        Some("invalid_request")
+    } else {
+        None
+    };
+    if let Some(error) = refusal {
+        back.append_pair("error", error);
+    } else {
+        let Some(login) = world.identity.users.first().map(|user| user.login.clone()) else {
+            return identity_error(StatusCode::BAD_REQUEST, "access_denied", "the sandbox has no user");
+        };
+        let code = format!("sbc.{}", Uuid::new_v4().simple());
+        world.identity.authorization_codes.retain(|_, code| code.expires_at > wall);
+        world.identity.authorization_codes.insert(
+            code.clone(),
+            AuthorizationCodeRecord {
+                client_id: client_id.to_owned(),
+                login,
+                scope,
+                redirect_uri: redirect_uri.to_owned(),
+                nonce: field(query, "nonce").map(str::to_owned),
+                code_challenge: field(query, "code_challenge").map(str::to_owned),
+                expires_at: wall + chrono::Duration::seconds(CODE_LIFETIME_SECS),
+            },
+        );
+        back.append_pair("code", &code);
+    }
+    if let Some(state) = field(query, "state") {
+        back.append_pair("state", state);
+    }
+    let separator = if redirect_uri.contains('?') { '&' } else { '?' };
+    let location = format!("{redirect_uri}{separator}{}", back.finish());
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+}
+
+/// An ID token for the user behind `code`: a JWT with `alg: none` (the sandbox signs nothing).
+fn unsigned_id_token(
+    code: &AuthorizationCodeRecord,
+    issuer: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    lifetime: chrono::Duration,
+) -> String {
+    let encode = |value: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string().as_bytes())
+    };
+    let mut claims = json!({
+        "iss": issuer.trim_end_matches('/'),
+        "sub": code.login,
+        "aud": code.client_id,
+        "iat": now.timestamp(),
+        "exp": (now + lifetime).timestamp(),
+    });
+    if let Some(nonce) = &code.nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    format!("{}.{}.", encode(json!({ "alg": "none", "typ": "JWT" })), encode(claims))
 }
 
 /// The grant type of device-code polling (RFC 8628).

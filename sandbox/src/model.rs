@@ -49,6 +49,28 @@ pub struct IdentityState {
     /// Device logins by device code.
     #[serde(default)]
     pub device_logins: HashMap<String, DeviceLogin>,
+    /// Authorization codes not exchanged yet, by code.
+    #[serde(default)]
+    pub authorization_codes: HashMap<String, AuthorizationCodeRecord>,
+}
+
+/// A code the authorize endpoint handed out, exchanged once for tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizationCodeRecord {
+    /// The integrator it was issued to.
+    pub client_id: String,
+    /// The user who signed in.
+    pub login: String,
+    /// Requested scope.
+    pub scope: String,
+    /// Where the user was sent back; the exchange must name the same.
+    pub redirect_uri: String,
+    /// The nonce to put in the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge (S256), when one was sent.
+    pub code_challenge: Option<String>,
+    /// Wall time when it stops being valid.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A device login: started by an application, confirmed (or refused) by the user on the
