@@ -30,11 +30,7 @@ fn mb_per_second(bytes: u64, took: Duration) -> f64 {
 fn main() {
     let mib: u64 = env_number("CONTENTS_BENCH_MIB").unwrap_or(1024);
     let part_mib = env_number("CONTENTS_BENCH_PART_MIB");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(run(mib * MIB, part_mib.map(|mib| (mib * MIB) as usize)));
 }
 
@@ -45,35 +41,16 @@ fn env_number(name: &str) -> Option<u64> {
 /// Moves `size` bytes each way; parts and chunks of `part_size` bytes, or the module's defaults.
 async fn run(size: u64, part_size: Option<usize>) {
     let part_size = part_size.unwrap_or(DEFAULT_PART_SIZE);
-    let server = FakeContentService::start(
-        size,
-        Faults {
-            skip_upload_check: true,
-            ..Faults::default()
-        },
-    )
-    .await;
-    let raw = Transport::unauthenticated()
-        .into_client(&server.base_url())
-        .expect("a client");
+    let server = FakeContentService::start(size, Faults { skip_upload_check: true, ..Faults::default() }).await;
+    let raw = Transport::unauthenticated().into_client(&server.base_url()).expect("a client");
     let contents = Contents::with_raw(raw, ACCOUNT.parse().unwrap());
     let http = reqwest::Client::new();
     let upload_url = format!("{}/v1/{ACCOUNT}/contents", server.base_url());
     let download_url = format!("{upload_url}/{}", Uuid::new_v4());
 
     // Warm up both clients' connections.
-    contents
-        .upload(vec![1u8; 1000])
-        .await
-        .expect("warm-up upload");
-    http.get(&download_url)
-        .header("range", "bytes=0-999")
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    contents.upload(vec![1u8; 1000]).await.expect("warm-up upload");
+    http.get(&download_url).header("range", "bytes=0-999").send().await.unwrap().bytes().await.unwrap();
 
     let rounds = env_number("CONTENTS_BENCH_ROUNDS").unwrap_or(3).max(1);
     let mut best = [Duration::MAX; 4];
@@ -98,10 +75,7 @@ async fn run(size: u64, part_size: Option<usize>) {
         size / MIB,
         part_size as u64 / MIB
     );
-    for (what, module, bare) in [
-        ("upload", module_up, bare_up),
-        ("download", module_down, bare_down),
-    ] {
+    for (what, module, bare) in [("upload", module_up, bare_up), ("download", module_down, bare_down)] {
         let (module, bare) = (mb_per_second(size, module), mb_per_second(size, bare));
         println!(
             "{what:>9}: module {module:8.1} MB/s, bare reqwest {bare:8.1} MB/s, ratio {:.2}x (target >= 0.8x)",
@@ -112,11 +86,7 @@ async fn run(size: u64, part_size: Option<usize>) {
         "peak RSS (VmHWM) during the module's runs: {} MiB (target <= 64 MiB; {} MiB before{})",
         module_peak / MIB,
         rss_before / MIB,
-        if reset {
-            ", peak reset before each run"
-        } else {
-            ", peak could not be reset"
-        }
+        if reset { ", peak reset before each run" } else { ", peak could not be reset" }
     );
 }
 
@@ -145,12 +115,7 @@ async fn module_download(contents: &Contents, id: Uuid, size: u64, part_size: us
 async fn bare_upload(http: &reqwest::Client, url: &str, size: u64) -> Duration {
     let started = Instant::now();
     let body = tokio_util::io::ReaderStream::with_capacity(PatternReader::new(0, size), 64 * 1024);
-    let answer = http
-        .post(url)
-        .body(reqwest::Body::wrap_stream(body))
-        .send()
-        .await
-        .expect("bare upload");
+    let answer = http.post(url).body(reqwest::Body::wrap_stream(body)).send().await.expect("bare upload");
     assert_eq!(answer.status().as_u16(), 201);
     answer.bytes().await.unwrap();
     started.elapsed()

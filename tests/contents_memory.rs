@@ -17,9 +17,7 @@ const ALLOWED_GROWTH: u64 = 64 * MIB;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moving_256_mib_up_and_down_keeps_memory_flat() {
     let server = FakeContentService::start(SIZE, Faults::default()).await;
-    let raw = Transport::unauthenticated()
-        .into_client(&server.base_url())
-        .unwrap();
+    let raw = Transport::unauthenticated().into_client(&server.base_url()).unwrap();
     let contents = Contents::with_raw(raw, "6b1a2f1e-9a51-4d55-9c0e-0f5d3b2a7c11".parse().unwrap());
     let before = peak_rss();
     assert!(before > 0, "VmHWM is readable");
@@ -29,11 +27,7 @@ async fn moving_256_mib_up_and_down_keeps_memory_flat() {
         .part_size(8 * MIB as usize)
         .await
         .expect("uploaded");
-    assert_eq!(
-        server.upload(id),
-        Some((SIZE, true, Some(SIZE))),
-        "every byte arrived intact"
-    );
+    assert_eq!(server.upload(id), Some((SIZE, true, Some(SIZE))), "every byte arrived intact");
     let after_upload = peak_rss();
 
     let mut stream = contents.download(id).chunk_size(8 * MIB as usize).stream();
@@ -54,8 +48,5 @@ async fn moving_256_mib_up_and_down_keeps_memory_flat() {
         growth / MIB,
         SIZE / MIB
     );
-    assert!(
-        growth < ALLOWED_GROWTH,
-        "peak memory grew by {growth} bytes moving {SIZE} bytes each way"
-    );
+    assert!(growth < ALLOWED_GROWTH, "peak memory grew by {growth} bytes moving {SIZE} bytes each way");
 }

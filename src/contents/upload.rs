@@ -41,24 +41,18 @@ enum SourceKind {
 impl UploadSource {
     /// Any reader. When resuming ([`Upload::resume_from`]) it must start at the checkpoint's offset.
     pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static) -> Self {
-        Self {
-            kind: SourceKind::Reader(Box::new(reader)),
-        }
+        Self { kind: SourceKind::Reader(Box::new(reader)) }
     }
 
     /// A file, opened when the upload starts; its length is the content's length.
     /// When resuming, reading starts at the checkpoint's offset.
     pub fn path(path: impl Into<PathBuf>) -> Self {
-        Self {
-            kind: SourceKind::Path(path.into()),
-        }
+        Self { kind: SourceKind::Path(path.into()) }
     }
 
     /// Bytes already in memory. When resuming, the bytes before the checkpoint's offset are skipped.
     pub fn bytes(bytes: impl Into<Bytes>) -> Self {
-        Self {
-            kind: SourceKind::Bytes(bytes.into()),
-        }
+        Self { kind: SourceKind::Bytes(bytes.into()) }
     }
 
     /// A stream of byte chunks. When resuming it must start at the checkpoint's offset.
@@ -206,36 +200,20 @@ impl Upload {
 
     /// Calls `callback` with where the upload stands after each accepted part; save it to
     /// [`resume_from`](Self::resume_from) later.
-    pub fn on_checkpoint(
-        mut self,
-        callback: impl Fn(&UploadCheckpoint) + Send + Sync + 'static,
-    ) -> Self {
+    pub fn on_checkpoint(mut self, callback: impl Fn(&UploadCheckpoint) + Send + Sync + 'static) -> Self {
         self.on_checkpoint = Some(Arc::new(callback));
         self
     }
 
     async fn run(self) -> Result<Uuid, ContentError> {
         let part_size = check_size("part size", self.part_size)?;
-        let start = self
-            .resume
-            .as_ref()
-            .map_or(0, |checkpoint| checkpoint.offset);
+        let start = self.resume.as_ref().map_or(0, |checkpoint| checkpoint.offset);
         let (reader, source_len) = open(self.source, start).await?;
         let mut total = self.total_len;
-        for known in [
-            source_len,
-            self.resume.as_ref().and_then(|checkpoint| checkpoint.total),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for known in [source_len, self.resume.as_ref().and_then(|checkpoint| checkpoint.total)].into_iter().flatten() {
             match total {
                 Some(declared) if declared != known => {
-                    return Err(ContentError::LengthMismatch {
-                        declared,
-                        actual: known,
-                        more: false,
-                    });
+                    return Err(ContentError::LengthMismatch { declared, actual: known, more: false });
                 }
                 _ => total = Some(known),
             }
@@ -243,11 +221,7 @@ impl Upload {
         if let Some(total) = total
             && start > total
         {
-            return Err(ContentError::LengthMismatch {
-                declared: total,
-                actual: start,
-                more: true,
-            });
+            return Err(ContentError::LengthMismatch { declared: total, actual: start, more: true });
         }
 
         let mut sender = PartSender {
@@ -265,21 +239,12 @@ impl Upload {
         }
         sender.progress.report(Progress { done: start, total });
 
-        let mut parts = PartReader {
-            reader,
-            offset: start,
-            total,
-            part_size,
-            carry: None,
-            buffers: BufferPool::default(),
-        };
+        let mut parts =
+            PartReader { reader, offset: start, total, part_size, carry: None, buffers: BufferPool::default() };
         let mut part = parts.next().await?;
         if sender.content_id.is_none() && !part.last {
             // The first part alone: its answer names the upload the other parts continue.
-            let (sent, next) = futures::join!(
-                send_part(sender.contents.clone(), None, part, total),
-                parts.next()
-            );
+            let (sent, next) = futures::join!(send_part(sender.contents.clone(), None, part, total), parts.next());
             sender.acknowledge(sent?)?;
             part = next?;
         }
@@ -337,18 +302,13 @@ impl InFlight {
 
     /// Waits for the oldest part's answer.
     async fn oldest(&mut self) -> Result<Sent, ContentError> {
-        let Some(task) = self.tasks.front_mut() else {
-            unreachable!("waited for a part while none was on its way")
-        };
+        let Some(task) = self.tasks.front_mut() else { unreachable!("waited for a part while none was on its way") };
         let outcome = task.await;
         self.tasks.pop_front();
         match outcome {
             Ok(sent) => sent,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => Err(ContentError::Read {
-                offset: 0,
-                source: std::io::Error::other(error),
-            }),
+            Err(error) => Err(ContentError::Read { offset: 0, source: std::io::Error::other(error) }),
         }
     }
 }
@@ -388,33 +348,20 @@ impl fmt::Debug for Upload {
 type BoxedReader = Box<dyn AsyncRead + Send + Unpin>;
 
 /// The source as a reader positioned at `start`, and the content's length when the source knows it.
-async fn open(
-    source: UploadSource,
-    start: u64,
-) -> Result<(BoxedReader, Option<u64>), ContentError> {
-    let read_error = |source| ContentError::Read {
-        offset: start,
-        source,
-    };
+async fn open(source: UploadSource, start: u64) -> Result<(BoxedReader, Option<u64>), ContentError> {
+    let read_error = |source| ContentError::Read { offset: start, source };
     match source.kind {
         SourceKind::Reader(reader) => Ok((reader, None)),
         SourceKind::Bytes(bytes) => {
             let len = bytes.len() as u64;
-            let skip = usize::try_from(start)
-                .unwrap_or(usize::MAX)
-                .min(bytes.len());
-            Ok((
-                Box::new(std::io::Cursor::new(bytes.slice(skip..))),
-                Some(len),
-            ))
+            let skip = usize::try_from(start).unwrap_or(usize::MAX).min(bytes.len());
+            Ok((Box::new(std::io::Cursor::new(bytes.slice(skip..))), Some(len)))
         }
         SourceKind::Path(path) => {
             let mut file = tokio::fs::File::open(&path).await.map_err(read_error)?;
             let len = file.metadata().await.map_err(read_error)?.len();
             if start > 0 {
-                file.seek(std::io::SeekFrom::Start(start))
-                    .await
-                    .map_err(read_error)?;
+                file.seek(std::io::SeekFrom::Start(start)).await.map_err(read_error)?;
             }
             Ok((Box::new(file), Some(len)))
         }
@@ -453,11 +400,7 @@ const IDLE_BUFFERS: usize = 2;
 impl BufferPool {
     /// An empty buffer that holds at least `capacity` bytes.
     fn take(&self, capacity: usize) -> Vec<u8> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop();
+        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
         match idle {
             Some(buffer) if buffer.capacity() >= capacity => buffer,
             _ => Vec::with_capacity(capacity),
@@ -466,10 +409,7 @@ impl BufferPool {
 
     /// `buffer` as [`Bytes`] that returns it to the pool when the last copy is dropped.
     fn share(&self, buffer: Vec<u8>) -> Bytes {
-        Bytes::from_owner(PooledBuffer {
-            buffer,
-            pool: self.clone(),
-        })
+        Bytes::from_owner(PooledBuffer { buffer, pool: self.clone() })
     }
 }
 
@@ -489,11 +429,7 @@ impl Drop for PooledBuffer {
     fn drop(&mut self) {
         let mut buffer = std::mem::take(&mut self.buffer);
         buffer.clear();
-        let mut idle = self
-            .pool
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if idle.len() < IDLE_BUFFERS {
             idle.push(buffer);
         }
@@ -514,14 +450,10 @@ impl PartReader {
         let mut at_end = false;
         while (buffer.len() as u64) < want {
             let mut limited = (&mut self.reader).take(want - buffer.len() as u64);
-            let read =
-                limited
-                    .read_buf(&mut buffer)
-                    .await
-                    .map_err(|source| ContentError::Read {
-                        offset: offset + buffer.len() as u64,
-                        source,
-                    })?;
+            let read = limited
+                .read_buf(&mut buffer)
+                .await
+                .map_err(|source| ContentError::Read { offset: offset + buffer.len() as u64, source })?;
             if read == 0 {
                 at_end = true;
                 break;
@@ -532,18 +464,10 @@ impl PartReader {
         let last = match self.total {
             Some(total) if at_end || end == total => {
                 if end != total {
-                    return Err(ContentError::LengthMismatch {
-                        declared: total,
-                        actual: end,
-                        more: false,
-                    });
+                    return Err(ContentError::LengthMismatch { declared: total, actual: end, more: false });
                 }
                 if !at_end && self.read_ahead().await?.is_some() {
-                    return Err(ContentError::LengthMismatch {
-                        declared: total,
-                        actual: total + 1,
-                        more: true,
-                    });
+                    return Err(ContentError::LengthMismatch { declared: total, actual: total + 1, more: true });
                 }
                 true
             }
@@ -557,11 +481,7 @@ impl PartReader {
                 None => true,
             },
         };
-        Ok(Part {
-            offset,
-            bytes: self.buffers.share(buffer),
-            last,
-        })
+        Ok(Part { offset, bytes: self.buffers.share(buffer), last })
     }
 
     /// One more byte, or `None` at the end of the source.
@@ -573,10 +493,7 @@ impl PartReader {
                 Ok(_) => return Ok(Some(byte[0])),
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    return Err(ContentError::Read {
-                        offset: self.offset,
-                        source,
-                    });
+                    return Err(ContentError::Read { offset: self.offset, source });
                 }
             }
         }
@@ -605,14 +522,8 @@ async fn send_part(
     let end = part.offset + len;
     if len == 0 && content_id.is_some() {
         // A resumed upload whose source has nothing past the checkpoint: no range can finish it.
-        let source = std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "nothing to send after the checkpoint",
-        );
-        return Err(ContentError::Read {
-            offset: part.offset,
-            source,
-        });
+        let source = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "nothing to send after the checkpoint");
+        return Err(ContentError::Read { offset: part.offset, source });
     }
     // The last part always names the total: that is how the service learns it when unknown.
     let total = total.or(part.last.then_some(end));
@@ -624,18 +535,12 @@ async fn send_part(
     let timeout = attempt_timeout(raw, len);
     let (operation, answer) = match content_id {
         None => {
-            let mut call = raw
-                .upload_content()
-                .account_id(contents.account_id)
-                .body(part.bytes);
+            let mut call = raw.upload_content().account_id(contents.account_id).body(part.bytes);
             if let Some(range) = range {
                 call = call.content_range(range);
             }
             // A repeated first part at worst leaves an unused upload behind on the service.
-            (
-                UPLOAD_CONTENT,
-                call.send().checked().retry_safe().timeout(timeout).await,
-            )
+            (UPLOAD_CONTENT, call.send().checked().retry_safe().timeout(timeout).await)
         }
         Some(content_id) => {
             let call = raw
@@ -644,30 +549,18 @@ async fn send_part(
                 .content_id(content_id)
                 .content_range(range.unwrap_or_default())
                 .body(part.bytes);
-            (
-                UPLOAD_CONTENT_PART,
-                call.send().checked().timeout(timeout).await,
-            )
+            (UPLOAD_CONTENT_PART, call.send().checked().timeout(timeout).await)
         }
     };
     let answer = answer.map_err(|error| match error.status() {
-        Some(status) if status.as_u16() == 413 => ContentError::PartTooLarge {
-            part_size: len,
-            source: error,
-        },
+        Some(status) if status.as_u16() == 413 => ContentError::PartTooLarge { part_size: len, source: error },
         _ => ContentError::Call(error),
     })?;
     let trace_id = crate::error::trace_id_of(answer.headers());
     if part.last && answer.status().as_u16() != 201 {
         tracing::debug!(content_id = ?content_id, "the last part was answered 200, not 201");
     }
-    Ok(Sent {
-        content_id: answer.into_inner().id,
-        end,
-        total,
-        operation,
-        trace_id,
-    })
+    Ok(Sent { content_id: answer.into_inner().id, end, total, operation, trace_id })
 }
 
 /// Takes the answers to the parts in order and keeps the upload's id, progress and checkpoints.
@@ -686,10 +579,7 @@ impl PartSender {
             Some(ours) if ours != sent.content_id => {
                 return Err(ContentError::Protocol {
                     operation: sent.operation,
-                    message: format!(
-                        "a part of content {ours} was answered with content id {}",
-                        sent.content_id
-                    ),
+                    message: format!("a part of content {ours} was answered with content id {}", sent.content_id),
                     trace_id: sent.trace_id,
                 });
             }
@@ -697,16 +587,9 @@ impl PartSender {
         };
         self.content_id = Some(content_id);
         let total = self.total.or(sent.total);
-        self.progress.report(Progress {
-            done: sent.end,
-            total,
-        });
+        self.progress.report(Progress { done: sent.end, total });
         if let Some(callback) = &self.on_checkpoint {
-            callback(&UploadCheckpoint {
-                content_id,
-                offset: sent.end,
-                total,
-            });
+            callback(&UploadCheckpoint { content_id, offset: sent.end, total });
         }
         Ok(content_id)
     }
@@ -725,23 +608,13 @@ mod tests {
         let bytes = pool.share(buffer);
         let copy = bytes.clone();
         drop(bytes);
-        assert!(
-            pool.idle.lock().unwrap().is_empty(),
-            "a copy is still on its way"
-        );
+        assert!(pool.idle.lock().unwrap().is_empty(), "a copy is still on its way");
         assert_eq!(&copy[..], b"part");
         drop(copy);
 
         let again = pool.take(1024);
-        assert_eq!(
-            again.as_ptr(),
-            address,
-            "the same allocation is filled again"
-        );
+        assert_eq!(again.as_ptr(), address, "the same allocation is filled again");
         assert!(again.is_empty());
-        assert!(
-            pool.take(1024).capacity() >= 1024,
-            "an empty pool allocates"
-        );
+        assert!(pool.take(1024).capacity() >= 1024, "an empty pool allocates");
     }
 }
