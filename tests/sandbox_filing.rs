@@ -145,8 +145,9 @@ async fn cloud_decryption_refuses_a_wrong_code_and_delivers_the_content_for_the_
     let decrypted =
         refused.into_pending().unwrap().confirm_with_test_stand_code(&tools).await.expect("the right code decrypts");
 
-    let bytes = decrypted.download().await.unwrap();
-    let expected = stand.account().docflow(docflow_id.into()).document(incoming.id.into()).decrypted_content().await;
+    let bytes = decrypted.download().bytes().await.unwrap();
+    let expected =
+        stand.account().docflow(docflow_id.into()).document(incoming.id.into()).decrypted_content().bytes().await;
     assert_eq!(bytes, expected.unwrap().to_vec(), "the decrypted content is the document's");
     assert!(String::from_utf8_lossy(&bytes).contains(&incoming.id.to_string()), "the regulator's own document");
 }
@@ -166,7 +167,7 @@ async fn links_of_answers_lead_to_what_they_name() {
     assert_eq!(Some(organization.unwrap().id), docflow.organization_id);
     for document in &docflow.documents {
         let via_link = links.content(document.link(&LinkRel::DecryptedContent).expect("a content link")).await;
-        let via_handle = handle.document(document.id.into()).decrypted_content().await.unwrap();
+        let via_handle = handle.document(document.id.into()).decrypted_content().bytes().await.unwrap();
         assert_eq!(via_link.unwrap(), via_handle, "document {}", document.id);
         let same = links.document(document.link(&LinkRel::SelfRel).unwrap()).await.unwrap();
         assert_eq!(same.id, document.id);
