@@ -277,5 +277,6 @@ async fn a_short_token_lifetime_in_real_time_does_not_break_a_run() {
     assert!(log.grants.len() >= 2, "the token was renewed during the run: {log:?}");
     assert_eq!(log.grants[0], "password");
     assert!(log.grants[1..].iter().all(|grant| grant == "refresh_token"), "{log:?}");
-    assert_eq!(log.refused_tokens, 0, "{log:?}");
+    // No assertion on refused requests here: on a starved machine a request may reach the server
+    // after its token died, and the 401 path renews it; the stepped-clock test pins that down.
 }
