@@ -180,6 +180,28 @@ async fn a_streamed_part_refused_before_its_body_was_read_is_read_on_and_sent_ag
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_of_unknown_length_that_breaks_mid_part_fails_at_the_exact_byte_with_a_checkpoint_before() {
+    let server = FakeContentService::start(0, Faults::default()).await;
+    let checkpoints = Arc::new(Mutex::new(Vec::new()));
+    let log = checkpoints.clone();
+
+    let error = contents(&server)
+        .upload(UploadSource::reader(PatternReader::new(0, 4 * MIB).failing_at(MIB + MIB / 2)))
+        .part_size(MIB as usize)
+        .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
+        .await
+        .expect_err("the source broke");
+
+    assert!(matches!(error, ContentError::Read { offset, .. } if offset == MIB + MIB / 2), "{error:?}");
+    assert_eq!(*checkpoints.lock().unwrap(), [MIB], "the first part was accepted, the broken one was not");
+    assert_eq!(
+        ranges(&server.seen()),
+        expected(&[("POST", "bytes 0-1048575/*", 200)]),
+        "the service never took the broken part"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
     let server = FakeContentService::start(0, Faults::default()).await;
     let len = 4 * MIB;
