@@ -7,6 +7,8 @@
 //! one bare reqwest streaming request each way from the same reader (64 KiB frames). The runs
 //! are interleaved round by round, so the load of this shared machine hits every side alike; it
 //! prints the median MB/s of each, the median and range of the per-round ratios to bare reqwest,
+//! the processor time each used per GiB (all threads, the fake server's included: it hardly
+//! moves with the machine's load, unlike the MB/s),
 //! the process's peak RSS (`VmHWM`) during the module's runs, and the load average before and after.
 //!
 //! `CONTENTS_BENCH_MIB=64` makes a quick run; `CONTENTS_BENCH_PART_MIB=16` changes the part and
@@ -55,26 +57,58 @@ fn median(values: &mut [f64]) -> f64 {
     if values.len() % 2 == 1 { values[middle] } else { (values[middle - 1] + values[middle]) / 2.0 }
 }
 
-/// What one side moved in each round, as MB/s.
+/// Processor time used so far by every thread of this process (client and fake server), from
+/// the scheduler's per-thread counters. Unlike wall time it hardly moves with the machine's
+/// other load, so it shows what each side costs even when the throughput figures are noisy.
+fn cpu_time() -> Duration {
+    let mut total = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        total += stat.split_whitespace().next().and_then(|ns| ns.parse::<u64>().ok()).unwrap_or(0);
+    }
+    Duration::from_nanos(total)
+}
+
+/// Runs `run` and measures it: (wall time, processor time, its output).
+async fn measured<T>(run: impl std::future::Future<Output = T>) -> (Duration, Duration, T) {
+    let (started, cpu) = (Instant::now(), cpu_time());
+    let output = run.await;
+    (started.elapsed(), cpu_time().saturating_sub(cpu), output)
+}
+
+/// What one side did in each round: MB/s, and processor seconds per GiB moved.
 #[derive(Default)]
 struct Runs {
     rates: Vec<f64>,
+    cpu_per_gib: Vec<f64>,
 }
 
 impl Runs {
-    fn push(&mut self, size: u64, took: Duration) {
+    fn push(&mut self, size: u64, took: Duration, cpu: Duration) {
         self.rates.push(mb_per_second(size, took));
+        self.cpu_per_gib.push(cpu.as_secs_f64() * (1024.0 * MIB as f64) / size as f64);
     }
 
     fn median(&self) -> f64 {
         median(&mut self.rates.clone())
     }
 
-    /// Per-round ratios to `baseline`: median, lowest, highest.
+    fn cpu_median(&self) -> f64 {
+        median(&mut self.cpu_per_gib.clone())
+    }
+
+    /// Per-round throughput ratios to `baseline`: median, lowest, highest.
     fn ratios(&self, baseline: &Runs) -> (f64, f64, f64) {
         let mut ratios: Vec<f64> = self.rates.iter().zip(&baseline.rates).map(|(ours, bare)| ours / bare).collect();
         let (low, high) = ratios.iter().fold((f64::MAX, f64::MIN), |(low, high), r| (low.min(*r), high.max(*r)));
         (median(&mut ratios), low, high)
+    }
+
+    /// The baseline's processor time over ours (above 1: we cost less), median of the rounds.
+    fn cpu_ratio(&self, baseline: &Runs) -> f64 {
+        let mut ratios: Vec<f64> =
+            self.cpu_per_gib.iter().zip(&baseline.cpu_per_gib).map(|(ours, bare)| bare / ours).collect();
+        median(&mut ratios)
     }
 }
 
@@ -102,27 +136,32 @@ async fn run(size: u64, part_size: Option<usize>) {
         // Alternate which side goes first, so neither always meets a warmer or cooler machine.
         let bare_first = round % 2 == 1;
         if bare_first {
-            bare_up.push(size, bare_upload(&http, &upload_url, size).await);
+            let (took, cpu, ()) = measured(bare_upload(&http, &upload_url, size)).await;
+            bare_up.push(size, took, cpu);
         }
         reset &= reset_peak_rss();
         rss_before = rss_before.min(peak_rss());
-        let (took, id) = module_upload(&contents, size, part_size, in_flight, false).await;
-        unknown_up.push(size, took);
-        let (took, _) = module_upload(&contents, size, part_size, in_flight, true).await;
-        known_up.push(size, took);
+        let (took, cpu, id) = measured(module_upload(&contents, size, part_size, in_flight, false)).await;
+        unknown_up.push(size, took, cpu);
+        let (took, cpu, _) = measured(module_upload(&contents, size, part_size, in_flight, true)).await;
+        known_up.push(size, took, cpu);
         module_peak = module_peak.max(peak_rss());
         if !bare_first {
-            bare_up.push(size, bare_upload(&http, &upload_url, size).await);
+            let (took, cpu, ()) = measured(bare_upload(&http, &upload_url, size)).await;
+            bare_up.push(size, took, cpu);
         }
 
         if bare_first {
-            bare_down.push(size, bare_download(&http, &download_url, size).await);
+            let (took, cpu, ()) = measured(bare_download(&http, &download_url, size)).await;
+            bare_down.push(size, took, cpu);
         }
         reset &= reset_peak_rss();
-        module_down.push(size, module_download(&contents, id, size, part_size).await);
+        let (took, cpu, ()) = measured(module_download(&contents, id, size, part_size)).await;
+        module_down.push(size, took, cpu);
         module_peak = module_peak.max(peak_rss());
         if !bare_first {
-            bare_down.push(size, bare_download(&http, &download_url, size).await);
+            let (took, cpu, ()) = measured(bare_download(&http, &download_url, size)).await;
+            bare_down.push(size, took, cpu);
         }
     }
 
@@ -132,20 +171,33 @@ async fn run(size: u64, part_size: Option<usize>) {
         size / MIB,
         part_size as u64 / MIB,
     );
-    let bare_upload_rate = bare_up.median();
-    println!("   upload: bare reqwest {bare_upload_rate:8.1} MB/s");
+    println!(
+        "   upload: bare reqwest          {:8.1} MB/s, {:.2} CPU-s/GiB (client and server)",
+        bare_up.median(),
+        bare_up.cpu_median()
+    );
     for (what, runs) in [("length unknown", &unknown_up), ("length known", &known_up)] {
         let (ratio, low, high) = runs.ratios(&bare_up);
         println!(
-            "           module, {what:<28} {:8.1} MB/s, ratio {ratio:.2}x (rounds {low:.2}-{high:.2}; target >= 0.8x)",
-            runs.median()
+            "           module, {what:<14} {:8.1} MB/s, {:.2} CPU-s/GiB; ratio {ratio:.2}x (rounds {low:.2}-{high:.2}; \
+             target >= 0.8x), CPU ratio {:.2}x",
+            runs.median(),
+            runs.cpu_median(),
+            runs.cpu_ratio(&bare_up)
         );
     }
     let (ratio, low, high) = module_down.ratios(&bare_down);
     println!(
-        " download: bare reqwest {:8.1} MB/s, module {:8.1} MB/s, ratio {ratio:.2}x (rounds {low:.2}-{high:.2}; target >= 0.8x)",
+        " download: bare reqwest          {:8.1} MB/s, {:.2} CPU-s/GiB",
         bare_down.median(),
-        module_down.median()
+        bare_down.cpu_median()
+    );
+    println!(
+        "           module                {:8.1} MB/s, {:.2} CPU-s/GiB; ratio {ratio:.2}x (rounds {low:.2}-{high:.2}; \
+         target >= 0.8x), CPU ratio {:.2}x",
+        module_down.median(),
+        module_down.cpu_median(),
+        module_down.cpu_ratio(&bare_down)
     );
     println!(
         "peak RSS (VmHWM) during the module's runs: {} MiB (target <= 64 MiB; {} MiB before{})",
@@ -166,8 +218,7 @@ async fn module_upload(
     part_size: usize,
     in_flight: usize,
     declare_length: bool,
-) -> (Duration, Uuid) {
-    let started = Instant::now();
+) -> Uuid {
     let mut upload = contents
         .upload(UploadSource::reader(PatternReader::new(0, size)))
         .part_size(part_size)
@@ -175,32 +226,26 @@ async fn module_upload(
     if declare_length {
         upload = upload.total_len(size);
     }
-    let id = upload.await.expect("module upload");
-    (started.elapsed(), id)
+    upload.await.expect("module upload")
 }
 
-async fn module_download(contents: &Contents, id: Uuid, size: u64, part_size: usize) -> Duration {
-    let started = Instant::now();
+async fn module_download(contents: &Contents, id: Uuid, size: u64, part_size: usize) {
     let mut stream = contents.download(id).chunk_size(part_size).stream();
     let mut received = 0u64;
     while let Some(bytes) = stream.try_next().await.expect("module download") {
         received += bytes.len() as u64;
     }
     assert_eq!(received, size);
-    started.elapsed()
 }
 
-async fn bare_upload(http: &reqwest::Client, url: &str, size: u64) -> Duration {
-    let started = Instant::now();
+async fn bare_upload(http: &reqwest::Client, url: &str, size: u64) {
     let body = tokio_util::io::ReaderStream::with_capacity(PatternReader::new(0, size), 64 * 1024);
     let answer = http.post(url).body(reqwest::Body::wrap_stream(body)).send().await.expect("bare upload");
     assert_eq!(answer.status().as_u16(), 201);
     answer.bytes().await.unwrap();
-    started.elapsed()
 }
 
-async fn bare_download(http: &reqwest::Client, url: &str, size: u64) -> Duration {
-    let started = Instant::now();
+async fn bare_download(http: &reqwest::Client, url: &str, size: u64) {
     let answer = http.get(url).send().await.expect("bare download");
     let mut stream = answer.bytes_stream();
     let mut received = 0u64;
@@ -208,5 +253,4 @@ async fn bare_download(http: &reqwest::Client, url: &str, size: u64) -> Duration
         received += bytes.len() as u64;
     }
     assert_eq!(received, size);
-    started.elapsed()
 }
