@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use kontur_extern::cloud::{AwaitingCode, CloudOutcome, SignedDocuments, Started};
-use kontur_extern::contents::{Progress, UploadSource};
+use kontur_extern::contents::{Download, Progress, UploadSource};
 use kontur_extern::events::{CursorStore, FeedPolicy, FileCursorStore};
 use kontur_extern::handles::{AccountHandle, DocflowHandle, NewDraft, StartedReply};
 use kontur_extern::ids::AccountId;
@@ -72,8 +72,9 @@ const STAND_VARIABLES: [&str; 7] = [
     "KONTUR_EXTERN_ACCOUNT_ID",
 ];
 
+/// What the job does; `tests/main_job.rs` runs it in-process too.
 #[derive(Debug)]
-struct Options {
+pub(crate) struct Options {
     robot: String,
     report: PathBuf,
     signature: Option<PathBuf>,
@@ -81,9 +82,11 @@ struct Options {
     state_dir: PathBuf,
     speed: f64,
     timeout: Option<Duration>,
+    /// Whether `KONTUR_EXTERN_API_URL` may send the job to a real stand (not in tests).
+    pub(crate) stand_from_environment: bool,
 }
 
-fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+pub(crate) fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         robot: "0087".to_owned(),
         report: PathBuf::from(SAMPLE_REPORT),
@@ -92,6 +95,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         state_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("file_report"),
         speed: kontur_extern_sandbox::DEFAULT_SPEED,
         timeout: None,
+        stand_from_environment: true,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value\n\n{USAGE}"));
@@ -128,7 +132,7 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
 }
 
 /// A step of the job that failed, and why.
-struct Failure {
+pub(crate) struct Failure {
     step: String,
     source: Box<dyn std::error::Error>,
 }
@@ -242,7 +246,15 @@ async fn main() -> ExitCode {
         }
     };
     match run(options).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(done) => {
+            println!(
+                "file_report: docflow {} finished ({}); its documents are in {}",
+                done.docflow.id,
+                short(&done.docflow.success_state),
+                done.folder.display()
+            );
+            ExitCode::SUCCESS
+        }
         Err(failure) => {
             println!();
             eprintln!("file_report: {failure}");
@@ -251,7 +263,9 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(options: Options) -> Result<(), Failure> {
+/// The whole job; `Ok` only when the docflow finished (as its robot should, for a known robot) and
+/// everything was saved.
+pub(crate) async fn run(options: Options) -> Result<Outcome, Failure> {
     let timeline = Timeline { start: Instant::now() };
     std::fs::create_dir_all(&options.state_dir)
         .step(format!("creating the state directory {}", options.state_dir.display()))?;
@@ -307,7 +321,13 @@ async fn run(options: Options) -> Result<(), Failure> {
     if let Stand::Sandbox(sandbox) = login.stand {
         sandbox.stop().await;
     }
-    Ok(())
+    Ok(Outcome { docflow: finished, folder })
+}
+
+/// What a finished job leaves: the docflow as it ended, and the folder it was saved to.
+pub(crate) struct Outcome {
+    pub(crate) docflow: types::Docflow,
+    pub(crate) folder: PathBuf,
 }
 
 /// Uploads the report, drafts it to the robot, signs it, checks, prepares and sends it; returns the
@@ -446,7 +466,7 @@ async fn file_report(
 async fn connect(options: &Options, cloud_signing: bool, timeline: &Timeline) -> Result<Login, Failure> {
     // The SMS codes of the test stand are read through the test tools, which need their own scope.
     let scope = if cloud_signing { "extern.api extern.test-tools" } else { "extern.api" };
-    if std::env::var_os("KONTUR_EXTERN_API_URL").is_some() {
+    if options.stand_from_environment && std::env::var_os("KONTUR_EXTERN_API_URL").is_some() {
         let missing: Vec<&str> =
             STAND_VARIABLES.iter().copied().filter(|name| std::env::var_os(name).is_none()).collect();
         if !missing.is_empty() {
@@ -475,17 +495,25 @@ async fn connect(options: &Options, cloud_signing: bool, timeline: &Timeline) ->
     }
     let state_file = options.state_dir.join("sandbox-state.json");
     let cursor_file = options.state_dir.join("events-sandbox.cursor");
-    if !state_file.exists() && cursor_file.exists() {
+    let config =
+        SandboxConfig { state_file: Some(state_file.clone()), speed: options.speed, ..SandboxConfig::default() };
+    let mut fresh = !state_file.exists();
+    let sandbox = match Sandbox::start(config.clone()).await {
+        // A state an older sandbox wrote: set it aside and start afresh.
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData && !fresh => {
+            let aside = state_file.with_extension("json.unreadable");
+            timeline.say(format!("the sandbox cannot read its old state ({error}); moved to {}", aside.display()));
+            std::fs::rename(&state_file, &aside).step(format!("moving {} aside", state_file.display()))?;
+            fresh = true;
+            Sandbox::start(config).await
+        }
+        started => started,
+    }
+    .step("starting the sandbox")?;
+    if fresh && cursor_file.exists() {
         // A new sandbox has a new feed: a cursor of an old one would point nowhere.
         std::fs::remove_file(&cursor_file).step(format!("removing the stale cursor {}", cursor_file.display()))?;
     }
-    let sandbox = Sandbox::start(SandboxConfig {
-        state_file: Some(state_file.clone()),
-        speed: options.speed,
-        ..SandboxConfig::default()
-    })
-    .await
-    .step("starting the sandbox")?;
     timeline.say(format!(
         "sandbox started: API {}, identity {}, robots at {}× speed, state in {}",
         sandbox.api_url,
@@ -601,13 +629,12 @@ async fn follow_docflow(
         };
         failures_in_a_row = 0;
         let was_finished = finished.is_some();
+        let others = batch.events().iter().filter(|event| event.docflow_id() != Some(docflow.id().as_uuid())).count();
+        if others > 0 {
+            timeline.say(format!("skipped {others} event(s) of other docflows"));
+        }
         for event in &batch {
             if event.docflow_id() != Some(docflow.id().as_uuid()) {
-                timeline.say(format!(
-                    "event {} of another docflow ({}): skipped",
-                    event.new_state().map_or("?", |state| state.as_str()),
-                    event.docflow_id().map(|id| id.to_string()).unwrap_or_default()
-                ));
                 continue;
             }
             let current = docflow.get().await.step("reading the docflow")?;
@@ -696,9 +723,9 @@ async fn answer_replies(
     Ok(current)
 }
 
-/// Saves every document of the docflow (content through the content service where the API gives
-/// a content id, otherwise the decrypted content), each signature beside it, and the docflow as
-/// JSON; returns how many files it wrote.
+/// Saves every document of the docflow and each signature beside it, all through the layer's
+/// downloads (contents from the content service in `Range` chunks where the document lists a
+/// content id), and the docflow as JSON; returns how many files it wrote.
 async fn save_docflow(account: &AccountHandle, docflow: &types::Docflow, folder: &Path) -> Result<usize, Failure> {
     std::fs::create_dir_all(folder).step(format!("creating {}", folder.display()))?;
     let handle = account.docflow(docflow.docflow_id());
@@ -707,42 +734,33 @@ async fn save_docflow(account: &AccountHandle, docflow: &types::Docflow, folder:
         let description = document.description.as_ref();
         let name = description.and_then(|d| d.filename.clone()).unwrap_or_else(|| format!("{}.bin", document.id));
         let name = format!("{:02}-{}", index + 1, safe_file_name(&name));
-        let path = folder.join(&name);
-        let step = format!("saving document {} as {}", document.id, path.display());
-        let content_id = document
-            .content
-            .as_ref()
-            .and_then(|content| content.docflow_document_contents.iter().find(|c| c.encrypted != Some(true)))
-            .and_then(|content| content.content_id);
-        match content_id {
-            Some(content_id) => {
-                let progress = ProgressLine::new(format!("download {name}"));
-                let saved =
-                    account.contents().download(content_id).on_progress(progress.callback()).to_path(&path).await;
-                progress.finish();
-                saved.step(step)?;
-            }
-            None => {
-                let bytes = handle.document(document.document_id()).decrypted_content().await.step(step.clone())?;
-                std::fs::write(&path, &bytes).step(step)?;
-            }
-        }
+        let document_handle = handle.document(document.document_id());
+        // The docflow at hand already names the content: no need to read the document again.
+        let download = match document.decrypted_content_id() {
+            Some(content_id) => document_handle.content(content_id),
+            None => document_handle.decrypted_content(),
+        };
+        save(download, &name, folder, format!("saving document {}", document.id)).await?;
         written += 1;
         for (number, signature) in document.signatures.iter().enumerate() {
-            let path = folder.join(format!("{name}.{}.sig", number + 1));
-            let step = format!("saving signature {} as {}", signature.id, path.display());
-            let bytes = handle
-                .document(document.document_id())
-                .signature_content(signature.signature_id())
-                .await
-                .step(step.clone())?;
-            std::fs::write(&path, &bytes).step(step)?;
+            let download = document_handle.signature_content(signature.signature_id());
+            let step = format!("saving signature {} of document {}", signature.id, document.id);
+            save(download, &format!("{name}.{}.sig", number + 1), folder, step).await?;
             written += 1;
         }
     }
     let json = serde_json::to_vec_pretty(docflow).step("writing docflow.json")?;
     std::fs::write(folder.join("docflow.json"), json).step("writing docflow.json")?;
     Ok(written + 1)
+}
+
+/// Writes one download to `folder/name` with a progress line.
+async fn save(download: Download, name: &str, folder: &Path, step: String) -> Result<(), Failure> {
+    let path = folder.join(name);
+    let progress = ProgressLine::new(format!("download {name}"));
+    let saved = download.on_progress(progress.callback()).to_path(&path).await;
+    progress.finish();
+    saved.map(drop).step(format!("{step} as {}", path.display()))
 }
 
 /// A file name without path separators or characters file systems refuse.
