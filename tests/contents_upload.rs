@@ -147,6 +147,39 @@ async fn a_part_answered_503_is_sent_again_alone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_part_refused_before_its_body_was_read_is_read_on_and_sent_again_alone() {
+    // A known length: parts are read from the source as they are sent. The service answers the
+    // second part before reading it, so the rest of that part is read from the source and the
+    // whole part is sent again from the bytes kept.
+    let faults = Faults { refuse_upload_body: Some(1), ..Faults::default() };
+    let server = FakeContentService::start(0, faults).await;
+    let len = 3 * MIB;
+    let checkpoints = Arc::new(Mutex::new(Vec::new()));
+    let log = checkpoints.clone();
+
+    let id = contents(&server)
+        .upload(UploadSource::reader(PatternReader::new(0, len)))
+        .total_len(len)
+        .part_size(MIB as usize)
+        .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
+        .await
+        .expect("the upload completes after the resend");
+
+    assert_eq!(
+        ranges(&server.seen()),
+        expected(&[
+            ("POST", "bytes 0-1048575/3145728", 200),
+            ("PUT", "bytes 1048576-2097151/3145728", 503),
+            ("PUT", "bytes 1048576-2097151/3145728", 200),
+            ("PUT", "bytes 2097152-3145727/3145728", 201),
+        ])
+    );
+    assert!(server.seen().iter().all(|seen| seen.intact), "the resent part holds the bytes of its range");
+    assert_eq!(server.upload(id), Some((len, true, Some(len))));
+    assert_eq!(*checkpoints.lock().unwrap(), [MIB, 2 * MIB, 3 * MIB]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
     let server = FakeContentService::start(0, Faults::default()).await;
     let len = 4 * MIB;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use kontur_extern::Error;
-use kontur_extern::auth::{AuthError, Clock};
+use kontur_extern::auth::{AuthError, AuthorizationCodeLogin, Clock, DevicePrompt};
 use kontur_extern_sandbox::{Sandbox, SandboxConfig};
 use sandbox_support::{builder, password_client, start, start_with, stopped_clock};
 use secrecy::SecretString;
@@ -35,6 +35,117 @@ impl Clock for SteppedClock {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
+}
+
+/// A clock whose pauses take a millisecond of real time while its reading jumps by the whole
+/// pause: the device login's 3-second polls run at once.
+#[derive(Debug, Default)]
+struct HurriedClock {
+    ahead: Mutex<Duration>,
+}
+
+impl Clock for HurriedClock {
+    fn now(&self) -> Instant {
+        Instant::now() + *self.ahead.lock().unwrap()
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        *self.ahead.lock().unwrap() += duration;
+        Box::pin(tokio::time::sleep(Duration::from_millis(1)))
+    }
+}
+
+/// A device-login client whose prompts land in the returned list.
+fn device_client(
+    sandbox: &kontur_extern_sandbox::SandboxHandle,
+) -> (kontur_extern::Client, Arc<Mutex<Vec<DevicePrompt>>>) {
+    let prompts = Arc::new(Mutex::new(Vec::new()));
+    let seen = prompts.clone();
+    let client = builder(sandbox)
+        .device_flow(move |prompt| seen.lock().unwrap().push(prompt.clone()))
+        .clock(Arc::new(HurriedClock::default()))
+        .build()
+        .unwrap();
+    (client, prompts)
+}
+
+/// The prompt, once the client has shown it.
+async fn shown(prompts: &Mutex<Vec<DevicePrompt>>) -> DevicePrompt {
+    for _ in 0..500 {
+        if let Some(prompt) = prompts.lock().unwrap().first().cloned() {
+            return prompt;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("the client never showed the device prompt");
+}
+
+#[tokio::test]
+async fn the_device_flow_logs_in_once_the_user_confirms_on_the_identity_host() {
+    let sandbox = Sandbox::start(stopped_clock()).await.unwrap();
+    let (client, prompts) = device_client(&sandbox);
+    let login = tokio::spawn({
+        let client = client.clone();
+        async move { client.authenticate().await }
+    });
+    let prompt = shown(&prompts).await;
+    assert!(prompt.verification_uri.starts_with(&sandbox.identity_url), "{prompt:?}");
+    // The user takes a while: the client keeps polling meanwhile.
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert!(!login.is_finished(), "no token before the user confirms");
+    let page = prompt.verification_uri_complete.clone().expect("the page with the code filled in");
+    let confirmed = reqwest::get(&page).await.unwrap();
+    assert_eq!(confirmed.status(), 200);
+    login.await.unwrap().expect("the login completes once confirmed");
+
+    let account = client.account(sandbox.credentials.account_id.into()).get().await.expect("the user's account");
+    assert_eq!(account.id, sandbox.credentials.account_id);
+    assert_eq!(prompts.lock().unwrap().len(), 1, "one prompt per login");
+    assert_eq!(sandbox.auth_log().grants, ["urn:ietf:params:oauth:grant-type:device_code"]);
+}
+
+#[tokio::test]
+async fn a_device_login_the_user_refuses_is_access_denied() {
+    let sandbox = Sandbox::start(stopped_clock()).await.unwrap();
+    let (client, prompts) = device_client(&sandbox);
+    let login = tokio::spawn({
+        let client = client.clone();
+        async move { client.authenticate().await }
+    });
+    let page = shown(&prompts).await.verification_uri_complete.unwrap();
+    reqwest::get(format!("{page}&deny=true")).await.unwrap();
+    let refused = login.await.unwrap().expect_err("a refused login gives no token");
+    assert!(matches!(refused, AuthError::AccessDenied { .. }), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_device_login_no_one_confirms_ends_when_its_code_expires() {
+    let sandbox = Sandbox::start(stopped_clock()).await.unwrap();
+    let (client, _prompts) = device_client(&sandbox);
+    // 300 s at one poll every 3 s, on the hurried clock: a hundred quick polls, then the end.
+    let expired = tokio::time::timeout(Duration::from_secs(20), client.authenticate()).await.unwrap();
+    assert!(matches!(expired, Err(AuthError::DeviceCodeExpired)), "{expired:?}");
+}
+
+#[tokio::test]
+async fn the_authorization_code_login_goes_through_the_browser_redirect_and_refreshes() {
+    let sandbox = Sandbox::start(stopped_clock()).await.unwrap();
+    let identity = url::Url::parse(&sandbox.identity_url).unwrap();
+    let login = AuthorizationCodeLogin::new(&identity, &sandbox.credentials.client_id, "http://127.0.0.1:9/callback");
+    // The browser: the sandbox's user is signed in, so the identity host sends it straight back.
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let answer = browser.get(login.authorize_url()).send().await.unwrap();
+    assert_eq!(answer.status(), 302);
+    let back = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    assert!(back.as_str().starts_with("http://127.0.0.1:9/callback?"), "{back}");
+    let code = login.accept_redirect(&back).expect("the redirect carries a code and our state");
+
+    let client = builder(&sandbox).authorization_code(code).build().unwrap();
+    let account = client.account(sandbox.credentials.account_id.into());
+    account.get().await.expect("the code is exchanged (PKCE verifier, nonce in the ID token) on the first call");
+    sandbox.advance(Duration::from_secs(2 * 3600)).await;
+    account.get().await.expect("the spent code is not needed again: the refresh token renews");
+    assert_eq!(sandbox.auth_log().grants, ["authorization_code", "refresh_token"]);
 }
 
 #[tokio::test]
@@ -166,5 +277,6 @@ async fn a_short_token_lifetime_in_real_time_does_not_break_a_run() {
     assert!(log.grants.len() >= 2, "the token was renewed during the run: {log:?}");
     assert_eq!(log.grants[0], "password");
     assert!(log.grants[1..].iter().all(|grant| grant == "refresh_token"), "{log:?}");
-    assert_eq!(log.refused_tokens, 0, "{log:?}");
+    // No assertion on refused requests here: on a starved machine a request may reach the server
+    // after its token died, and the 401 path renews it; the stepped-clock test pins that down.
 }

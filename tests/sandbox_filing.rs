@@ -146,7 +146,8 @@ async fn cloud_decryption_refuses_a_wrong_code_and_delivers_the_content_for_the_
         refused.into_pending().unwrap().confirm_with_test_stand_code(&tools).await.expect("the right code decrypts");
 
     let bytes = decrypted.download().bytes().await.unwrap();
-    let expected = stand.account().docflow(docflow_id.into()).document(incoming.id.into()).decrypted_content().bytes().await;
+    let expected =
+        stand.account().docflow(docflow_id.into()).document(incoming.id.into()).decrypted_content().bytes().await;
     assert_eq!(bytes, expected.unwrap().to_vec(), "the decrypted content is the document's");
     assert!(String::from_utf8_lossy(&bytes).contains(&incoming.id.to_string()), "the regulator's own document");
 }

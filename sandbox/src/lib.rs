@@ -18,6 +18,11 @@
 //! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
 //!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
 //!   Receipts sign at once unless `forceConfirmation=true`.
+//! - **Logins:** password, refresh-token, authorization-code (PKCE S256) and device-code grants.
+//!   The sandbox's user is always signed in on its identity host: `connect/authorize` redirects
+//!   straight back with a code (the ID token is an unsigned JWT), and opening a device login's
+//!   `verification_uri_complete` (`{identity_url}device?userCode=…`) confirms it (`&deny=true`
+//!   refuses it).
 //! - **Access:** API operations want a token with the `extern.api` scope (403 otherwise); an
 //!   `X-Kontur-Apikey` header, when sent, must be the api-key of the token's integrator (401
 //!   otherwise).

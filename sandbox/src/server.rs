@@ -53,6 +53,8 @@ pub struct Shared {
     save_lock: tokio::sync::Mutex<()>,
     /// Base URL of the API host.
     pub api_url: String,
+    /// Base URL of the identity host.
+    pub identity_url: String,
     /// Lifetime of access tokens.
     pub token_lifetime: chrono::Duration,
     /// What the identity host and the API did with credentials, for tests to look at.
@@ -215,6 +217,7 @@ impl Sandbox {
             state_file: config.state_file.clone(),
             save_lock: tokio::sync::Mutex::new(()),
             api_url: api_url.clone(),
+            identity_url: identity_url.clone(),
             token_lifetime: chrono::Duration::from_std(config.token_lifetime)
                 .unwrap_or_else(|_| chrono::Duration::hours(1)),
             auth_log: Mutex::new(AuthLog::default()),

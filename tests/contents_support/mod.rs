@@ -111,9 +111,15 @@ impl AsyncRead for PatternReader {
             return Poll::Ready(Err(io::Error::other("the source broke")));
         }
         let n = ((stop - self.offset) as usize).min(buffer.remaining());
-        let offset = self.offset;
-        fill(offset, buffer.initialize_unfilled_to(n));
-        buffer.advance(n);
+        // Copied straight into the caller's (possibly uninitialised) memory: zeroing it first
+        // would cost a reader of big buffers more than one of small ones.
+        let mut done = 0;
+        while done < n {
+            let start = ((self.offset + done as u64) % PERIOD as u64) as usize;
+            let len = (PERIOD - start).min(n - done);
+            buffer.put_slice(&TABLE[start..start + len]);
+            done += len;
+        }
         self.offset += n as u64;
         Poll::Ready(Ok(()))
     }
@@ -135,6 +141,8 @@ pub fn pattern_stream(offset: u64, len: u64) -> impl Stream<Item = io::Result<By
 pub struct Faults {
     /// Answer this upload request (0 = the first) with 503, once.
     pub fail_upload_request: Option<usize>,
+    /// Answer this upload request (0 = the first) with 503 before reading its body, once.
+    pub refuse_upload_body: Option<usize>,
     /// Answer 413 to parts longer than this.
     pub max_part: Option<u64>,
     /// The first download answer that covers this byte breaks off just before it.
@@ -284,6 +292,15 @@ async fn upload(state: &State, id: Option<Uuid>, request: Request<Incoming>) -> 
     let range = range_text.as_deref().and_then(parse_content_range);
     let check = !state.faults.lock().unwrap().skip_upload_check;
     let start = range.map_or(0, |(first, _, _)| first);
+    {
+        let mut faults = state.faults.lock().unwrap();
+        if faults.refuse_upload_body == Some(index) {
+            faults.refuse_upload_body = None;
+            let seen = Seen { method, range: range_text, body_len: 0, status: 503, intact: true };
+            state.seen.lock().unwrap().push(seen);
+            return error(StatusCode::SERVICE_UNAVAILABLE, "try later");
+        }
+    }
 
     let mut body = request.into_body();
     let (mut len, mut intact) = (0u64, true);
