@@ -96,3 +96,24 @@ async fn a_docflow_that_does_not_finish_fails_the_job() {
     assert!(failure.starts_with("following the docflow failed"), "{failure}");
     assert!(failure.contains("did not finish within 2 s"), "{failure}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signature_given_on_the_command_line_signs_the_report() {
+    let state = tempfile::tempdir().unwrap();
+    let signature_file = state.path().join("report.sig");
+    std::fs::write(&signature_file, b"detached CMS signature made elsewhere").unwrap();
+    let signature = signature_file.display().to_string();
+    let done = file_report::run(options(state.path(), &["--signature", &signature]))
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    assert_saved(&done.docflow, &done.folder);
+    let report_signature = std::fs::read_dir(&done.folder)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("01-") && name.ends_with(".1.sig")
+        })
+        .expect("the report's signature is saved");
+    assert_eq!(std::fs::read(report_signature).unwrap(), b"detached CMS signature made elsewhere");
+}
