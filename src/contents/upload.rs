@@ -261,6 +261,7 @@ impl Upload {
             part_size,
             carry: None,
             buffers: BufferPool::default(),
+            frames: FramePool::new(part_size),
             started: false,
         };
         let mut part = parts.next().await?.expect("a source gives at least one part");
@@ -451,6 +452,8 @@ struct PartReader {
     /// A byte read ahead to learn that more follows.
     carry: Option<u8>,
     buffers: BufferPool,
+    /// Frames of streamed parts.
+    frames: FramePool,
     /// Whether the first part was given out.
     started: bool,
 }
@@ -559,7 +562,7 @@ impl PartReader {
             let (give_back, back) = oneshot::channel();
             self.source = PartSource::Reader(ReaderSlot::Lent(back));
             self.offset += len;
-            let mut frame = BytesMut::new();
+            let mut frame = self.frames.take();
             frame.extend(self.carry.take());
             let streaming = Streaming {
                 reader: Some(reader),
@@ -571,6 +574,7 @@ impl PartReader {
                 last,
                 frame,
                 frames: Vec::new(),
+                pool: self.frames.clone(),
                 failure: None,
                 ended: None,
             };
@@ -683,6 +687,8 @@ struct Streaming {
     frame: BytesMut,
     /// Every frame read so far, for a resend.
     frames: Vec<Bytes>,
+    /// Where the frames go once the part is accepted, and new frames come from.
+    pool: FramePool,
     /// Why reading the source failed (the request then fails; this is the upload's error).
     failure: Option<ContentError>,
     /// Of an unknown length: the source ended after this many bytes of the part.
@@ -721,7 +727,12 @@ impl Streaming {
                 break;
             };
             if self.frame.capacity() - filled < limit {
-                self.frame.reserve(FRAME.max(limit));
+                if filled == 0 {
+                    self.frame = self.pool.take();
+                }
+                if self.frame.capacity() - filled < limit {
+                    self.frame.reserve(FRAME.max(limit));
+                }
             }
             let mut room = (&mut self.frame).limit(limit);
             match tokio_util::io::poll_read_buf(Pin::new(&mut *reader), cx, &mut room) {
@@ -792,6 +803,48 @@ impl Streaming {
             all.extend_from_slice(&frame);
         }
         all.freeze()
+    }
+}
+
+/// A frame's room: a whole frame and the byte read past a part's end.
+const FRAME_CAPACITY: usize = FRAME + 1;
+
+/// Frame buffers of streamed parts, used again once their part is accepted. A part's frames
+/// freed together would go back to the allocator, which can return the pages to the kernel and
+/// then fault them in, zeroed, for the next part: as much work as the copy into them.
+#[derive(Clone)]
+struct FramePool {
+    idle: Arc<Mutex<Vec<BytesMut>>>,
+    /// At most one part's frames wait here.
+    keep: usize,
+}
+
+impl FramePool {
+    fn new(part_size: u64) -> Self {
+        let keep = (part_size as usize).div_ceil(FRAME) + 1;
+        Self { idle: Arc::default(), keep }
+    }
+
+    /// An empty frame buffer.
+    fn take(&self) -> BytesMut {
+        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+        idle.unwrap_or_else(|| BytesMut::with_capacity(FRAME_CAPACITY))
+    }
+
+    /// Takes back the frames of an accepted part that nothing else holds.
+    fn recycle(&self, frames: Vec<Bytes>) {
+        let mut idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for frame in frames {
+            if idle.len() >= self.keep {
+                break;
+            }
+            if let Ok(mut buffer) = frame.try_into_mut() {
+                buffer.clear();
+                // The sole owner again: this takes back the whole allocation without a new one.
+                buffer.reserve(FRAME_CAPACITY);
+                idle.push(buffer);
+            }
+        }
     }
 }
 
@@ -886,7 +939,11 @@ async fn send_part(
             None
         } else {
             let error = match outcome {
-                Ok(sent) if streaming.read == len => return Ok(sent),
+                Ok(sent) if streaming.read == len => {
+                    let frames = std::mem::take(&mut streaming.frames);
+                    streaming.pool.recycle(frames);
+                    return Ok(sent);
+                }
                 Ok(sent) => {
                     streaming.abandon();
                     return Err(ContentError::Protocol {
@@ -1010,6 +1067,27 @@ impl PartSender {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_of_an_accepted_part_are_used_again_unless_something_still_holds_them() {
+        let pool = FramePool::new(FRAME as u64);
+        let mut frame = pool.take();
+        assert!(frame.capacity() >= FRAME_CAPACITY);
+        frame.extend_from_slice(b"frame bytes");
+        let address = frame.as_ptr();
+        let sent = frame.split().freeze();
+        drop(frame);
+        let held = pool.take().split().freeze();
+        let still_held = held.clone();
+
+        pool.recycle(vec![sent, held]);
+
+        let again = pool.take();
+        assert_eq!(again.as_ptr(), address, "the same allocation is filled again");
+        assert!(again.is_empty() && again.capacity() >= FRAME_CAPACITY);
+        assert!(pool.idle.lock().unwrap().is_empty(), "a frame still held elsewhere is not taken back");
+        drop(still_held);
+    }
 
     #[test]
     fn a_part_buffer_returns_to_the_pool_when_its_last_copy_is_dropped() {
