@@ -41,6 +41,8 @@ use self::call::{CallContext, current_call, outside_call};
 pub use self::call::{CheckedCall, CheckedFuture, SendExt};
 use self::limiter::Limiter;
 pub use self::operations::{OPERATIONS, OperationFacts, operation_facts, retry_safety_table};
+#[doc(hidden)]
+pub use self::path::PathSegment;
 pub use self::retry::RetryPolicy;
 use crate::auth::{AuthError, Authenticator};
 use crate::error::trace_id_of;
@@ -541,15 +543,17 @@ fn authentication_failed(call: Option<&CallContext>, attempts: u32, error: AuthE
     response.into()
 }
 
+// `exec` hands back the transport's future itself rather than an `async` wrapper around it:
+// one nesting less of a large future, moved and polled on every call.
 impl ClientHooks<Transport> for crate::raw::Client {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner().execute(self.client(), request, info.operation_id).await
+    fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
+        self.inner().execute(self.client(), request, info.operation_id)
     }
 }
 
 #[cfg(feature = "test-tools")]
 impl ClientHooks<Transport> for crate::raw_test_tools::Client {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner().execute(self.client(), request, info.operation_id).await
+    fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
+        self.inner().execute(self.client(), request, info.operation_id)
     }
 }
