@@ -240,7 +240,11 @@ impl Transport {
 
         let mut request = request;
         // reqwest's own timeout would also cut the body; the transport times the head itself.
-        *request.timeout_mut() = None;
+        // (`timeout_mut` adds an extension map to the request, which every retry copy would
+        // then copy: only touch it when a timeout is set.)
+        if request.timeout().is_some() {
+            *request.timeout_mut() = None;
+        }
         if !request.headers().contains_key(USER_AGENT) {
             request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         }
