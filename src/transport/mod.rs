@@ -313,7 +313,13 @@ impl Transport {
             };
             let attempt_started = if waited { Instant::now() } else { started };
             let attempt_limit = deadline.min(attempt_started + first_byte_timeout);
-            let sending = http.execute(this_try).instrument(span.clone());
+            // A span that no subscriber listens to would cost every poll an enter and an exit.
+            let sending = http.execute(this_try);
+            let sending = if span.is_disabled() {
+                futures::future::Either::Left(sending)
+            } else {
+                futures::future::Either::Right(sending.instrument(span.clone()))
+            };
             let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
                 Ok(outcome) => outcome,
                 Err(_) => Err(timeout_error(&target, "no answer within the first-byte timeout or the deadline")),
@@ -350,9 +356,11 @@ impl Transport {
 
             let status = response.status();
             let trace_id = trace_id_of(response.headers());
-            span.record("status", status.as_u16());
-            if let Some(trace_id) = &trace_id {
-                span.record("trace_id", trace_id.as_str());
+            if !span.is_disabled() {
+                span.record("status", status.as_u16());
+                if let Some(trace_id) = &trace_id {
+                    span.record("trace_id", trace_id.as_str());
+                }
             }
             if let Some(call) = &call {
                 call.note_answer(attempts, Some(status), trace_id);

@@ -19,6 +19,11 @@ const PATH_SEGMENT: &AsciiSet = &CONTROLS
     .add(b'/')
     .add(b'%');
 
+/// `byte` is outside [`PATH_SEGMENT`] and ASCII, so encoding leaves it as it is.
+fn is_left_as_is(byte: u8) -> bool {
+    !matches!(byte, 0x00..=0x1f | 0x7f..=0xff | b' ' | b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'/' | b'%')
+}
+
 /// A path parameter as the generated clients put it into a URL: its `Display` text,
 /// percent-encoded as a path segment, written straight into the URL being formatted. The same
 /// text as `progenitor_client::encode_path(&value.to_string())` without its two strings per
@@ -34,6 +39,10 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
 
         impl fmt::Write for Encoding<'_, '_> {
             fn write_str(&mut self, text: &str) -> fmt::Result {
+                // Ids and numbers need no encoding: pass them on whole.
+                if text.bytes().all(is_left_as_is) {
+                    return self.0.write_str(text);
+                }
                 utf8_percent_encode(text, PATH_SEGMENT).try_for_each(|piece| self.0.write_str(piece))
             }
         }
@@ -84,6 +93,14 @@ mod tests {
         fn path_segments_encode_as_progenitor_does(value in any::<String>(), number in any::<i64>()) {
             prop_assert_eq!(PathSegment(&value).to_string(), progenitor_client::encode_path(&value));
             prop_assert_eq!(PathSegment(&number).to_string(), progenitor_client::encode_path(&number.to_string()));
+        }
+    }
+
+    #[test]
+    fn every_ascii_character_encodes_as_progenitor_does() {
+        for byte in 0u8..=0x7f {
+            let text = format!("a{}b", byte as char);
+            assert_eq!(PathSegment(&text).to_string(), progenitor_client::encode_path(&text), "{byte:#x}");
         }
     }
 
