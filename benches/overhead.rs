@@ -17,8 +17,12 @@
 //! divided by the floor's in the same round (paired, so load that drifts between rounds cancels
 //! out). Allocations per call are counted on the client thread. `KONTUR_BENCH_CALLS` (default
 //! 1000) sets the calls per variant and round, `KONTUR_BENCH_ROUNDS` (default 15) the rounds.
-//! `KONTUR_BENCH_ONLY=floor|raw|checked|client` runs one variant sequentially in a loop for a
-//! profiler (`perf record`), with `KONTUR_BENCH_CALLS` calls per round.
+//! `KONTUR_BENCH_ONLY=floor|raw|checked|client` runs only that variant, sequentially,
+//! `KONTUR_BENCH_ROUNDS` rounds, for a profiler. On a shared machine thread CPU time drifts with
+//! the load; instruction counts do not: run each variant once under
+//! `valgrind --tool=callgrind` with `KONTUR_BENCH_ROUNDS=1 KONTUR_BENCH_CALLS=1000` and compare the
+//! program totals (the difference over 1000 is the overhead per call in instructions).
+//! `KONTUR_BENCH_SIZES=1` prints the sizes of the futures a call moves around.
 //!
 //! `cargo bench --bench overhead`
 
@@ -353,9 +357,36 @@ fn main() {
             assert_eq!(docflow.documents.len(), 3, "{} decodes the whole docflow", variant.name());
         }
 
+        if std::env::var_os("KONTUR_BENCH_SIZES").is_some() {
+            let send = setup.raw.get_docflow().account_id(setup.account).docflow_id(setup.docflow).send();
+            println!("send future: {}", std::mem::size_of_val(&send));
+            let checked = setup.raw.get_docflow().account_id(setup.account).docflow_id(setup.docflow).send().checked();
+            println!("checked call: {}", std::mem::size_of_val(&checked));
+            let fut = std::future::IntoFuture::into_future(checked);
+            println!("checked future: {}", std::mem::size_of_val(&fut));
+            let floor = setup.call(Variant::Floor);
+            println!("floor call future: {}", std::mem::size_of_val(&floor));
+            let req = setup.floor.get("http://127.0.0.1/").build().unwrap();
+            println!("reqwest::Request: {}", std::mem::size_of_val(&req));
+            println!("reqwest::Response: {}", std::mem::size_of::<reqwest::Response>());
+            let ex = setup.floor.execute(req);
+            println!("reqwest::Pending: {}", std::mem::size_of_val(&ex));
+            let transport = Transport::unauthenticated();
+            let req = setup.floor.get("http://127.0.0.1/").build().unwrap();
+            let sending = transport.send(&setup.floor, req, "get_docflow");
+            println!("Transport::send future: {}", std::mem::size_of_val(&sending));
+            let response: reqwest::Response = http::Response::new(reqwest::Body::from("{}")).into();
+            let bytes = response.bytes();
+            println!("bytes future: {}", std::mem::size_of_val(&bytes));
+            let response: reqwest::Response = http::Response::new(reqwest::Body::from("{}")).into();
+            let decode = progenitor_client::ResponseValue::<Docflow>::from_response::<raw::types::ApiError>(response);
+            println!("from_response future: {}", std::mem::size_of_val(&decode));
+            println!("Docflow: {}", std::mem::size_of::<Docflow>());
+            return;
+        }
         if let Some(only) = only {
             let variant = VARIANTS.into_iter().find(|v| v.key() == only).expect("floor, raw, checked or client");
-            for round in 1.. {
+            for round in 1..=rounds {
                 let sample = setup.measure(variant, calls, 1).await;
                 println!(
                     "{} round {round}: {:.1} CPU µs/call, {:.1} allocations/call",
@@ -364,6 +395,7 @@ fn main() {
                     sample.allocations
                 );
             }
+            return;
         }
 
         println!("overhead: {calls} calls per variant, mode and round, {rounds} rounds, {} byte docflow", body.len());
