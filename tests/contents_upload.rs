@@ -14,33 +14,18 @@ const MIB: u64 = 1024 * 1024;
 const ACCOUNT: &str = "6b1a2f1e-9a51-4d55-9c0e-0f5d3b2a7c11";
 
 fn contents(server: &FakeContentService) -> Contents {
-    let policy = RetryPolicy::default()
-        .with_base_delay(Duration::from_millis(5))
-        .with_max_delay(Duration::from_millis(20));
-    let raw = Transport::unauthenticated()
-        .retry_policy(policy)
-        .into_client(&server.base_url())
-        .expect("a client");
+    let policy =
+        RetryPolicy::default().with_base_delay(Duration::from_millis(5)).with_max_delay(Duration::from_millis(20));
+    let raw = Transport::unauthenticated().retry_policy(policy).into_client(&server.base_url()).expect("a client");
     Contents::with_raw(raw, ACCOUNT.parse().unwrap())
 }
 
 fn ranges(seen: &[Seen]) -> Vec<(String, String, u16)> {
-    seen.iter()
-        .map(|s| {
-            (
-                s.method.clone(),
-                s.range.clone().unwrap_or_default(),
-                s.status,
-            )
-        })
-        .collect()
+    seen.iter().map(|s| (s.method.clone(), s.range.clone().unwrap_or_default(), s.status)).collect()
 }
 
 fn expected(parts: &[(&str, &str, u16)]) -> Vec<(String, String, u16)> {
-    parts
-        .iter()
-        .map(|(method, range, status)| (method.to_string(), range.to_string(), *status))
-        .collect()
+    parts.iter().map(|(method, range, status)| (method.to_string(), range.to_string(), *status)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,21 +51,9 @@ async fn parts_arrive_in_order_with_their_ranges_and_the_total_in_the_last() {
             ("PUT", "bytes 3145728-3146727/3146728", 201),
         ])
     );
-    assert!(
-        server.seen().iter().all(|seen| seen.intact),
-        "every part holds the bytes of its range"
-    );
-    assert_eq!(
-        server.upload(id),
-        Some((len, true, Some(len))),
-        "the returned id is the completed upload"
-    );
-    let done: Vec<u64> = progress
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|p: &Progress| p.done)
-        .collect();
+    assert!(server.seen().iter().all(|seen| seen.intact), "every part holds the bytes of its range");
+    assert_eq!(server.upload(id), Some((len, true, Some(len))), "the returned id is the completed upload");
+    let done: Vec<u64> = progress.lock().unwrap().iter().map(|p: &Progress| p.done).collect();
     assert_eq!(done, [0, MIB, 2 * MIB, 3 * MIB, len]);
 }
 
@@ -89,11 +62,7 @@ async fn a_known_length_is_named_in_every_part() {
     let server = FakeContentService::start(0, Faults::default()).await;
     let len = 2 * MIB + 10;
 
-    let id = contents(&server)
-        .upload(pattern(0, len as usize))
-        .part_size(MIB as usize)
-        .await
-        .expect("uploaded");
+    let id = contents(&server).upload(pattern(0, len as usize)).part_size(MIB as usize).await.expect("uploaded");
 
     assert_eq!(
         ranges(&server.seen()),
@@ -118,10 +87,7 @@ async fn a_reader_ending_on_a_part_boundary_still_names_the_total_in_its_last_pa
 
     assert_eq!(
         ranges(&server.seen()),
-        expected(&[
-            ("POST", "bytes 0-1048575/*", 200),
-            ("PUT", "bytes 1048576-2097151/2097152", 201)
-        ])
+        expected(&[("POST", "bytes 0-1048575/*", 200), ("PUT", "bytes 1048576-2097151/2097152", 201)])
     );
     assert_eq!(server.upload(id), Some((2 * MIB, true, Some(2 * MIB))));
 }
@@ -130,19 +96,10 @@ async fn a_reader_ending_on_a_part_boundary_still_names_the_total_in_its_last_pa
 async fn small_and_empty_contents_go_in_one_request() {
     let server = FakeContentService::start(0, Faults::default()).await;
 
-    let small = contents(&server)
-        .upload(pattern(0, 100))
-        .await
-        .expect("uploaded");
-    let empty = contents(&server)
-        .upload(Vec::new())
-        .await
-        .expect("uploaded");
+    let small = contents(&server).upload(pattern(0, 100)).await.expect("uploaded");
+    let empty = contents(&server).upload(Vec::new()).await.expect("uploaded");
 
-    assert_eq!(
-        ranges(&server.seen()),
-        expected(&[("POST", "bytes 0-99/100", 201), ("POST", "", 201)])
-    );
+    assert_eq!(ranges(&server.seen()), expected(&[("POST", "bytes 0-99/100", 201), ("POST", "", 201)]));
     assert_eq!(server.upload(small), Some((100, true, Some(100))));
     assert_eq!(server.upload(empty), Some((0, true, Some(0))));
 }
@@ -153,28 +110,18 @@ async fn a_stream_source_is_uploaded_in_parts() {
     let len = MIB + 3;
     let stream = contents_support::pattern_stream(0, len);
 
-    let id = contents(&server)
-        .upload(UploadSource::stream(stream))
-        .part_size(MIB as usize)
-        .await
-        .expect("uploaded");
+    let id = contents(&server).upload(UploadSource::stream(stream)).part_size(MIB as usize).await.expect("uploaded");
 
     assert_eq!(
         ranges(&server.seen()),
-        expected(&[
-            ("POST", "bytes 0-1048575/*", 200),
-            ("PUT", "bytes 1048576-1048578/1048579", 201)
-        ])
+        expected(&[("POST", "bytes 0-1048575/*", 200), ("PUT", "bytes 1048576-1048578/1048579", 201)])
     );
     assert_eq!(server.upload(id), Some((len, true, Some(len))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_part_answered_503_is_sent_again_alone() {
-    let faults = Faults {
-        fail_upload_request: Some(2),
-        ..Faults::default()
-    };
+    let faults = Faults { fail_upload_request: Some(2), ..Faults::default() };
     let server = FakeContentService::start(0, faults).await;
     let len = 4 * MIB;
 
@@ -200,6 +147,39 @@ async fn a_part_answered_503_is_sent_again_alone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_part_refused_before_its_body_was_read_is_read_on_and_sent_again_alone() {
+    // A known length: parts are read from the source as they are sent. The service answers the
+    // second part before reading it, so the rest of that part is read from the source and the
+    // whole part is sent again from the bytes kept.
+    let faults = Faults { refuse_upload_body: Some(1), ..Faults::default() };
+    let server = FakeContentService::start(0, faults).await;
+    let len = 3 * MIB;
+    let checkpoints = Arc::new(Mutex::new(Vec::new()));
+    let log = checkpoints.clone();
+
+    let id = contents(&server)
+        .upload(UploadSource::reader(PatternReader::new(0, len)))
+        .total_len(len)
+        .part_size(MIB as usize)
+        .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
+        .await
+        .expect("the upload completes after the resend");
+
+    assert_eq!(
+        ranges(&server.seen()),
+        expected(&[
+            ("POST", "bytes 0-1048575/3145728", 200),
+            ("PUT", "bytes 1048576-2097151/3145728", 503),
+            ("PUT", "bytes 1048576-2097151/3145728", 200),
+            ("PUT", "bytes 2097152-3145727/3145728", 201),
+        ])
+    );
+    assert!(server.seen().iter().all(|seen| seen.intact), "the resent part holds the bytes of its range");
+    assert_eq!(server.upload(id), Some((len, true, Some(len))));
+    assert_eq!(*checkpoints.lock().unwrap(), [MIB, 2 * MIB, 3 * MIB]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
     let server = FakeContentService::start(0, Faults::default()).await;
     let len = 4 * MIB;
@@ -208,37 +188,23 @@ async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
 
     // The first process: its source breaks in the middle of the third part.
     let error = contents(&server)
-        .upload(UploadSource::reader(
-            PatternReader::new(0, len).failing_at(2 * MIB + MIB / 2),
-        ))
+        .upload(UploadSource::reader(PatternReader::new(0, len).failing_at(2 * MIB + MIB / 2)))
         .total_len(len)
         .part_size(MIB as usize)
-        .on_checkpoint(move |checkpoint| {
-            *save.lock().unwrap() = Some(serde_json::to_string(checkpoint).unwrap())
-        })
+        .on_checkpoint(move |checkpoint| *save.lock().unwrap() = Some(serde_json::to_string(checkpoint).unwrap()))
         .await
         .expect_err("the source broke");
-    assert!(
-        matches!(error, ContentError::Read { offset, .. } if offset == 2 * MIB + MIB / 2),
-        "{error:?}"
-    );
+    assert!(matches!(error, ContentError::Read { offset, .. } if offset == 2 * MIB + MIB / 2), "{error:?}");
 
     let checkpoint: UploadCheckpoint =
         serde_json::from_str(saved.lock().unwrap().as_deref().expect("a checkpoint")).unwrap();
-    assert_eq!(
-        checkpoint.offset,
-        2 * MIB,
-        "two parts were accepted before the source broke"
-    );
+    assert_eq!(checkpoint.offset, 2 * MIB, "two parts were accepted before the source broke");
     assert_eq!(checkpoint.total, Some(len));
     server.clear_seen();
 
     // A later process, with a new client, reads on from the checkpoint.
     let id = contents(&server)
-        .upload(UploadSource::reader(PatternReader::new(
-            checkpoint.offset,
-            len,
-        )))
+        .upload(UploadSource::reader(PatternReader::new(checkpoint.offset, len)))
         .resume_from(checkpoint.clone())
         .part_size(MIB as usize)
         .await
@@ -247,10 +213,7 @@ async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
     assert_eq!(id, checkpoint.content_id);
     assert_eq!(
         ranges(&server.seen()),
-        expected(&[
-            ("PUT", "bytes 2097152-3145727/4194304", 200),
-            ("PUT", "bytes 3145728-4194303/4194304", 201)
-        ]),
+        expected(&[("PUT", "bytes 2097152-3145727/4194304", 200), ("PUT", "bytes 3145728-4194303/4194304", 201)]),
         "no new upload is started and no accepted byte is sent again"
     );
     assert_eq!(server.upload(id), Some((len, true, Some(len))));
@@ -265,22 +228,13 @@ async fn a_file_upload_resumes_at_the_checkpoint_offset() {
 
     // A process that stopped after the first part was accepted.
     let started = contents(&server)
-        .upload(UploadSource::reader(
-            PatternReader::new(0, len).failing_at(MIB),
-        ))
+        .upload(UploadSource::reader(PatternReader::new(0, len).failing_at(MIB)))
         .part_size(MIB as usize)
         .total_len(len);
     let checkpoints = Arc::new(Mutex::new(Vec::new()));
     let log = checkpoints.clone();
-    let _ = started
-        .on_checkpoint(move |c| log.lock().unwrap().push(c.clone()))
-        .await;
-    let checkpoint = checkpoints
-        .lock()
-        .unwrap()
-        .last()
-        .cloned()
-        .expect("the first part was accepted");
+    let _ = started.on_checkpoint(move |c| log.lock().unwrap().push(c.clone())).await;
+    let checkpoint = checkpoints.lock().unwrap().last().cloned().expect("the first part was accepted");
     assert_eq!(checkpoint.offset, MIB);
     server.clear_seen();
 
@@ -306,10 +260,7 @@ async fn a_file_upload_resumes_at_the_checkpoint_offset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_part_refused_as_too_large_is_an_error_naming_the_part_size() {
-    let faults = Faults {
-        max_part: Some(MIB),
-        ..Faults::default()
-    };
+    let faults = Faults { max_part: Some(MIB), ..Faults::default() };
     let server = FakeContentService::start(0, faults).await;
 
     let error = contents(&server)
@@ -325,10 +276,7 @@ async fn a_part_refused_as_too_large_is_an_error_naming_the_part_size() {
     assert_eq!(source.status().map(|s| s.as_u16()), Some(413));
     assert_eq!(source.trace_id(), Some("fake-trace"));
     let message = error.to_string();
-    assert!(
-        message.contains("part of 2097152 bytes") && message.contains("413"),
-        "{message}"
-    );
+    assert!(message.contains("part of 2097152 bytes") && message.contains("413"), "{message}");
     assert!(message.contains("smaller part size"), "{message}");
 }
 
@@ -336,51 +284,19 @@ async fn a_part_refused_as_too_large_is_an_error_naming_the_part_size() {
 async fn sources_that_do_not_match_the_declared_length_and_bad_part_sizes_fail() {
     let server = FakeContentService::start(0, Faults::default()).await;
 
-    let short = contents(&server)
-        .upload(UploadSource::reader(PatternReader::new(0, 100)))
-        .total_len(101)
-        .await;
+    let short = contents(&server).upload(UploadSource::reader(PatternReader::new(0, 100))).total_len(101).await;
     assert!(
-        matches!(
-            short,
-            Err(ContentError::LengthMismatch {
-                declared: 101,
-                actual: 100,
-                more: false
-            })
-        ),
+        matches!(short, Err(ContentError::LengthMismatch { declared: 101, actual: 100, more: false })),
         "{short:?}"
     );
 
-    let long = contents(&server)
-        .upload(UploadSource::reader(PatternReader::new(0, 100)))
-        .total_len(99)
-        .await;
-    assert!(
-        matches!(
-            long,
-            Err(ContentError::LengthMismatch {
-                declared: 99,
-                more: true,
-                ..
-            })
-        ),
-        "{long:?}"
-    );
+    let long = contents(&server).upload(UploadSource::reader(PatternReader::new(0, 100))).total_len(99).await;
+    assert!(matches!(long, Err(ContentError::LengthMismatch { declared: 99, more: true, .. })), "{long:?}");
 
-    let too_big = contents(&server)
-        .upload(pattern(0, 10))
-        .part_size(65 * MIB as usize)
-        .await;
+    let too_big = contents(&server).upload(pattern(0, 10)).part_size(65 * MIB as usize).await;
+    assert!(matches!(too_big, Err(ContentError::InvalidSize { .. })), "{too_big:?}");
     assert!(
-        matches!(too_big, Err(ContentError::InvalidSize { .. })),
-        "{too_big:?}"
-    );
-    assert!(
-        server
-            .seen()
-            .iter()
-            .all(|seen| !seen.range.as_deref().unwrap_or("").ends_with("/99")),
+        server.seen().iter().all(|seen| !seen.range.as_deref().unwrap_or("").ends_with("/99")),
         "nothing past the declared length is sent"
     );
 }
@@ -401,34 +317,14 @@ async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_comple
         .expect("the upload completes");
 
     let mut seen = ranges(&server.seen());
-    assert_eq!(
-        seen[0],
-        ("POST".to_owned(), "bytes 0-1048575/*".to_owned(), 200),
-        "the first part goes alone"
-    );
+    assert_eq!(seen[0], ("POST".to_owned(), "bytes 0-1048575/*".to_owned(), 200), "the first part goes alone");
     seen.sort_by_key(|(_, range, _)| {
-        range
-            .trim_start_matches("bytes ")
-            .split('-')
-            .next()
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
+        range.trim_start_matches("bytes ").split('-').next().unwrap().parse::<u64>().unwrap()
     });
-    let starts: Vec<&str> = seen
-        .iter()
-        .map(|(_, range, _)| range.split('-').next().unwrap())
-        .collect();
+    let starts: Vec<&str> = seen.iter().map(|(_, range, _)| range.split('-').next().unwrap()).collect();
     assert_eq!(
         starts,
-        [
-            "bytes 0",
-            "bytes 1048576",
-            "bytes 2097152",
-            "bytes 3145728",
-            "bytes 4194304",
-            "bytes 5242880"
-        ]
+        ["bytes 0", "bytes 1048576", "bytes 2097152", "bytes 3145728", "bytes 4194304", "bytes 5242880"]
     );
     assert_eq!(seen.last().unwrap().1, "bytes 5242880-5242978/5242979");
     assert_eq!(server.upload(id), Some((len, true, Some(len))));

@@ -152,7 +152,7 @@ async fn a_draft_is_created_filled_signed_and_read_back() {
     assert_eq!(signature.signature_id(), SignatureId::from(id(SIGNATURE)));
     let read = document.signatures().get(signature.signature_id()).await.expect("signature");
     assert_eq!(read.title.as_deref(), Some("Ivanov"));
-    assert_eq!(&document.signatures().content(signature.signature_id()).await.unwrap()[..], b"signature");
+    assert_eq!(&document.signatures().content(signature.signature_id()).bytes().await.unwrap()[..], b"signature");
     assert_eq!(document.signatures().list().await.unwrap().len(), 1);
     let documents = draft.documents().await.expect("documents through links");
     assert_eq!(documents[0].document_id(), document.id());
@@ -233,6 +233,13 @@ async fn docflow_documents_contents_print_and_recognize() {
         .await;
     server
         .mock_async(|when, then| {
+            // A document that lists no contents: read through the deprecated base64 answer.
+            when.method(GET).path(doc(""));
+            then.status(200).json_body(json!({ "id": DOCUMENT }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
             when.method(GET).path(doc("/decrypted-content"));
             then.status(200).json_body(json!("PGRlbWFuZC8+"));
         })
@@ -263,7 +270,7 @@ async fn docflow_documents_contents_print_and_recognize() {
     assert_eq!(read.organization_id(), Some(OrganizationId::from(id(ORGANIZATION))));
     let documents = docflow.documents().await.expect("documents");
     let document = docflow.document(documents[0].document_id());
-    assert_eq!(&document.decrypted_content().await.expect("content")[..], b"<demand/>");
+    assert_eq!(&document.decrypted_content().bytes().await.expect("content")[..], b"<demand/>");
     assert_eq!(document.signatures().await.expect("signatures")[0].signature_id(), SignatureId::from(id(SIGNATURE)));
     let meta = document.recognize(ContentId::from(id(CONTENT))).await.expect("recognized");
     recognize.assert_async().await;
@@ -378,6 +385,13 @@ async fn drafts_builders_hold_documents_and_files() {
         .await;
     server
         .mock_async(|when, then| {
+            // A file that names no content: read through the deprecated base64 answer.
+            when.method(GET).path(format!("{base}/{BUILDER}/documents/{DOCUMENT}/files/{SIGNATURE}"));
+            then.status(200).json_body(json!({ "id": SIGNATURE }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
             when.method(GET).path(format!("{base}/{BUILDER}/documents/{DOCUMENT}/files/{SIGNATURE}/content"));
             then.status(200).json_body(json!("ZmlsZQ=="));
         })
@@ -405,7 +419,7 @@ async fn drafts_builders_hold_documents_and_files() {
     assert_eq!(file.content_id(), Some(ContentId::from(id(CONTENT))));
     let file = document.file(file.builder_file_id());
     assert_eq!(file.id(), BuilderFileId::from(id(SIGNATURE)));
-    assert_eq!(&file.content().await.expect("content")[..], b"file");
+    assert_eq!(&file.content().bytes().await.expect("content")[..], b"file");
 }
 
 #[tokio::test]

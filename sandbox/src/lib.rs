@@ -18,6 +18,17 @@
 //! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
 //!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
 //!   Receipts sign at once unless `forceConfirmation=true`.
+//! - **Logins:** password, refresh-token, authorization-code (PKCE S256) and device-code grants.
+//!   The sandbox's user is always signed in on its identity host: `connect/authorize` redirects
+//!   straight back with a code (the ID token is an unsigned JWT), and opening a device login's
+//!   `verification_uri_complete` (`{identity_url}device?userCode=…`) confirms it (`&deny=true`
+//!   refuses it).
+//! - **Access:** API operations want a token with the `extern.api` scope (403 otherwise); an
+//!   `X-Kontur-Apikey` header, when sent, must be the api-key of the token's integrator (401
+//!   otherwise).
+//! - **For tests only** (sandbox inventions, no API counterpart): [`SandboxHandle::auth_log`] tells
+//!   which grants issued tokens and how many requests were refused for their token;
+//!   [`SandboxHandle::file_reports`] files many reports at once, as sent drafts would be.
 //! - **State:** in memory, or with `--state FILE` the whole of it, rewritten atomically (temporary
 //!   file, fsync, rename) after every change and read back on start.
 //!
@@ -37,7 +48,6 @@
 // Handlers fail rarely and their error carries the API error's fields (a map among them);
 // boxing every handler's error would buy nothing measurable in a test server.
 #![allow(clippy::result_large_err)]
-
 #![warn(missing_docs)]
 
 mod api;
@@ -51,7 +61,7 @@ mod server;
 mod wire;
 mod world;
 
-pub use server::{Credentials, Sandbox, SandboxConfig, SandboxHandle};
+pub use server::{AuthLog, Credentials, Sandbox, SandboxConfig, SandboxHandle};
 
 /// Default speed of the sandbox time: a filing with every robot answer takes a few seconds.
 pub const DEFAULT_SPEED: f64 = 100.0;

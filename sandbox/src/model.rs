@@ -46,6 +46,49 @@ pub struct IdentityState {
     pub access_tokens: HashMap<String, IssuedToken>,
     /// Refresh tokens by value.
     pub refresh_tokens: HashMap<String, IssuedToken>,
+    /// Device logins by device code.
+    #[serde(default)]
+    pub device_logins: HashMap<String, DeviceLogin>,
+    /// Authorization codes not exchanged yet, by code.
+    #[serde(default)]
+    pub authorization_codes: HashMap<String, AuthorizationCodeRecord>,
+}
+
+/// A code the authorize endpoint handed out, exchanged once for tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizationCodeRecord {
+    /// The integrator it was issued to.
+    pub client_id: String,
+    /// The user who signed in.
+    pub login: String,
+    /// Requested scope.
+    pub scope: String,
+    /// Where the user was sent back; the exchange must name the same.
+    pub redirect_uri: String,
+    /// The nonce to put in the ID token.
+    pub nonce: Option<String>,
+    /// PKCE challenge (S256), when one was sent.
+    pub code_challenge: Option<String>,
+    /// Wall time when it stops being valid.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A device login: started by an application, confirmed (or refused) by the user on the
+/// identity host's page, then exchanged once for tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceLogin {
+    /// The code the user types (or finds filled in on the page).
+    pub user_code: String,
+    /// The integrator that started it.
+    pub client_id: String,
+    /// Requested scope.
+    pub scope: String,
+    /// Wall time when the codes stop being valid.
+    pub expires_at: DateTime<Utc>,
+    /// `pending`, `approved`, `denied` or `used`.
+    pub state: String,
+    /// The user who confirmed it.
+    pub login: Option<String>,
 }
 
 /// An integrator's service name and api-key.

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::SandboxClock;
 use crate::error::{ApiFailure, ApiResult};
-use crate::model::World;
+use crate::model::{IssuedToken, World};
 use crate::world::save_atomically;
 
 /// How often the background ticker lets robots and tasks move without a request.
@@ -53,8 +53,22 @@ pub struct Shared {
     save_lock: tokio::sync::Mutex<()>,
     /// Base URL of the API host.
     pub api_url: String,
+    /// Base URL of the identity host.
+    pub identity_url: String,
     /// Lifetime of access tokens.
     pub token_lifetime: chrono::Duration,
+    /// What the identity host and the API did with credentials, for tests to look at.
+    pub auth_log: Mutex<AuthLog>,
+}
+
+/// What happened to credentials since the start (not persisted): which grants issued tokens and
+/// how many API requests were refused for their token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuthLog {
+    /// `grant_type` of every token the identity host issued, in order.
+    pub grants: Vec<String>,
+    /// API requests answered 401 because their token was missing, unknown or expired.
+    pub refused_tokens: usize,
 }
 
 impl Shared {
@@ -63,8 +77,21 @@ impl Shared {
         self.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The integrator behind a valid bearer token, or 401.
-    pub fn authenticate(&self, headers: &HeaderMap) -> ApiResult<String> {
+    /// The token behind a valid bearer header, or 401 (counted in the [`AuthLog`]).
+    pub fn authenticate(&self, headers: &HeaderMap) -> ApiResult<IssuedToken> {
+        let result = self.check_token(headers);
+        if result.is_err() {
+            self.auth_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).refused_tokens += 1;
+        }
+        result
+    }
+
+    /// Notes a token issued by `grant_type`.
+    pub fn note_grant(&self, grant_type: &str) {
+        self.auth_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).grants.push(grant_type.to_owned());
+    }
+
+    fn check_token(&self, headers: &HeaderMap) -> ApiResult<IssuedToken> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -74,7 +101,7 @@ impl Shared {
         let wall = self.clock.wall_now();
         let world = self.world();
         match world.identity.access_tokens.get(token) {
-            Some(issued) if issued.expires_at > wall => Ok(issued.client_id.clone()),
+            Some(issued) if issued.expires_at > wall => Ok(issued.clone()),
             Some(_) => Err(ApiFailure::unauthorized("the access token has expired")),
             None => Err(ApiFailure::unauthorized("the access token is not valid")),
         }
@@ -190,8 +217,10 @@ impl Sandbox {
             state_file: config.state_file.clone(),
             save_lock: tokio::sync::Mutex::new(()),
             api_url: api_url.clone(),
+            identity_url: identity_url.clone(),
             token_lifetime: chrono::Duration::from_std(config.token_lifetime)
                 .unwrap_or_else(|_| chrono::Duration::hours(1)),
+            auth_log: Mutex::new(AuthLog::default()),
         });
         shared.save().await;
 
@@ -257,6 +286,34 @@ impl SandboxHandle {
     pub async fn advance(&self, by: Duration) {
         self.shared.clock.advance(by);
         self.shared.tick().await;
+    }
+
+    /// Which grants issued tokens and how many API requests were refused for their token, since
+    /// the start: lets a test tell a refreshed token from a new login, and a renewal in time
+    /// from one forced by a 401.
+    pub fn auth_log(&self) -> AuthLog {
+        self.shared.auth_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Files `count` reports of the seeded account to the FNS inspection `ifns_code` (a robot
+    /// such as `0087`, or any other code for docflows no robot answers), one sandbox millisecond
+    /// apart, exactly as drafts sent through check, prepare and send would be, but without the
+    /// requests. Returns the docflow ids in filing order. Sandbox-only: for tests that need many
+    /// docflows (paging, the events feed).
+    pub async fn file_reports(&self, count: usize, ifns_code: &str) -> Vec<uuid::Uuid> {
+        let filed = {
+            let mut world = self.shared.world();
+            let now = self.shared.clock.now();
+            world.settle(now, self.shared.clock.wall_now());
+            (0..count)
+                .filter_map(|index| {
+                    let at = now - chrono::Duration::milliseconds((count - index) as i64);
+                    world.file_report_directly(self.credentials.account_id, ifns_code, at)
+                })
+                .collect()
+        };
+        self.shared.save().await;
+        filed
     }
 
     /// Current sandbox time.

@@ -263,7 +263,7 @@ impl World {
         for document in &draft.documents {
             let mut errors = Vec::new();
             match document.content_id {
-                Some(content_id) if self.content_bytes(content_id).is_some() => {}
+                Some(content_id) if self.contents.get(&content_id).is_some_and(ContentRecord::is_complete) => {}
                 _ => errors.push(check_error("content", "У документа нет содержимого")),
             }
             if document.signatures.is_empty() {
@@ -274,6 +274,56 @@ impl World {
             }
         }
         serde_json::json!({ "documents-errors": documents, "common-errors": common })
+    }
+
+    /// Files a report of the account's main organization to the FNS inspection `ifns_code` at
+    /// `at`, as a draft with one signed document sent through check, prepare and send would:
+    /// same records, same robot, same event. Returns the docflow id. For tests that need many
+    /// docflows without thousands of requests ([`SandboxHandle::file_reports`]).
+    ///
+    /// [`SandboxHandle::file_reports`]: crate::SandboxHandle::file_reports
+    pub fn file_report_directly(&mut self, account_id: Uuid, ifns_code: &str, at: DateTime<Utc>) -> Option<Uuid> {
+        let account = self.accounts.get(&account_id)?.clone();
+        let meta: kontur_extern::raw::types::DraftMeta = serde_json::from_value(serde_json::json!({
+            "sender": { "inn": account.inn, "kpp": account.kpp },
+            "payer": { "inn": account.inn, "organization": { "kpp": account.kpp } },
+            "recipient": { "ifns-code": ifns_code },
+        }))
+        .ok()?;
+        let draft_id = Uuid::new_v4();
+        let document_id = Uuid::new_v4();
+        let xml = format!("<Файл ИдФайл=\"{document_id}\"><Документ КНД=\"1151001\"/></Файл>");
+        let content_id = self.store_content(account_id, xml.into_bytes());
+        let description = serde_json::from_value(serde_json::json!({
+            "filename": format!("NO_NDS_{}.xml", document_id.simple()),
+            "content-type": "application/xml",
+        }))
+        .ok();
+        self.drafts.insert(
+            draft_id,
+            DraftRecord {
+                id: draft_id,
+                account_id,
+                meta,
+                status: "ready-to-send".to_owned(),
+                documents: vec![DraftDocumentRecord {
+                    id: document_id,
+                    content_id: Some(content_id),
+                    description,
+                    signatures: vec![SignatureRecord {
+                        id: Uuid::new_v4(),
+                        content: format!("sandbox signature of the taxpayer on {document_id}").into_bytes(),
+                        thumbprint: None,
+                        signer_type: "organization-representative".to_owned(),
+                        title: "Подпись налогоплательщика".to_owned(),
+                    }],
+                }],
+                docflow_id: None,
+                task_ids: Vec::new(),
+            },
+        );
+        self.send_draft(draft_id, false, at);
+        self.drafts.get(&draft_id)?.docflow_id
     }
 
     fn send_draft(&mut self, draft_id: Uuid, force: bool, at: DateTime<Utc>) -> (&'static str, serde_json::Value) {
@@ -304,7 +354,12 @@ impl World {
         let mut documents = Vec::new();
         for document in &draft.documents {
             let description = document.description.clone().unwrap_or_else(crate::wire::blank);
-            let size = document.content_id.and_then(|id| self.content_bytes(id)).map_or(0, |bytes| bytes.len() as u64);
+            let size = document
+                .content_id
+                .and_then(|id| self.contents.get(&id))
+                .filter(|content| content.is_complete())
+                .and_then(|content| content.total)
+                .unwrap_or(0);
             documents.push(DocflowDocumentRecord {
                 id: Uuid::new_v4(),
                 document_type: format!("urn:document:{docflow_type}"),
@@ -482,6 +537,27 @@ impl ContentRecord {
             covered = covered.max(offset + part.0.len() as u64);
         }
         covered >= total
+    }
+
+    /// Bytes `from..=to` of a complete content, copied from its parts (a range of a large
+    /// content costs the range, not the whole).
+    pub fn range_bytes(&self, from: u64, to: u64) -> Option<Vec<u8>> {
+        if !self.is_complete() || to < from || to >= self.total? {
+            return None;
+        }
+        let mut bytes = vec![0u8; usize::try_from(to - from + 1).ok()?];
+        for (offset, part) in self.parts.range(..=to) {
+            let end = offset + part.0.len() as u64; // exclusive
+            if end <= from {
+                continue;
+            }
+            let start = (*offset).max(from);
+            let stop = end.min(to + 1);
+            let source = usize::try_from(start - offset).ok()?..usize::try_from(stop - offset).ok()?;
+            let target = usize::try_from(start - from).ok()?..usize::try_from(stop - from).ok()?;
+            bytes[target].copy_from_slice(&part.0[source]);
+        }
+        Some(bytes)
     }
 
     /// The whole content, when complete.

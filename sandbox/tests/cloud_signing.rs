@@ -105,8 +105,8 @@ async fn wrong_codes_count_down_to_the_limit() {
         statuses.push((answer.status().map(|s| s.as_u16()), answer.api_error().and_then(|e| e.id.clone())));
     }
     assert_eq!(statuses[0], (Some(400), Some("urn:error:cloudsign:wrongCode".to_owned())));
-    assert_eq!(statuses[2], (Some(409), Some("urn:error:cloudsign:exceededConfirmationAttemptsCount".to_owned())));
-    assert_eq!(statuses[3].0, Some(409), "even the right code is refused after the limit");
+    assert_eq!(statuses[2], (Some(400), Some("urn:error:cloudsign:exceededConfirmationAttemptsCount".to_owned())));
+    assert_eq!(statuses[3], statuses[2], "even the right code is refused after the limit");
     // The exhausted request no longer holds the draft: signing can start again.
     harness.raw().cloud_sign_draft().account_id(harness.account).draft_id(draft).send().checked().await.unwrap();
 }
@@ -140,6 +140,7 @@ async fn an_expired_code_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(late.api_error().and_then(|e| e.id.as_deref()), Some("urn:error:cloudsign:timeout"));
+    assert_eq!(late.status().map(|s| s.as_u16()), Some(400), "a spent request is not a busy object (409)");
 }
 
 #[tokio::test]

@@ -10,13 +10,16 @@
 //!
 //! | answer | outcome | the pending value |
 //! | --- | --- | --- |
-//! | no answer (connection, timeout), 5xx, 408, 409 (object locked by a running task), 429 | [`ConfirmError::Interrupted`] | handed back |
+//! | no answer (connection, timeout), 5xx, 408, 429, or a 409 whose error id is `concurrentApiTaskActive` (object locked by a running task) | [`ConfirmError::Interrupted`] | handed back |
 //! | error id or message speaks of attempts (`attempt`, `exceeded`, `toomany`, `попыт`) | [`ConfirmError::AttemptsExhausted`] | gone: start over |
 //! | error id or message speaks of expiry (`expired`, `timeout`, `outdated`, `истек`, `устар`) | [`ConfirmError::Expired`] | gone: start over |
 //! | error id or message speaks of a bad code (`code`/`код` with `wrong`, `invalid`, `incorrect`, `mismatch`, `неверн`, `некоррект`) | [`ConfirmError::WrongCode`] | handed back |
 //! | 404 or 410 without those words: the request id is no longer known | [`ConfirmError::Expired`] | gone |
 //! | 400 or 422 without those words: the code is the only value of the call the caller chose (the request id comes from the API itself) | [`ConfirmError::WrongCode`] | handed back |
-//! | anything else (401, 403, an undecodable answer, ...) | [`ConfirmError::Failed`] | gone |
+//! | anything else (401, 403, any other 409, an undecodable answer, ...) | [`ConfirmError::Failed`] | gone |
+//!
+//! A 409 is read as "busy" only with the id the API documents for a lock: a request the server
+//! refuses for good with a 409 of another kind must not be handed back to be retried forever.
 //!
 //! Words are matched in the part of the error id after its last `:` and in the message, without
 //! case, spaces, dashes or underscores.
@@ -473,15 +476,16 @@ pub(crate) fn classify(error: &Error) -> Rejection {
         _ => return Rejection::Failed,
     };
     let status = failure.status.as_u16();
-    if status >= 500 || matches!(status, 408 | 409 | 429) {
-        return Rejection::Interrupted;
-    }
     let id = failure
         .body
         .id
         .as_deref()
         .map(|id| id.rsplit(':').next().unwrap_or(id))
         .unwrap_or_default();
+    let locked = status == 409 && squash(id) == "concurrentapitaskactive";
+    if status >= 500 || matches!(status, 408 | 429) || locked {
+        return Rejection::Interrupted;
+    }
     let text = format!(
         "{} {}",
         squash(id),
@@ -665,8 +669,21 @@ mod tests {
     }
 
     #[test]
+    fn a_409_interrupts_only_when_a_running_task_holds_the_object() {
+        assert_eq!(
+            classify(&api(409, Some("urn:error:externapi:concurrentApiTaskActive"), None)),
+            Rejection::Interrupted
+        );
+        assert_eq!(classify(&api(409, None, None)), Rejection::Failed);
+        assert_eq!(
+            classify(&api(409, Some("urn:error:x:confirmationAttemptsExceeded"), None)),
+            Rejection::AttemptsExhausted
+        );
+    }
+
+    #[test]
     fn busy_or_failing_servers_interrupt_whatever_they_say() {
-        for status in [408, 409, 429, 500, 503] {
+        for status in [408, 429, 500, 503] {
             assert_eq!(
                 classify(&api(status, Some("urn:error:x:codeInvalid"), None)),
                 Rejection::Interrupted,

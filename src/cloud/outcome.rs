@@ -3,14 +3,13 @@
 
 use std::fmt;
 
-use futures::TryStreamExt;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::target::{DecryptionTarget, EncryptedDocument, SigningTarget};
 use crate::Error;
-use crate::error::TransportFailure;
+use crate::contents::{Contents, Download};
 use crate::raw;
 use crate::raw::types::{ApiTask, Link};
 use crate::transport::SendExt;
@@ -63,31 +62,10 @@ impl DecryptedContent {
         &self.extra
     }
 
-    /// Downloads the whole content into memory (`download_content`).
-    pub async fn download(&self) -> Result<Vec<u8>, Error> {
-        const OPERATION: &str = "download_content";
-        let answer = self
-            .client
-            .download_content()
-            .account_id(self.account_id)
-            .content_id(self.content_id)
-            .send()
-            .checked()
-            .await?;
-        answer
-            .into_inner()
-            .into_inner()
-            .map_ok(|chunk| chunk.to_vec())
-            .try_concat()
-            .await
-            .map_err(|source| {
-                Error::Transport(Box::new(TransportFailure::new(
-                    Some(OPERATION),
-                    0,
-                    true,
-                    source,
-                )))
-            })
+    /// Downloads the decrypted content from the content service, in `Range` chunks like every
+    /// content: choose a stream, a file or bytes on the returned [`Download`].
+    pub fn download(&self) -> Download {
+        Contents::with_raw(self.client.clone(), self.account_id).download(self.content_id)
     }
 }
 

@@ -266,7 +266,7 @@ async fn start_signing(
 ///     Pending::Code(pending) => pending.confirm(ConfirmationCode::new(code)).await?,
 ///     Pending::App(pending) => pending.wait().await?,
 /// };
-/// let bytes = content.download().await?;
+/// let bytes = content.download().bytes().await?;
 /// println!("{} bytes in content {}", bytes.len(), content.content_id());
 /// # Ok(()) }
 /// ```

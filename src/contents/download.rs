@@ -9,6 +9,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use futures::{Stream, StreamExt, TryStreamExt};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, HeaderMap};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -57,21 +59,49 @@ const DOWNLOAD_CONTENT: &str = "download_content";
 #[must_use = "a download does nothing until read"]
 pub struct Download {
     contents: Contents,
-    content_id: Uuid,
+    source: Source,
     chunk_size: usize,
     start: u64,
     progress: ProgressSink,
 }
 
+/// Where a download's bytes come from.
+enum Source {
+    /// A content of the content service, known by id.
+    Content(Uuid),
+    /// Found by a request first (a document's list of contents, an answer carrying base64).
+    Lookup { operation: &'static str, lookup: BoxFuture<'static, Result<Located, ContentError>> },
+}
+
+/// Where a looked-up resource's bytes are.
+pub(crate) enum Located {
+    /// In the content service: fetched in `Range` chunks like any content.
+    Content(Uuid),
+    /// Carried by the answer itself as base64 (decoded through [`crate::base64`]): handed over
+    /// in pieces of the chunk size, with the same progress, offset and errors as a content.
+    Inline(Bytes),
+}
+
 impl Download {
     pub(super) fn new(contents: Contents, content_id: Uuid) -> Self {
-        Self {
-            contents,
-            content_id,
-            chunk_size: DEFAULT_CHUNK_SIZE,
-            start: 0,
-            progress: ProgressSink::default(),
-        }
+        Self::from_source(contents, Source::Content(content_id))
+    }
+
+    /// A download of a resource whose bytes `lookup` finds first (named `operation` in `Debug`).
+    ///
+    /// Every content-bearing resource of the layer downloads through this: the lookup runs when
+    /// the download is first read, so a handle method can return a `Download` at once.
+    pub(crate) fn lookup(
+        contents: Contents,
+        operation: &'static str,
+        lookup: impl std::future::Future<Output = Result<Located, ContentError>> + Send + 'static,
+    ) -> Self {
+        let lookup = Box::pin(lookup);
+        Self::from_source(contents, Source::Lookup { operation, lookup })
+    }
+
+    fn from_source(contents: Contents, source: Source) -> Self {
+        Self { contents, source, chunk_size: DEFAULT_CHUNK_SIZE, start: 0, progress: ProgressSink::default() }
     }
 
     /// Bytes per `Range` request (default [`DEFAULT_CHUNK_SIZE`](super::DEFAULT_CHUNK_SIZE), at most
@@ -101,32 +131,23 @@ impl Download {
 
     /// The content as a stream of byte chunks.
     pub fn stream(self) -> ContentStream {
-        let chunk = check_size("chunk size", self.chunk_size);
-        let fetcher = chunk.map(|chunk| Fetcher {
-            contents: self.contents,
-            content_id: self.content_id,
-            chunk,
-            offset: self.start,
-            total: None,
-            body: None,
-            prefetch: None,
-            breaks: 0,
-            first_break: None,
-            progress: self.progress,
-            finished: false,
-        });
-        let inner = futures::stream::unfold(Some(fetcher), |state| async move {
-            match state? {
-                Err(error) => Some((Err(error), None)),
-                Ok(mut fetcher) => {
-                    let item = fetcher.next_item().await?;
-                    Some((item, Some(Ok(fetcher))))
-                }
-            }
-        });
-        ContentStream {
-            inner: Box::pin(inner),
-        }
+        let Download { contents, source, chunk_size, start, progress } = self;
+        let inner = match check_size("chunk size", chunk_size) {
+            Err(error) => futures::stream::once(async { Err(error) }).boxed(),
+            Ok(chunk) => match source {
+                Source::Content(content_id) => ranged(contents, content_id, chunk, start, progress),
+                Source::Lookup { lookup, .. } => futures::stream::once(async move {
+                    match lookup.await {
+                        Ok(Located::Content(content_id)) => ranged(contents, content_id, chunk, start, progress),
+                        Ok(Located::Inline(bytes)) => inline(bytes, chunk, start, progress),
+                        Err(error) => futures::stream::once(async { Err(error) }).boxed(),
+                    }
+                })
+                .flatten()
+                .boxed(),
+            },
+        };
+        ContentStream { inner }
     }
 
     /// The content as an [`AsyncRead`]; failures surface as [`std::io::Error`]s wrapping a
@@ -136,27 +157,15 @@ impl Download {
     }
 
     /// Writes the content to `writer`; returns how many bytes were written.
-    pub async fn to_writer<W: AsyncWrite + Unpin>(
-        self,
-        writer: &mut W,
-    ) -> Result<u64, ContentError> {
+    pub async fn to_writer<W: AsyncWrite + Unpin>(self, writer: &mut W) -> Result<u64, ContentError> {
         let start = self.start;
         let mut stream = self.stream();
         let mut written = 0u64;
         while let Some(bytes) = stream.try_next().await? {
-            writer
-                .write_all(&bytes)
-                .await
-                .map_err(|source| ContentError::Write {
-                    offset: start + written,
-                    source,
-                })?;
+            writer.write_all(&bytes).await.map_err(|source| ContentError::Write { offset: start + written, source })?;
             written += bytes.len() as u64;
         }
-        writer.flush().await.map_err(|source| ContentError::Write {
-            offset: start + written,
-            source,
-        })?;
+        writer.flush().await.map_err(|source| ContentError::Write { offset: start + written, source })?;
         Ok(written)
     }
 
@@ -165,10 +174,7 @@ impl Download {
     pub async fn to_path(self, path: impl AsRef<Path>) -> Result<u64, ContentError> {
         let mut file = tokio::fs::File::create(path.as_ref())
             .await
-            .map_err(|source| ContentError::Write {
-                offset: self.start,
-                source,
-            })?;
+            .map_err(|source| ContentError::Write { offset: self.start, source })?;
         self.to_writer(&mut file).await
     }
 
@@ -187,7 +193,7 @@ impl fmt::Debug for Download {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Download")
             .field("account_id", &self.contents.account_id)
-            .field("content_id", &self.content_id)
+            .field("source", &self.source)
             .field("chunk_size", &self.chunk_size)
             .field("start", &self.start)
             .field("progress", &self.progress)
@@ -195,10 +201,67 @@ impl fmt::Debug for Download {
     }
 }
 
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Content(content_id) => f.debug_tuple("Content").field(content_id).finish(),
+            Source::Lookup { operation, .. } => f.debug_tuple("Lookup").field(operation).finish(),
+        }
+    }
+}
+
+type ItemStream = BoxStream<'static, Result<Bytes, ContentError>>;
+
+/// A content of the content service in `Range` chunks from `start`.
+fn ranged(contents: Contents, content_id: Uuid, chunk: u64, start: u64, progress: ProgressSink) -> ItemStream {
+    let fetcher = Fetcher {
+        contents,
+        content_id,
+        chunk,
+        offset: start,
+        total: None,
+        body: None,
+        prefetch: None,
+        breaks: 0,
+        first_break: None,
+        progress,
+        finished: false,
+    };
+    futures::stream::unfold(fetcher, |mut fetcher| async move {
+        let item = fetcher.next_item().await?;
+        Some((item, fetcher))
+    })
+    .boxed()
+}
+
+/// Bytes already at hand, from `start`, in pieces of `chunk` bytes, reporting progress like a
+/// ranged download (an offset past the end gives nothing, as a 416 would).
+fn inline(bytes: Bytes, chunk: u64, start: u64, progress: ProgressSink) -> ItemStream {
+    let total = bytes.len() as u64;
+    let mut rest = bytes.slice(start.min(total) as usize..);
+    let mut done = start.min(total);
+    let mut finished = false;
+    futures::stream::poll_fn(move |_| {
+        if finished {
+            return Poll::Ready(None);
+        }
+        if rest.is_empty() {
+            finished = true;
+            progress.report(Progress { done, total: Some(total) });
+            return Poll::Ready(None);
+        }
+        let piece = rest.split_to(rest.len().min(chunk as usize));
+        done += piece.len() as u64;
+        progress.report(Progress { done, total: Some(total) });
+        Poll::Ready(Some(Ok(piece)))
+    })
+    .boxed()
+}
+
 /// The bytes of a content, in order, as they arrive; ends after the last byte or the first error.
 #[must_use = "streams do nothing unless polled"]
 pub struct ContentStream {
-    inner: Pin<Box<dyn Stream<Item = Result<Bytes, ContentError>> + Send>>,
+    inner: ItemStream,
 }
 
 impl Stream for ContentStream {
@@ -220,18 +283,9 @@ type BodyStream = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send + Syn
 /// What the service answered to one `Range` request.
 enum Answer {
     /// 206: the bytes `from..end` of a content of `total` bytes (`None`: `*`).
-    Range {
-        body: BodyStream,
-        from: u64,
-        end: u64,
-        total: Option<u64>,
-        asked_end: u64,
-    },
+    Range { body: BodyStream, from: u64, end: u64, total: Option<u64>, asked_end: u64 },
     /// 200: the server ignored `Range` and sends the whole content.
-    Whole {
-        body: BodyStream,
-        total: Option<u64>,
-    },
+    Whole { body: BodyStream, total: Option<u64> },
     /// 416: nothing at or after the asked offset.
     Unsatisfiable,
 }
@@ -286,10 +340,7 @@ impl Fetcher {
             }
             None => {
                 self.finished = true;
-                self.progress.report(Progress {
-                    done: self.offset,
-                    total: self.total.or(Some(self.offset)),
-                });
+                self.progress.report(Progress { done: self.offset, total: self.total.or(Some(self.offset)) });
             }
         }
         item
@@ -331,18 +382,13 @@ impl Fetcher {
                     self.offset += len;
                     self.breaks = 0;
                     self.first_break = None;
-                    self.progress.report(Progress {
-                        done: self.offset,
-                        total: self.total,
-                    });
+                    self.progress.report(Progress { done: self.offset, total: self.total });
                     return Some(Ok(bytes));
                 }
                 Some(Err(error)) => {
                     self.body = None;
                     let failure = TransportFailure::new(Some(DOWNLOAD_CONTENT), 1, true, error);
-                    if let Err(error) = self
-                        .pause_after_break(crate::Error::Transport(Box::new(failure)).into())
-                        .await
+                    if let Err(error) = self.pause_after_break(crate::Error::Transport(Box::new(failure)).into()).await
                     {
                         return Some(Err(error));
                     }
@@ -352,10 +398,7 @@ impl Fetcher {
                     self.body = None;
                     match end {
                         Some(end) if self.offset < end => {
-                            let message = format!(
-                                "the answer ended at byte {} before byte {end}",
-                                self.offset
-                            );
+                            let message = format!("the answer ended at byte {} before byte {end}", self.offset);
                             let error = self.protocol_error(message);
                             if let Err(error) = self.pause_after_break(error).await {
                                 return Some(Err(error));
@@ -376,13 +419,11 @@ impl Fetcher {
     /// Opens the body that continues at `offset`: the request sent ahead when it fits, or a new one.
     async fn open_next(&mut self) -> Result<(), ContentError> {
         let prefetched = match self.prefetch.take() {
-            Some(mut prefetch) if prefetch.from == self.offset => {
-                match (&mut prefetch.task).await {
-                    Ok(answer) => Some(answer),
-                    Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-                    Err(_) => None,
-                }
-            }
+            Some(mut prefetch) if prefetch.from == self.offset => match (&mut prefetch.task).await {
+                Ok(answer) => Some(answer),
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(_) => None,
+            },
             // Still wanted later: the current chunk broke and only its rest is asked for now.
             Some(prefetch) if prefetch.from > self.offset => {
                 self.prefetch = Some(prefetch);
@@ -399,58 +440,35 @@ impl Fetcher {
             }
         };
         match answer {
-            Answer::Range {
-                body,
-                from,
-                end,
-                total,
-                asked_end,
-            } => {
+            Answer::Range { body, from, end, total, asked_end } => {
                 if from != self.offset {
-                    return Err(self.protocol_error(format!(
-                        "asked for bytes from {}, got from {from}",
-                        self.offset
-                    )));
+                    return Err(self.protocol_error(format!("asked for bytes from {}, got from {from}", self.offset)));
                 }
                 if let (Some(known), Some(said)) = (self.total, total)
                     && known != said
                 {
-                    return Err(self.protocol_error(format!(
-                        "the content was {known} bytes long, now {said}"
-                    )));
+                    return Err(self.protocol_error(format!("the content was {known} bytes long, now {said}")));
                 }
                 // A short answer without a total is the end of the content.
                 self.total = self.total.or(total).or((end < asked_end).then_some(end));
-                self.body = Some(Body {
-                    stream: body,
-                    end: Some(end),
-                    skip: 0,
-                });
+                self.body = Some(Body { stream: body, end: Some(end), skip: 0 });
                 let more = self.total.is_none_or(|total| end < total);
                 if more && self.prefetch.is_none() {
                     let to = self.chunk_end(end, None);
-                    let task =
-                        tokio::spawn(request(self.contents.clone(), self.content_id, end, to));
+                    let task = tokio::spawn(request(self.contents.clone(), self.content_id, end, to));
                     self.prefetch = Some(Prefetch { from: end, task });
                 }
             }
             Answer::Whole { body, total } => {
                 self.total = self.total.or(total);
                 self.prefetch = None;
-                self.body = Some(Body {
-                    stream: body,
-                    end: self.total,
-                    skip: self.offset,
-                });
+                self.body = Some(Body { stream: body, end: self.total, skip: self.offset });
             }
             Answer::Unsatisfiable => {
                 if let Some(total) = self.total
                     && self.offset < total
                 {
-                    return Err(self.protocol_error(format!(
-                        "answered 416 for byte {} of {total}",
-                        self.offset
-                    )));
+                    return Err(self.protocol_error(format!("answered 416 for byte {} of {total}", self.offset)));
                 }
                 self.total = Some(self.offset);
                 self.finished = true;
@@ -487,21 +505,12 @@ impl Fetcher {
     }
 
     fn protocol_error(&self, message: String) -> ContentError {
-        ContentError::Protocol {
-            operation: DOWNLOAD_CONTENT,
-            message,
-            trace_id: None,
-        }
+        ContentError::Protocol { operation: DOWNLOAD_CONTENT, message, trace_id: None }
     }
 }
 
 /// Asks for bytes `from..=to` of the content.
-async fn request(
-    contents: Contents,
-    content_id: Uuid,
-    from: u64,
-    to: u64,
-) -> Result<Answer, ContentError> {
+async fn request(contents: Contents, content_id: Uuid, from: u64, to: u64) -> Result<Answer, ContentError> {
     let raw = &contents.raw;
     let timeout = attempt_timeout(raw, to - from + 1);
     let answer = raw
@@ -536,24 +545,14 @@ async fn request(
                     headers.get(CONTENT_RANGE)
                 )));
             };
-            Ok(Answer::Range {
-                body,
-                from: start,
-                end: last + 1,
-                total,
-                asked_end: to + 1,
-            })
+            Ok(Answer::Range { body, from: start, end: last + 1, total, asked_end: to + 1 })
         }
         200 => {
-            let total = headers
-                .get(CONTENT_LENGTH)
-                .and_then(|value| value.to_str().ok())
-                .and_then(|text| text.parse().ok());
+            let total =
+                headers.get(CONTENT_LENGTH).and_then(|value| value.to_str().ok()).and_then(|text| text.parse().ok());
             Ok(Answer::Whole { body, total })
         }
-        other => Err(protocol(format!(
-            "unexpected answer {other} to a range request"
-        ))),
+        other => Err(protocol(format!("unexpected answer {other} to a range request"))),
     }
 }
 
@@ -584,20 +583,10 @@ mod tests {
 
     #[test]
     fn content_range_is_read_with_or_without_a_total() {
-        assert_eq!(
-            content_range(&headers("bytes 0-99/1000")),
-            Some((0, 99, Some(1000)))
-        );
-        assert_eq!(
-            content_range(&headers("bytes 100-199/*")),
-            Some((100, 199, None))
-        );
+        assert_eq!(content_range(&headers("bytes 0-99/1000")), Some((0, 99, Some(1000))));
+        assert_eq!(content_range(&headers("bytes 100-199/*")), Some((100, 199, None)));
         assert_eq!(content_range(&headers("bytes 5-4/10")), None, "backwards");
-        assert_eq!(
-            content_range(&headers("bytes 0-10/10")),
-            None,
-            "past the total"
-        );
+        assert_eq!(content_range(&headers("bytes 0-10/10")), None, "past the total");
         assert_eq!(content_range(&headers("bytes */10")), None, "no range");
         assert_eq!(content_range(&HeaderMap::new()), None);
     }

@@ -15,9 +15,30 @@
 //!   A chunk that breaks off is asked for again from the byte where it broke.
 //! - Both report [`Progress`] to a callback or a `watch` channel.
 //!
-//! Bytes that the API carries as base64 inside JSON (signatures, reply and print contents) are
-//! not contents in this sense: decode them with [`Base64Bytes::to_bytes`](crate::raw::types::Base64Bytes::to_bytes)
-//! (its error converts into [`ContentError`], so a handle can offer both kinds through one error type).
+//! Every content-bearing resource of the layer downloads through this one mechanism: its handle
+//! method returns a [`Download`] (stream, reader, file or bytes, with progress and a start
+//! offset). Where the resource lists a content id, the bytes come from the content service in
+//! `Range` chunks; where the API answers the bytes themselves as base64 inside JSON, that answer
+//! is fetched in one request through the same transport, decoded by the one helper
+//! ([`Base64Bytes::decode`](crate::raw::types::Base64Bytes::decode), errors naming the
+//! operation) and handed over in pieces of the chunk size, with the same progress and errors.
+//!
+//! | Resource | Method | How it downloads |
+//! |---|---|---|
+//! | Any content by id | [`Contents::download`], `AccountHandle::contents().download(id)` | `Range` chunks |
+//! | Docflow document, decrypted / encrypted | [`DocflowDocumentHandle::decrypted_content`](crate::handles::DocflowDocumentHandle::decrypted_content), [`encrypted_content`](crate::handles::DocflowDocumentHandle::encrypted_content) | the document's `docflow-document-contents` id in `Range` chunks; if none is listed, the deprecated `…/decrypted-content` / `…/encrypted-content` base64 answer |
+//! | Inventory document, decrypted / encrypted | [`InventoryDocumentHandle::decrypted_content`](crate::handles::InventoryDocumentHandle::decrypted_content), [`encrypted_content`](crate::handles::InventoryDocumentHandle::encrypted_content) | the id listed in the inventory, in `Range` chunks; else the deprecated base64 answer |
+//! | Draft document, decrypted / encrypted | [`DraftDocumentHandle::decrypted_content`](crate::handles::DraftDocumentHandle::decrypted_content), [`encrypted_content`](crate::handles::DraftDocumentHandle::encrypted_content) | the document's `contents` id in `Range` chunks; else the deprecated base64 answer |
+//! | Signature of a docflow / inventory / draft document | [`DocflowDocumentHandle::signature_content`](crate::handles::DocflowDocumentHandle::signature_content), [`InventoryDocumentHandle::signature_content`](crate::handles::InventoryDocumentHandle::signature_content), [`DraftSignatures::content`](crate::handles::DraftSignatures::content) | base64 answer of `…/signatures/{id}/content` (no content id exists) |
+//! | Print result (PDF) | `print().await?.wait().await?` gives the id; [`DocflowDocumentHandle::content`](crate::handles::DocflowDocumentHandle::content), [`DraftDocumentHandle::content`](crate::handles::DraftDocumentHandle::content) | `Range` chunks |
+//! | Data to sign (`decrypted-content-id`) | [`DraftDocumentHandle::content`](crate::handles::DraftDocumentHandle::content) | `Range` chunks |
+//! | Cloud decryption result | [`DecryptedContent::download`](crate::cloud::DecryptedContent::download) | `Range` chunks |
+//! | Generated reply, content / printed form | [`ReplyHandle::content`](crate::handles::ReplyHandle::content), [`print_content`](crate::handles::ReplyHandle::print_content) | base64 fields of the reply (`get_reply`) |
+//! | Drafts builder file, content / signature | [`BuilderFileHandle::content`](crate::handles::BuilderFileHandle::content), [`signature`](crate::handles::BuilderFileHandle::signature) | the file's `content-id` in `Range` chunks, else the deprecated base64 answer / the base64 signature answer |
+//!
+//! A download that must first look something up (the document's list of contents, a base64
+//! answer) does so when it is first read; a failed lookup is the download's first error
+//! ([`ContentError::Call`], naming the operation, status and trace id).
 
 mod download;
 mod progress;
@@ -27,6 +48,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+pub(crate) use self::download::Located;
 pub use self::download::{ContentStream, Download};
 pub use self::progress::Progress;
 pub use self::upload::{Upload, UploadCheckpoint, UploadSource};
@@ -51,8 +73,7 @@ const SLOWEST_RATE_BYTES_PER_SECOND: u64 = 128 * 1024;
 /// idle pauses, each part or chunk gets the transport's timeout plus the time to move its bytes
 /// at [`SLOWEST_RATE_BYTES_PER_SECOND`]. This is the only place that decides it.
 fn attempt_timeout(raw: &raw::Client, bytes: u64) -> Duration {
-    raw.inner.current_default_timeout()
-        + Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
+    raw.inner.current_default_timeout() + Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
 }
 
 /// The content service of one account.
@@ -96,8 +117,8 @@ impl Contents {
 
     /// Downloads content `content_id`: choose a stream, a reader, a file or bytes on the
     /// returned [`Download`].
-    pub fn download(&self, content_id: Uuid) -> Download {
-        Download::new(self.clone(), content_id)
+    pub fn download(&self, content_id: impl Into<Uuid>) -> Download {
+        Download::new(self.clone(), content_id.into())
     }
 }
 
@@ -133,11 +154,7 @@ pub enum ContentError {
     Read { offset: u64, source: std::io::Error },
     /// The source of an upload gave a different number of bytes than its declared length.
     #[error("the content to upload was declared {declared} bytes long but gave {actual}{}", if *.more { " or more" } else { "" })]
-    LengthMismatch {
-        declared: u64,
-        actual: u64,
-        more: bool,
-    },
+    LengthMismatch { declared: u64, actual: u64, more: bool },
     /// Writing a downloaded content failed.
     #[error("writing the downloaded content failed at byte {offset}: {source}")]
     Write { offset: u64, source: std::io::Error },
@@ -146,18 +163,11 @@ pub enum ContentError {
     InvalidBase64(#[from] crate::base64::InvalidBase64),
     /// The content service answered something that does not fit what was asked.
     #[error("{operation}: {message}{}", trace_suffix(.trace_id))]
-    Protocol {
-        operation: &'static str,
-        message: String,
-        trace_id: Option<String>,
-    },
+    Protocol { operation: &'static str, message: String, trace_id: Option<String> },
 }
 
 fn trace_suffix(trace_id: &Option<String>) -> String {
-    trace_id
-        .as_ref()
-        .map(|id| format!(" (trace id {id})"))
-        .unwrap_or_default()
+    trace_id.as_ref().map(|id| format!(" (trace id {id})")).unwrap_or_default()
 }
 
 impl From<ContentError> for std::io::Error {
@@ -170,11 +180,7 @@ impl From<ContentError> for std::io::Error {
 }
 
 fn check_size(what: &'static str, size: usize) -> Result<u64, ContentError> {
-    if (1..=MAX_PART_SIZE).contains(&size) {
-        Ok(size as u64)
-    } else {
-        Err(ContentError::InvalidSize { what, size })
-    }
+    if (1..=MAX_PART_SIZE).contains(&size) { Ok(size as u64) } else { Err(ContentError::InvalidSize { what, size }) }
 }
 
 #[cfg(test)]
@@ -183,30 +189,18 @@ mod tests {
 
     #[test]
     fn attempt_timeout_grows_with_the_bytes() {
-        let raw =
-            crate::transport::Transport::unauthenticated().default_timeout(Duration::from_secs(10));
+        let raw = crate::transport::Transport::unauthenticated().default_timeout(Duration::from_secs(10));
         let raw = raw.into_client("http://127.0.0.1:9").unwrap();
         assert_eq!(attempt_timeout(&raw, 0), Duration::from_secs(10));
-        assert_eq!(
-            attempt_timeout(&raw, 64 * 1024 * 1024),
-            Duration::from_secs(10 + 512)
-        );
+        assert_eq!(attempt_timeout(&raw, 64 * 1024 * 1024), Duration::from_secs(10 + 512));
     }
 
     #[test]
     fn sizes_are_checked() {
         assert_eq!(check_size("part size", 1).unwrap(), 1);
-        assert_eq!(
-            check_size("part size", MAX_PART_SIZE).unwrap(),
-            MAX_PART_SIZE as u64
-        );
+        assert_eq!(check_size("part size", MAX_PART_SIZE).unwrap(), MAX_PART_SIZE as u64);
         let error = check_size("part size", MAX_PART_SIZE + 1).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("part size must be between 1 and 67108864"),
-            "{error}"
-        );
+        assert!(error.to_string().starts_with("part size must be between 1 and 67108864"), "{error}");
         assert!(check_size("chunk size", 0).is_err());
     }
 }

@@ -17,13 +17,7 @@ pub struct Progress {
 impl Progress {
     /// `done / total` between 0 and 1, when the total is known (an empty content is complete).
     pub fn fraction(&self) -> Option<f64> {
-        self.total.map(|total| {
-            if total == 0 {
-                1.0
-            } else {
-                self.done as f64 / total as f64
-            }
-        })
+        self.total.map(|total| if total == 0 { 1.0 } else { self.done as f64 / total as f64 })
     }
 }
 
@@ -80,57 +74,17 @@ mod tests {
         sink.set_callback(Arc::new(move |progress| log.lock().unwrap().push(progress)));
         sink.set_watch(sender);
 
-        sink.report(Progress {
-            done: 5,
-            total: Some(10),
-        });
-        sink.report(Progress {
-            done: 10,
-            total: Some(10),
-        });
+        sink.report(Progress { done: 5, total: Some(10) });
+        sink.report(Progress { done: 10, total: Some(10) });
 
-        assert_eq!(
-            seen.lock()
-                .unwrap()
-                .iter()
-                .map(|p| p.done)
-                .collect::<Vec<_>>(),
-            [5, 10]
-        );
-        assert_eq!(
-            *receiver.borrow(),
-            Progress {
-                done: 10,
-                total: Some(10)
-            }
-        );
+        assert_eq!(seen.lock().unwrap().iter().map(|p| p.done).collect::<Vec<_>>(), [5, 10]);
+        assert_eq!(*receiver.borrow(), Progress { done: 10, total: Some(10) });
     }
 
     #[test]
     fn fraction_needs_a_total() {
-        assert_eq!(
-            Progress {
-                done: 1,
-                total: Some(4)
-            }
-            .fraction(),
-            Some(0.25)
-        );
-        assert_eq!(
-            Progress {
-                done: 1,
-                total: None
-            }
-            .fraction(),
-            None
-        );
-        assert_eq!(
-            Progress {
-                done: 0,
-                total: Some(0)
-            }
-            .fraction(),
-            Some(1.0)
-        );
+        assert_eq!(Progress { done: 1, total: Some(4) }.fraction(), Some(0.25));
+        assert_eq!(Progress { done: 1, total: None }.fraction(), None);
+        assert_eq!(Progress { done: 0, total: Some(0) }.fraction(), Some(1.0));
     }
 }

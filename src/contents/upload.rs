@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use std::sync::Mutex;
 
-use bytes::Bytes;
+use std::task::{Context, Poll};
+
+use bytes::{BufMut, Bytes, BytesMut};
 use futures::{Stream, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
@@ -41,24 +43,18 @@ enum SourceKind {
 impl UploadSource {
     /// Any reader. When resuming ([`Upload::resume_from`]) it must start at the checkpoint's offset.
     pub fn reader(reader: impl AsyncRead + Send + Unpin + 'static) -> Self {
-        Self {
-            kind: SourceKind::Reader(Box::new(reader)),
-        }
+        Self { kind: SourceKind::Reader(Box::new(reader)) }
     }
 
     /// A file, opened when the upload starts; its length is the content's length.
     /// When resuming, reading starts at the checkpoint's offset.
     pub fn path(path: impl Into<PathBuf>) -> Self {
-        Self {
-            kind: SourceKind::Path(path.into()),
-        }
+        Self { kind: SourceKind::Path(path.into()) }
     }
 
     /// Bytes already in memory. When resuming, the bytes before the checkpoint's offset are skipped.
     pub fn bytes(bytes: impl Into<Bytes>) -> Self {
-        Self {
-            kind: SourceKind::Bytes(bytes.into()),
-        }
+        Self { kind: SourceKind::Bytes(bytes.into()) }
     }
 
     /// A stream of byte chunks. When resuming it must start at the checkpoint's offset.
@@ -206,36 +202,20 @@ impl Upload {
 
     /// Calls `callback` with where the upload stands after each accepted part; save it to
     /// [`resume_from`](Self::resume_from) later.
-    pub fn on_checkpoint(
-        mut self,
-        callback: impl Fn(&UploadCheckpoint) + Send + Sync + 'static,
-    ) -> Self {
+    pub fn on_checkpoint(mut self, callback: impl Fn(&UploadCheckpoint) + Send + Sync + 'static) -> Self {
         self.on_checkpoint = Some(Arc::new(callback));
         self
     }
 
     async fn run(self) -> Result<Uuid, ContentError> {
         let part_size = check_size("part size", self.part_size)?;
-        let start = self
-            .resume
-            .as_ref()
-            .map_or(0, |checkpoint| checkpoint.offset);
-        let (reader, source_len) = open(self.source, start).await?;
+        let start = self.resume.as_ref().map_or(0, |checkpoint| checkpoint.offset);
+        let (opened, source_len) = open(self.source, start).await?;
         let mut total = self.total_len;
-        for known in [
-            source_len,
-            self.resume.as_ref().and_then(|checkpoint| checkpoint.total),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for known in [source_len, self.resume.as_ref().and_then(|checkpoint| checkpoint.total)].into_iter().flatten() {
             match total {
                 Some(declared) if declared != known => {
-                    return Err(ContentError::LengthMismatch {
-                        declared,
-                        actual: known,
-                        more: false,
-                    });
+                    return Err(ContentError::LengthMismatch { declared, actual: known, more: false });
                 }
                 _ => total = Some(known),
             }
@@ -243,11 +223,7 @@ impl Upload {
         if let Some(total) = total
             && start > total
         {
-            return Err(ContentError::LengthMismatch {
-                declared: total,
-                actual: start,
-                more: true,
-            });
+            return Err(ContentError::LengthMismatch { declared: total, actual: start, more: true });
         }
 
         let mut sender = PartSender {
@@ -265,23 +241,28 @@ impl Upload {
         }
         sender.progress.report(Progress { done: start, total });
 
+        let source = match opened {
+            Opened::Reader(reader) => PartSource::Reader(ReaderSlot::Here(reader)),
+            Opened::Bytes(bytes) => PartSource::Bytes(bytes),
+        };
         let mut parts = PartReader {
-            reader,
+            source,
             offset: start,
             total,
             part_size,
             carry: None,
             buffers: BufferPool::default(),
+            started: false,
         };
-        let mut part = parts.next().await?;
+        let mut part = parts.next().await?.expect("a source gives at least one part");
         if sender.content_id.is_none() && !part.last {
             // The first part alone: its answer names the upload the other parts continue.
-            let (sent, next) = futures::join!(
-                send_part(sender.contents.clone(), None, part, total),
-                parts.next()
-            );
-            sender.acknowledge(sent?)?;
-            part = next?;
+            let (sent, next) = futures::join!(send_part(sender.contents.clone(), None, part, total), parts.next());
+            let content_id = sender.acknowledge(sent?)?;
+            match next? {
+                Some(next) => part = next,
+                None => return Ok(content_id),
+            }
         }
         let mut in_flight = InFlight::default();
         loop {
@@ -303,7 +284,15 @@ impl Upload {
                 sender.acknowledge(in_flight.oldest().await?)?;
             }
             part = match parts.next().await {
-                Ok(next) => next,
+                Ok(Some(next)) => next,
+                // The part just sent found the end of the source: it was the last.
+                Ok(None) => {
+                    let mut content_id = sender.content_id;
+                    while !in_flight.is_empty() {
+                        content_id = Some(sender.acknowledge(in_flight.oldest().await?)?);
+                    }
+                    return Ok(content_id.expect("the last part was answered"));
+                }
                 Err(error) => {
                     // Let the parts on their way finish, so the last checkpoint covers them.
                     while !in_flight.is_empty() {
@@ -337,18 +326,13 @@ impl InFlight {
 
     /// Waits for the oldest part's answer.
     async fn oldest(&mut self) -> Result<Sent, ContentError> {
-        let Some(task) = self.tasks.front_mut() else {
-            unreachable!("waited for a part while none was on its way")
-        };
+        let Some(task) = self.tasks.front_mut() else { unreachable!("waited for a part while none was on its way") };
         let outcome = task.await;
         self.tasks.pop_front();
         match outcome {
             Ok(sent) => sent,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => Err(ContentError::Read {
-                offset: 0,
-                source: std::io::Error::other(error),
-            }),
+            Err(error) => Err(ContentError::Read { offset: 0, source: std::io::Error::other(error) }),
         }
     }
 }
@@ -387,50 +371,70 @@ impl fmt::Debug for Upload {
 
 type BoxedReader = Box<dyn AsyncRead + Send + Unpin>;
 
-/// The source as a reader positioned at `start`, and the content's length when the source knows it.
-async fn open(
-    source: UploadSource,
-    start: u64,
-) -> Result<(BoxedReader, Option<u64>), ContentError> {
-    let read_error = |source| ContentError::Read {
-        offset: start,
-        source,
-    };
+/// What an opened source reads from.
+enum Opened {
+    /// A reader positioned at the start offset.
+    Reader(BoxedReader),
+    /// The whole content in memory (parts are slices of it, from the start offset on).
+    Bytes(Bytes),
+}
+
+/// The source opened at `start`, and the content's length when the source knows it.
+async fn open(source: UploadSource, start: u64) -> Result<(Opened, Option<u64>), ContentError> {
+    let read_error = |source| ContentError::Read { offset: start, source };
     match source.kind {
-        SourceKind::Reader(reader) => Ok((reader, None)),
+        SourceKind::Reader(reader) => Ok((Opened::Reader(reader), None)),
         SourceKind::Bytes(bytes) => {
             let len = bytes.len() as u64;
-            let skip = usize::try_from(start)
-                .unwrap_or(usize::MAX)
-                .min(bytes.len());
-            Ok((
-                Box::new(std::io::Cursor::new(bytes.slice(skip..))),
-                Some(len),
-            ))
+            Ok((Opened::Bytes(bytes), Some(len)))
         }
         SourceKind::Path(path) => {
             let mut file = tokio::fs::File::open(&path).await.map_err(read_error)?;
             let len = file.metadata().await.map_err(read_error)?.len();
             if start > 0 {
-                file.seek(std::io::SeekFrom::Start(start))
-                    .await
-                    .map_err(read_error)?;
+                file.seek(std::io::SeekFrom::Start(start)).await.map_err(read_error)?;
             }
-            Ok((Box::new(file), Some(len)))
+            Ok((Opened::Reader(Box::new(file)), Some(len)))
         }
     }
 }
 
-/// One part: its bytes, where they start, and whether it is the last.
+/// One part: where it starts, how long it is, whether it is the last, and its bytes.
 struct Part {
     offset: u64,
-    bytes: Bytes,
+    len: u64,
     last: bool,
+    body: PartBody,
+}
+
+/// The bytes of a part.
+enum PartBody {
+    /// At hand: read ahead (length unknown) or a slice of bytes in memory. The transport can
+    /// send them again itself.
+    Buffered(Bytes),
+    /// Read from the source while the request sends them (length known): each frame goes to
+    /// the socket while it is still in the processor's cache, and is kept for a resend.
+    Streamed(Arc<Mutex<Streaming>>),
+}
+
+/// Where the reader is: here, or lent to the part being streamed until it has read its bytes.
+enum ReaderSlot {
+    Here(BoxedReader),
+    Lent(oneshot::Receiver<Handback>),
+    Gone,
+}
+
+/// What a streamed part hands back once it has read its bytes.
+enum Handback {
+    /// The source, and the byte read past the part (a part of unknown length reads one ahead).
+    More(BoxedReader, Option<u8>),
+    /// The source ended within or right after the part: it was the last.
+    Ended,
 }
 
 /// Cuts the source into parts, knowing which one is last before it is sent.
 struct PartReader {
-    reader: BoxedReader,
+    source: PartSource,
     /// The offset of the next byte to read (a carried byte included).
     offset: u64,
     total: Option<u64>,
@@ -438,6 +442,14 @@ struct PartReader {
     /// A byte read ahead to learn that more follows.
     carry: Option<u8>,
     buffers: BufferPool,
+    /// Whether the first part was given out.
+    started: bool,
+}
+
+enum PartSource {
+    Reader(ReaderSlot),
+    /// The whole content; `offset` indexes into it.
+    Bytes(Bytes),
 }
 
 /// Part buffers used again once the service has them: fresh megabytes cost page faults and the
@@ -447,17 +459,14 @@ struct BufferPool {
     idle: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
-/// At most this many buffers wait in the pool (about two parts in memory).
-const IDLE_BUFFERS: usize = 2;
+/// At most this many buffers wait in the pool: only the first part of a content of unknown
+/// length is read ahead into one (the other parts stream).
+const IDLE_BUFFERS: usize = 1;
 
 impl BufferPool {
     /// An empty buffer that holds at least `capacity` bytes.
     fn take(&self, capacity: usize) -> Vec<u8> {
-        let idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .pop();
+        let idle = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
         match idle {
             Some(buffer) if buffer.capacity() >= capacity => buffer,
             _ => Vec::with_capacity(capacity),
@@ -466,10 +475,7 @@ impl BufferPool {
 
     /// `buffer` as [`Bytes`] that returns it to the pool when the last copy is dropped.
     fn share(&self, buffer: Vec<u8>) -> Bytes {
-        Bytes::from_owner(PooledBuffer {
-            buffer,
-            pool: self.clone(),
-        })
+        Bytes::from_owner(PooledBuffer { buffer, pool: self.clone() })
     }
 }
 
@@ -489,11 +495,7 @@ impl Drop for PooledBuffer {
     fn drop(&mut self) {
         let mut buffer = std::mem::take(&mut self.buffer);
         buffer.clear();
-        let mut idle = self
-            .pool
-            .idle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if idle.len() < IDLE_BUFFERS {
             idle.push(buffer);
         }
@@ -501,7 +503,94 @@ impl Drop for PooledBuffer {
 }
 
 impl PartReader {
-    async fn next(&mut self) -> Result<Part, ContentError> {
+    /// The next part, or `None` when the part before turned out to be the last.
+    async fn next(&mut self) -> Result<Option<Part>, ContentError> {
+        let offset = self.offset;
+        let first = !self.started;
+        self.started = true;
+        let reader = match &mut self.source {
+            PartSource::Bytes(all) => {
+                // A declared length that differs from the bytes' was refused before the first part.
+                let total = all.len() as u64;
+                let len = self.part_size.min(total.saturating_sub(offset));
+                let bytes = all.slice(offset as usize..(offset + len) as usize);
+                self.offset += len;
+                return Ok(Some(Part { offset, len, last: self.offset == total, body: PartBody::Buffered(bytes) }));
+            }
+            PartSource::Reader(slot) => match std::mem::replace(slot, ReaderSlot::Gone) {
+                ReaderSlot::Here(reader) => reader,
+                ReaderSlot::Lent(back) => match back.await {
+                    Ok(Handback::More(reader, carry)) => {
+                        self.carry = carry;
+                        reader
+                    }
+                    Ok(Handback::Ended) => return Ok(None),
+                    Err(_) => {
+                        let source = std::io::Error::other("the part before failed before its bytes were read");
+                        return Err(ContentError::Read { offset, source });
+                    }
+                },
+                ReaderSlot::Gone => unreachable!("the reader is lent to one part at a time"),
+            },
+        };
+        let streamed = match self.total {
+            // A known length: every part's length is known before it is read.
+            Some(total) if total > offset => {
+                let len = self.part_size.min(total - offset);
+                Some((len, offset + len == total))
+            }
+            Some(_) => None,
+            // An unknown length: the first part is read ahead (most contents fit in one); the
+            // next ones, which start with the byte read past the one before, stream a whole part
+            // and learn at its end whether the source goes on.
+            None if !first && self.carry.is_some() => Some((self.part_size, false)),
+            None => None,
+        };
+        if let Some((len, last)) = streamed {
+            let (give_back, back) = oneshot::channel();
+            self.source = PartSource::Reader(ReaderSlot::Lent(back));
+            self.offset += len;
+            let mut frame = BytesMut::new();
+            frame.extend(self.carry.take());
+            let streaming = Streaming {
+                reader: Some(reader),
+                give_back: Some(give_back),
+                offset,
+                len,
+                read: 0,
+                total: self.total,
+                last,
+                frame,
+                frames: Vec::new(),
+                failure: None,
+                ended: None,
+            };
+            return Ok(Some(Part { offset, len, last, body: PartBody::Streamed(Arc::new(Mutex::new(streaming))) }));
+        }
+        self.source = PartSource::Reader(ReaderSlot::Here(reader));
+        if !first && self.total.is_none() {
+            // Nothing was read past the part before: it was the last.
+            return Ok(None);
+        }
+        let bytes = self.read_buffered().await?;
+        let last = match self.total {
+            Some(_) => true,
+            None => self.carry.is_none(),
+        };
+        Ok(Some(Part { offset, len: bytes.len() as u64, last, body: PartBody::Buffered(bytes) }))
+    }
+
+    fn reader(&mut self) -> &mut BoxedReader {
+        match &mut self.source {
+            PartSource::Reader(ReaderSlot::Here(reader)) => reader,
+            _ => unreachable!("parts of unknown length are read by the part reader itself"),
+        }
+    }
+
+    /// Reads the next part into a pooled buffer: for a source of unknown length (the part's
+    /// length, and whether it is the last, must be known before it is sent), or the empty rest
+    /// of a known length. Sets `carry` when more follows.
+    async fn read_buffered(&mut self) -> Result<Bytes, ContentError> {
         let offset = self.offset;
         let want = match self.total {
             Some(total) => self.part_size.min(total.saturating_sub(offset)),
@@ -513,15 +602,11 @@ impl PartReader {
         }
         let mut at_end = false;
         while (buffer.len() as u64) < want {
-            let mut limited = (&mut self.reader).take(want - buffer.len() as u64);
-            let read =
-                limited
-                    .read_buf(&mut buffer)
-                    .await
-                    .map_err(|source| ContentError::Read {
-                        offset: offset + buffer.len() as u64,
-                        source,
-                    })?;
+            let mut limited = self.reader().take(want - buffer.len() as u64);
+            let read = limited
+                .read_buf(&mut buffer)
+                .await
+                .map_err(|source| ContentError::Read { offset: offset + buffer.len() as u64, source })?;
             if read == 0 {
                 at_end = true;
                 break;
@@ -529,58 +614,222 @@ impl PartReader {
         }
         let end = offset + buffer.len() as u64;
         self.offset = end;
-        let last = match self.total {
-            Some(total) if at_end || end == total => {
+        match self.total {
+            Some(total) => {
                 if end != total {
-                    return Err(ContentError::LengthMismatch {
-                        declared: total,
-                        actual: end,
-                        more: false,
-                    });
+                    return Err(ContentError::LengthMismatch { declared: total, actual: end, more: false });
                 }
                 if !at_end && self.read_ahead().await?.is_some() {
-                    return Err(ContentError::LengthMismatch {
-                        declared: total,
-                        actual: total + 1,
-                        more: true,
-                    });
+                    return Err(ContentError::LengthMismatch { declared: total, actual: total + 1, more: true });
                 }
-                true
             }
-            Some(_) => false,
-            None if at_end => true,
-            None => match self.read_ahead().await? {
-                Some(byte) => {
-                    self.carry = Some(byte);
-                    false
-                }
-                None => true,
-            },
-        };
-        Ok(Part {
-            offset,
-            bytes: self.buffers.share(buffer),
-            last,
-        })
+            None if at_end => {}
+            None => self.carry = self.read_ahead().await?,
+        }
+        Ok(self.buffers.share(buffer))
     }
 
     /// One more byte, or `None` at the end of the source.
     async fn read_ahead(&mut self) -> Result<Option<u8>, ContentError> {
         let mut byte = [0u8; 1];
+        let offset = self.offset;
         loop {
-            match self.reader.read(&mut byte).await {
+            match self.reader().read(&mut byte).await {
                 Ok(0) => return Ok(None),
                 Ok(_) => return Ok(Some(byte[0])),
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(source) => {
-                    return Err(ContentError::Read {
-                        offset: self.offset,
-                        source,
-                    });
+                    return Err(ContentError::Read { offset, source });
                 }
             }
         }
     }
+}
+
+/// Bytes per frame of a streamed part: small enough to stay in the processor's cache between
+/// the read that writes them and the socket write that copies them.
+const FRAME: usize = 64 * 1024;
+
+/// A part being read from the source as its request is sent; shared by the request body and
+/// the task that sends the part (which finishes reading it for a resend when the request failed).
+///
+/// Of a content of known length, every part's length is known, and the last checks that the
+/// source ends with it. Of an unknown length, a part is announced whole (`bytes a-b/*`) and
+/// reads one byte past its end: when that byte is there it starts the next part; when the
+/// source ends instead, the body breaks off before its last frame (so the service never takes
+/// a part whose range would not name the total) and the part is sent again as the last one,
+/// with the bytes it got and the total.
+struct Streaming {
+    /// The source while this part reads it; handed back through `give_back` at the part's end.
+    reader: Option<BoxedReader>,
+    give_back: Option<oneshot::Sender<Handback>>,
+    /// Where the part starts in the content, its length, and how much of it was read.
+    offset: u64,
+    len: u64,
+    read: u64,
+    /// The content's length, when known.
+    total: Option<u64>,
+    last: bool,
+    /// The frame being read (an unknown length's part starts with the byte read past the one before).
+    frame: BytesMut,
+    /// Every frame read so far, for a resend.
+    frames: Vec<Bytes>,
+    /// Why reading the source failed (the request then fails; this is the upload's error).
+    failure: Option<ContentError>,
+    /// Of an unknown length: the source ended after this many bytes of the part.
+    ended: Option<u64>,
+}
+
+impl Streaming {
+    /// The next frame of the part, read from the source; `None` after the part's last byte.
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<std::io::Result<Bytes>>> {
+        if self.failure.is_some() {
+            return Poll::Ready(Some(Err(std::io::Error::other("reading the content to upload failed"))));
+        }
+        if self.ended.is_some() {
+            return Poll::Ready(Some(Err(std::io::Error::other("the content ended within this part"))));
+        }
+        let need = self.len - self.read;
+        if need == 0 {
+            return Poll::Ready(None);
+        }
+        let want = need.min(FRAME as u64) as usize;
+        // The frame that ends a part also reads one byte more: it must not be there after the
+        // last part of a known length, and says whether an unknown length goes on.
+        let check_end = want as u64 == need && (self.last || self.total.is_none());
+        let Some(reader) = self.reader.as_mut() else {
+            return Poll::Ready(Some(Err(std::io::Error::other("the part's source was given back"))));
+        };
+        let at = self.offset + self.read;
+        let mut carry = None;
+        loop {
+            let filled = self.frame.len();
+            let limit = if filled < want {
+                want - filled
+            } else if check_end {
+                1
+            } else {
+                break;
+            };
+            if self.frame.capacity() - filled < limit {
+                self.frame.reserve(FRAME.max(limit));
+            }
+            let mut room = (&mut self.frame).limit(limit);
+            match tokio_util::io::poll_read_buf(Pin::new(&mut *reader), cx, &mut room) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Poll::Ready(Err(source)) => {
+                    self.failure = Some(ContentError::Read { offset: at + filled as u64, source });
+                    return self.poll_frame(cx);
+                }
+                Poll::Ready(Ok(0)) => match self.total {
+                    Some(declared) if filled < want => {
+                        self.failure =
+                            Some(ContentError::LengthMismatch { declared, actual: at + filled as u64, more: false });
+                        return self.poll_frame(cx);
+                    }
+                    Some(_) => break,
+                    None => {
+                        let rest = self.frame.split().freeze();
+                        self.read += rest.len() as u64;
+                        if !rest.is_empty() {
+                            self.frames.push(rest);
+                        }
+                        self.ended = Some(self.read);
+                        self.reader = None;
+                        if let Some(give_back) = self.give_back.take() {
+                            let _ = give_back.send(Handback::Ended);
+                        }
+                        return self.poll_frame(cx);
+                    }
+                },
+                Poll::Ready(Ok(_)) if self.frame.len() > want => match self.total {
+                    Some(declared) => {
+                        self.failure =
+                            Some(ContentError::LengthMismatch { declared, actual: declared + 1, more: true });
+                        return self.poll_frame(cx);
+                    }
+                    None => {
+                        carry = Some(self.frame[want]);
+                        self.frame.truncate(want);
+                        break;
+                    }
+                },
+                Poll::Ready(Ok(_)) => {}
+            }
+        }
+        let bytes = self.frame.split_to(want).freeze();
+        self.read += want as u64;
+        self.frames.push(bytes.clone());
+        if self.read == self.len
+            && let (Some(reader), Some(give_back)) = (self.reader.take(), self.give_back.take())
+        {
+            // The next part may read on while this one is still being sent.
+            let _ = give_back.send(Handback::More(reader, carry));
+        }
+        Poll::Ready(Some(Ok(bytes)))
+    }
+
+    /// Gives up the source: the next part learns that this one failed.
+    fn abandon(&mut self) {
+        self.reader = None;
+        self.give_back = None;
+    }
+
+    /// Every byte read of the part, as one buffer for a resend.
+    fn take_bytes(&mut self) -> Bytes {
+        let mut all = BytesMut::with_capacity(self.read as usize);
+        for frame in std::mem::take(&mut self.frames) {
+            all.extend_from_slice(&frame);
+        }
+        all.freeze()
+    }
+}
+
+/// The request body of a streamed part: its exact length, so it goes with `Content-Length`.
+struct StreamedBody {
+    shared: Arc<Mutex<Streaming>>,
+    len: u64,
+}
+
+impl http_body::Body for StreamedBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        let mut streaming = self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        streaming.poll_frame(cx).map(|frame| frame.map(|bytes| bytes.map(http_body::Frame::data)))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.len)
+    }
+}
+
+/// Reads the rest of a streamed part whose request failed: all its bytes, for a resend, and
+/// whether the source ended within it (it is then the last part).
+async fn finish_reading(shared: Arc<Mutex<Streaming>>) -> Result<(Bytes, bool), ContentError> {
+    futures::future::poll_fn(|cx| {
+        let mut streaming = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        loop {
+            match streaming.poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Ok(_))) => continue,
+                Poll::Ready(Some(Err(_))) | Poll::Ready(None) => return Poll::Ready(()),
+            }
+        }
+    })
+    .await;
+    let mut streaming = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(failure) = streaming.failure.take() {
+        streaming.abandon();
+        return Err(failure);
+    }
+    let ended = streaming.ended.is_some();
+    Ok((streaming.take_bytes(), ended))
 }
 
 /// What the service said to one part.
@@ -595,47 +844,106 @@ struct Sent {
 }
 
 /// Sends one part: the first (`content_id` `None`) starts the upload, the others continue it.
+///
+/// A streamed part cannot be sent again by the transport (its body is read once). When its
+/// request fails in a way worth retrying (no answer, a "try later" status, a 401 the transport
+/// could not repeat), the rest of the part is read, and the part is sent again from the frames
+/// kept, as bytes the transport retries per its policy.
 async fn send_part(
     contents: Contents,
     content_id: Option<Uuid>,
     part: Part,
     total: Option<u64>,
 ) -> Result<Sent, ContentError> {
-    let len = part.bytes.len() as u64;
-    let end = part.offset + len;
+    let Part { offset, len, last, body } = part;
+    let shared = match body {
+        PartBody::Buffered(bytes) => {
+            return send_bytes(&contents, content_id, offset, len, last, total, reqwest::Body::from(bytes)).await;
+        }
+        PartBody::Streamed(shared) => shared,
+    };
+    let started = std::time::Instant::now();
+    let body = reqwest::Body::wrap(StreamedBody { shared: shared.clone(), len });
+    let outcome = send_bytes(&contents, content_id, offset, len, last, total, body).await;
+    let pause = {
+        let mut streaming = shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(failure) = streaming.failure.take() {
+            streaming.abandon();
+            return Err(failure);
+        }
+        if streaming.ended.is_some() {
+            // Not an error: the source ended within this part, announced whole; send it again
+            // as the last part (below, at once).
+            None
+        } else {
+            let error = match outcome {
+                Ok(sent) if streaming.read == len => return Ok(sent),
+                Ok(sent) => {
+                    streaming.abandon();
+                    return Err(ContentError::Protocol {
+                        operation: sent.operation,
+                        message: format!("the part at byte {offset} was answered before its {len} bytes were sent"),
+                        trace_id: sent.trace_id,
+                    });
+                }
+                Err(error) => error,
+            };
+            let worth_retrying = match &error {
+                ContentError::Call(call) => {
+                    call.status().is_none_or(|status| matches!(status.as_u16(), 401 | 408 | 429 | 502 | 503 | 504))
+                }
+                _ => false,
+            };
+            let policy = contents.raw.inner.current_retry_policy();
+            let pause = if worth_retrying { policy.pause_before_retry(1, started.elapsed(), None) } else { None };
+            let Some(pause) = pause else {
+                streaming.abandon();
+                return Err(error);
+            };
+            tracing::info!(offset, %error, pause_ms = pause.as_millis() as u64, "a streamed content part failed, sending it again");
+            Some(pause)
+        }
+    };
+    let (bytes, ended) = finish_reading(shared).await?;
+    if let Some(pause) = pause {
+        tokio::time::sleep(pause).await;
+    }
+    let (len, last) = if ended { (bytes.len() as u64, true) } else { (len, last) };
+    send_bytes(&contents, content_id, offset, len, last, total, reqwest::Body::from(bytes)).await
+}
+
+/// Sends the `len` bytes of `body` from byte `offset` as one request.
+async fn send_bytes(
+    contents: &Contents,
+    content_id: Option<Uuid>,
+    offset: u64,
+    len: u64,
+    last: bool,
+    total: Option<u64>,
+    body: reqwest::Body,
+) -> Result<Sent, ContentError> {
+    let end = offset + len;
     if len == 0 && content_id.is_some() {
         // A resumed upload whose source has nothing past the checkpoint: no range can finish it.
-        let source = std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "nothing to send after the checkpoint",
-        );
-        return Err(ContentError::Read {
-            offset: part.offset,
-            source,
-        });
+        let source = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "nothing to send after the checkpoint");
+        return Err(ContentError::Read { offset, source });
     }
     // The last part always names the total: that is how the service learns it when unknown.
-    let total = total.or(part.last.then_some(end));
+    let total = total.or(last.then_some(end));
     let range = (len > 0).then(|| {
         let total = total.map_or_else(|| "*".to_owned(), |total| total.to_string());
-        format!("bytes {}-{}/{}", part.offset, end - 1, total)
+        format!("bytes {}-{}/{}", offset, end - 1, total)
     });
     let raw = &contents.raw;
     let timeout = attempt_timeout(raw, len);
     let (operation, answer) = match content_id {
         None => {
-            let mut call = raw
-                .upload_content()
-                .account_id(contents.account_id)
-                .body(part.bytes);
+            let mut call = raw.upload_content().account_id(contents.account_id).body(body);
             if let Some(range) = range {
                 call = call.content_range(range);
             }
             // A repeated first part at worst leaves an unused upload behind on the service.
-            (
-                UPLOAD_CONTENT,
-                call.send().checked().retry_safe().timeout(timeout).await,
-            )
+            (UPLOAD_CONTENT, call.send().checked().retry_safe().timeout(timeout).await)
         }
         Some(content_id) => {
             let call = raw
@@ -643,31 +951,19 @@ async fn send_part(
                 .account_id(contents.account_id)
                 .content_id(content_id)
                 .content_range(range.unwrap_or_default())
-                .body(part.bytes);
-            (
-                UPLOAD_CONTENT_PART,
-                call.send().checked().timeout(timeout).await,
-            )
+                .body(body);
+            (UPLOAD_CONTENT_PART, call.send().checked().timeout(timeout).await)
         }
     };
     let answer = answer.map_err(|error| match error.status() {
-        Some(status) if status.as_u16() == 413 => ContentError::PartTooLarge {
-            part_size: len,
-            source: error,
-        },
+        Some(status) if status.as_u16() == 413 => ContentError::PartTooLarge { part_size: len, source: error },
         _ => ContentError::Call(error),
     })?;
     let trace_id = crate::error::trace_id_of(answer.headers());
-    if part.last && answer.status().as_u16() != 201 {
+    if last && answer.status().as_u16() != 201 {
         tracing::debug!(content_id = ?content_id, "the last part was answered 200, not 201");
     }
-    Ok(Sent {
-        content_id: answer.into_inner().id,
-        end,
-        total,
-        operation,
-        trace_id,
-    })
+    Ok(Sent { content_id: answer.into_inner().id, end, total, operation, trace_id })
 }
 
 /// Takes the answers to the parts in order and keeps the upload's id, progress and checkpoints.
@@ -686,10 +982,7 @@ impl PartSender {
             Some(ours) if ours != sent.content_id => {
                 return Err(ContentError::Protocol {
                     operation: sent.operation,
-                    message: format!(
-                        "a part of content {ours} was answered with content id {}",
-                        sent.content_id
-                    ),
+                    message: format!("a part of content {ours} was answered with content id {}", sent.content_id),
                     trace_id: sent.trace_id,
                 });
             }
@@ -697,16 +990,9 @@ impl PartSender {
         };
         self.content_id = Some(content_id);
         let total = self.total.or(sent.total);
-        self.progress.report(Progress {
-            done: sent.end,
-            total,
-        });
+        self.progress.report(Progress { done: sent.end, total });
         if let Some(callback) = &self.on_checkpoint {
-            callback(&UploadCheckpoint {
-                content_id,
-                offset: sent.end,
-                total,
-            });
+            callback(&UploadCheckpoint { content_id, offset: sent.end, total });
         }
         Ok(content_id)
     }
@@ -725,23 +1011,13 @@ mod tests {
         let bytes = pool.share(buffer);
         let copy = bytes.clone();
         drop(bytes);
-        assert!(
-            pool.idle.lock().unwrap().is_empty(),
-            "a copy is still on its way"
-        );
+        assert!(pool.idle.lock().unwrap().is_empty(), "a copy is still on its way");
         assert_eq!(&copy[..], b"part");
         drop(copy);
 
         let again = pool.take(1024);
-        assert_eq!(
-            again.as_ptr(),
-            address,
-            "the same allocation is filled again"
-        );
+        assert_eq!(again.as_ptr(), address, "the same allocation is filled again");
         assert!(again.is_empty());
-        assert!(
-            pool.take(1024).capacity() >= 1024,
-            "an empty pool allocates"
-        );
+        assert!(pool.take(1024).capacity() >= 1024, "an empty pool allocates");
     }
 }

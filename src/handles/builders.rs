@@ -1,9 +1,8 @@
 //! Drafts builders (`/v1/{accountId}/drafts/builders/...`): documents, files, build.
 
-use bytes::Bytes;
-
 use crate::Error;
-use crate::handles::{Ctx, decoded, with_options};
+use crate::contents::{Download, Located};
+use crate::handles::{Ctx, inline, with_options};
 use crate::ids::{AccountId, BuilderDocumentId, BuilderFileId, DraftsBuilderId, TaskId};
 use crate::raw::types;
 use crate::tasks::{AnyTask, Build, PrepareBuilderDocuments, Task, TaskLocation};
@@ -314,8 +313,8 @@ impl BuilderDocumentHandle {
 /// A file of a drafts builder document. From [`BuilderDocumentHandle::file`].
 ///
 /// ```no_run
-/// # async fn demo(file: kontur_extern::handles::BuilderFileHandle) -> Result<(), kontur_extern::Error> {
-/// let bytes = file.content().await?;
+/// # async fn demo(file: kontur_extern::handles::BuilderFileHandle) -> Result<(), Box<dyn std::error::Error>> {
+/// let bytes = file.content().bytes().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -358,18 +357,36 @@ impl BuilderFileHandle {
         b.ctx.run_unit(b.lock(), file_call!(self, delete_drafts_builder_document_file).send()).await
     }
 
-    /// The file's content.
-    pub async fn content(&self) -> Result<Bytes, Error> {
+    /// The file's content: the content the file names, from the content service in `Range`
+    /// chunks; when it names none, the deprecated `content` answer (base64).
+    pub fn content(&self) -> Download {
+        const OPERATION: &str = "get_drafts_builder_document_file_content";
+        let this = self.clone();
         let b = &self.document.builder;
-        let answer = b.ctx.run(b.lock(), file_call!(self, get_drafts_builder_document_file_content).send()).await?;
-        decoded(answer, "get_drafts_builder_document_file_content")
+        Download::lookup(b.ctx.contents(b.account), OPERATION, async move {
+            if let Some(id) = this.get().await?.content_id() {
+                return Ok(Located::Content(id.as_uuid()));
+            }
+            let b = &this.document.builder;
+            inline(
+                b.ctx.run(b.lock(), file_call!(this, get_drafts_builder_document_file_content).send()).await?,
+                OPERATION,
+            )
+        })
     }
 
-    /// The file's signature.
-    pub async fn signature(&self) -> Result<Bytes, Error> {
+    /// The file's signature (answered as base64: one request).
+    pub fn signature(&self) -> Download {
+        const OPERATION: &str = "get_drafts_builder_document_file_signature";
+        let this = self.clone();
         let b = &self.document.builder;
-        let answer = b.ctx.run(b.lock(), file_call!(self, get_drafts_builder_document_file_signature).send()).await?;
-        decoded(answer, "get_drafts_builder_document_file_signature")
+        Download::lookup(b.ctx.contents(b.account), OPERATION, async move {
+            let b = &this.document.builder;
+            inline(
+                b.ctx.run(b.lock(), file_call!(this, get_drafts_builder_document_file_signature).send()).await?,
+                OPERATION,
+            )
+        })
     }
 
     /// Reads the file's meta.

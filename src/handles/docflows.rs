@@ -1,10 +1,9 @@
 //! Docflows (`/v1/{accountId}/docflows/...`): search, documents, signatures, contents, print,
 //! recognize, related docflows, inventories, replies, documents requests.
 
-use bytes::Bytes;
-
 use crate::Error;
-use crate::handles::{Ctx, PfrReplyHandle, ReplyHandle, decoded, with_options};
+use crate::contents::{Download, Located};
+use crate::handles::{Ctx, PfrReplyHandle, ReplyHandle, inline, with_options};
 use crate::ids::{AccountId, ContentId, DocflowId, DocumentId, DocumentsRequestId, ReplyId, SignatureId, TaskId};
 use crate::paging::{DocflowFilter, MAX_PAGE_SIZE, Page, Paged, apply_docflow_filter, wire};
 use crate::raw::types;
@@ -167,9 +166,12 @@ impl DocflowHandle {
 /// One document of a docflow. From [`DocflowHandle::document`].
 ///
 /// ```no_run
-/// # async fn demo(document: kontur_extern::handles::DocflowDocumentHandle) -> Result<(), kontur_extern::Error> {
+/// # async fn demo(document: kontur_extern::handles::DocflowDocumentHandle) -> Result<(), Box<dyn std::error::Error>> {
 /// let pdf = document.print(None).await?.wait().await?;
-/// let bytes = document.decrypted_content().await?;
+/// document.content(pdf).to_path("document.pdf").await?;
+/// let bytes = document.decrypted_content().bytes().await?;
+/// let saved = document.encrypted_content().on_progress(|p| println!("{} of {:?}", p.done, p.total))
+///     .to_path("document.bin").await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -265,41 +267,71 @@ impl DocflowDocumentHandle {
         self.ctx.run(None, call.send()).await
     }
 
-    /// The bytes of a signature.
-    pub async fn signature_content(&self, id: SignatureId) -> Result<Bytes, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_docflow_document_signature_content()
-            .account_id(self.account)
-            .docflow_id(self.docflow)
-            .document_id(self.id)
-            .signature_id(id);
-        decoded(self.ctx.run(None, call.send()).await?, "get_docflow_document_signature_content")
+    /// The bytes of a signature (the API answers them as base64 in JSON: one request, handed
+    /// over through the same [`Download`] as contents).
+    pub fn signature_content(&self, id: SignatureId) -> Download {
+        const OPERATION: &str = "get_docflow_document_signature_content";
+        let this = self.clone();
+        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
+            let call = this
+                .ctx
+                .raw()
+                .get_docflow_document_signature_content()
+                .account_id(this.account)
+                .docflow_id(this.docflow)
+                .document_id(this.id)
+                .signature_id(id);
+            inline(this.ctx.run(None, call.send()).await?, OPERATION)
+        })
     }
 
-    /// The decrypted content (documents from the regulator once decrypted, or sent documents).
-    pub async fn decrypted_content(&self) -> Result<Bytes, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_document_decrypted_content()
-            .account_id(self.account)
-            .docflow_id(self.docflow)
-            .document_id(self.id);
-        decoded(self.ctx.run(None, call.send()).await?, "get_document_decrypted_content")
+    /// The decrypted content (documents from the regulator once decrypted, or sent documents):
+    /// the content the document lists as not encrypted, from the content service in `Range`
+    /// chunks; when the document lists none, the deprecated `decrypted-content` answer (base64).
+    /// Bytes are as stored: see the document's `compression-type`.
+    pub fn decrypted_content(&self) -> Download {
+        const OPERATION: &str = "get_document_decrypted_content";
+        let this = self.clone();
+        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
+            if let Some(id) = this.get().await?.decrypted_content_id() {
+                return Ok(Located::Content(id.as_uuid()));
+            }
+            let call = this
+                .ctx
+                .raw()
+                .get_document_decrypted_content()
+                .account_id(this.account)
+                .docflow_id(this.docflow)
+                .document_id(this.id);
+            inline(this.ctx.run(None, call.send()).await?, OPERATION)
+        })
     }
 
-    /// The encrypted content as the regulator sent it.
-    pub async fn encrypted_content(&self) -> Result<Bytes, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_document_encrypted_content()
-            .account_id(self.account)
-            .docflow_id(self.docflow)
-            .document_id(self.id);
-        decoded(self.ctx.run(None, call.send()).await?, "get_document_encrypted_content")
+    /// The encrypted content as the regulator sent it: the content the document lists as
+    /// encrypted, from the content service in `Range` chunks; when the document lists none, the
+    /// deprecated `encrypted-content` answer (base64).
+    pub fn encrypted_content(&self) -> Download {
+        const OPERATION: &str = "get_document_encrypted_content";
+        let this = self.clone();
+        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
+            if let Some(id) = this.get().await?.encrypted_content_id() {
+                return Ok(Located::Content(id.as_uuid()));
+            }
+            let call = this
+                .ctx
+                .raw()
+                .get_document_encrypted_content()
+                .account_id(this.account)
+                .docflow_id(this.docflow)
+                .document_id(this.id);
+            inline(this.ctx.run(None, call.send()).await?, OPERATION)
+        })
+    }
+
+    /// A content of this document's account by id: the PDF a [`print`](Self::print) ended in,
+    /// a decrypted content, the data to sign.
+    pub fn content(&self, id: ContentId) -> Download {
+        self.ctx.contents(self.account).download(id)
     }
 
     /// Saves a content decrypted elsewhere (uploaded to the content service) as the document's
@@ -471,10 +503,10 @@ pub(crate) fn short_document_type(document_type: &str) -> String {
 /// An inventory of a docflow document. From [`DocflowDocumentHandle::inventory`].
 ///
 /// ```no_run
-/// # async fn demo(inventory: kontur_extern::handles::InventoryHandle) -> Result<(), kontur_extern::Error> {
+/// # async fn demo(inventory: kontur_extern::handles::InventoryHandle) -> Result<(), Box<dyn std::error::Error>> {
 /// let docflow = inventory.get().await?;
 /// for document in &docflow.documents {
-///     let bytes = inventory.document(document.document_id()).decrypted_content().await?;
+///     let bytes = inventory.document(document.document_id()).decrypted_content().bytes().await?;
 /// }
 /// # Ok(()) }
 /// ```
@@ -541,34 +573,79 @@ impl InventoryDocumentHandle {
         }
     }
 
-    /// The decrypted content.
-    pub async fn decrypted_content(&self) -> Result<Bytes, Error> {
-        let d = &self.inventory.document;
-        let call = d
-            .ctx
-            .raw()
-            .get_inventory_document_decrypted_content()
-            .account_id(d.account)
-            .related_docflow_id(d.docflow)
-            .related_document_id(d.id)
-            .inventory_id(self.inventory.id)
-            .document_id(self.id);
-        decoded(d.ctx.run(None, call.send()).await?, "get_inventory_document_decrypted_content")
+    /// The content the document lists in its inventory (`None`: not listed there).
+    async fn listed_content_id(&self, encrypted: bool) -> Result<Option<ContentId>, Error> {
+        let inventory = self.inventory.get().await?;
+        let document = inventory.documents.iter().find(|document| document.id == self.id.as_uuid());
+        Ok(document.and_then(|document| document.content_id(encrypted)))
     }
 
-    /// The encrypted content.
-    pub async fn encrypted_content(&self) -> Result<Bytes, Error> {
+    /// The decrypted content: the content the document lists as not encrypted, in `Range`
+    /// chunks; when it lists none, the deprecated `decrypted-content` answer (base64).
+    pub fn decrypted_content(&self) -> Download {
+        self.content_download(false, "get_inventory_document_decrypted_content")
+    }
+
+    /// The encrypted content: the content the document lists as encrypted, in `Range` chunks;
+    /// when it lists none, the deprecated `encrypted-content` answer (base64).
+    pub fn encrypted_content(&self) -> Download {
+        self.content_download(true, "get_inventory_document_encrypted_content")
+    }
+
+    fn content_download(&self, encrypted: bool, operation: &'static str) -> Download {
+        let this = self.clone();
         let d = &self.inventory.document;
-        let call = d
-            .ctx
-            .raw()
-            .get_inventory_document_encrypted_content()
-            .account_id(d.account)
-            .related_docflow_id(d.docflow)
-            .related_document_id(d.id)
-            .inventory_id(self.inventory.id)
-            .document_id(self.id);
-        decoded(d.ctx.run(None, call.send()).await?, "get_inventory_document_encrypted_content")
+        Download::lookup(d.ctx.contents(d.account), operation, async move {
+            if let Some(id) = this.listed_content_id(encrypted).await? {
+                return Ok(Located::Content(id.as_uuid()));
+            }
+            let d = &this.inventory.document;
+            let answer = if encrypted {
+                let call = d
+                    .ctx
+                    .raw()
+                    .get_inventory_document_encrypted_content()
+                    .account_id(d.account)
+                    .related_docflow_id(d.docflow)
+                    .related_document_id(d.id)
+                    .inventory_id(this.inventory.id)
+                    .document_id(this.id);
+                d.ctx.run(None, call.send()).await?
+            } else {
+                let call = d
+                    .ctx
+                    .raw()
+                    .get_inventory_document_decrypted_content()
+                    .account_id(d.account)
+                    .related_docflow_id(d.docflow)
+                    .related_document_id(d.id)
+                    .inventory_id(this.inventory.id)
+                    .document_id(this.id);
+                d.ctx.run(None, call.send()).await?
+            };
+            inline(answer, operation)
+        })
+    }
+
+    /// The bytes of a signature of the document (answered as base64: one request).
+    pub fn signature_content(&self, id: SignatureId) -> Download {
+        const OPERATION: &str = "get_inventory_document_signature_content";
+        let this = self.clone();
+        let d = &self.inventory.document;
+        Download::lookup(d.ctx.contents(d.account), OPERATION, async move {
+            let d = &this.inventory.document;
+            let call = d
+                .ctx
+                .raw()
+                .get_inventory_document_signature_content()
+                .account_id(d.account)
+                .related_docflow_id(d.docflow)
+                .related_document_id(d.id)
+                .inventory_id(this.inventory.id)
+                .document_id(this.id)
+                .signature_id(id);
+            inline(d.ctx.run(None, call.send()).await?, OPERATION)
+        })
     }
 
     /// Starts printing the document to PDF; the task ends in the PDF's content id.
@@ -652,5 +729,28 @@ impl DocumentsRequestHandle {
             .docflow_id(self.docflow)
             .request_id(self.id);
         self.ctx.run(None, call.send()).await
+    }
+}
+
+/// Where a docflow document's contents are in the content service.
+impl types::Document {
+    /// The content listed with `encrypted` as given (a content without the flag counts as not encrypted).
+    pub fn content_id(&self, encrypted: bool) -> Option<ContentId> {
+        let contents = self.content.as_ref()?;
+        contents
+            .docflow_document_contents
+            .iter()
+            .filter(|content| content.encrypted.unwrap_or(false) == encrypted)
+            .find_map(|content| content.content_id())
+    }
+
+    /// The decrypted content listed by the document.
+    pub fn decrypted_content_id(&self) -> Option<ContentId> {
+        self.content_id(false)
+    }
+
+    /// The encrypted content listed by the document.
+    pub fn encrypted_content_id(&self) -> Option<ContentId> {
+        self.content_id(true)
     }
 }

@@ -1,10 +1,9 @@
 //! Drafts (`/v1/{accountId}/drafts/...`): create, documents, signatures, meta, check, prepare, send.
 
-use bytes::Bytes;
-
 use crate::Error;
-use crate::handles::{Ctx, decoded, with_options};
-use crate::ids::{AccountId, DocflowId, DocumentId, DraftId, SignatureId, TaskId};
+use crate::contents::{Download, Located};
+use crate::handles::{Ctx, inline, with_options};
+use crate::ids::{AccountId, ContentId, DocflowId, DocumentId, DraftId, SignatureId, TaskId};
 use crate::links::{LinkRel, Links};
 use crate::paging::{MAX_PAGE_SIZE, Page, Paged, wire};
 use crate::raw::types;
@@ -295,9 +294,11 @@ impl DraftHandle {
 /// One document of a draft. From [`DraftHandle::document`].
 ///
 /// ```no_run
-/// # async fn demo(document: kontur_extern::handles::DraftDocumentHandle) -> Result<(), kontur_extern::Error> {
+/// # async fn demo(document: kontur_extern::handles::DraftDocumentHandle) -> Result<(), Box<dyn std::error::Error>> {
 /// let pdf = document.print().await?.wait().await?; // content id of the PDF
+/// document.content(pdf).to_path("document.pdf").await?;
 /// let signatures = document.signatures().list().await?;
+/// let sent = document.decrypted_content().bytes().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -347,28 +348,53 @@ impl DraftDocumentHandle {
         self.ctx.run_unit(self.lock(), call.send()).await
     }
 
-    /// The document's content as sent (decrypted).
-    pub async fn decrypted_content(&self) -> Result<Bytes, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_draft_document_decrypted_content()
-            .account_id(self.account)
-            .draft_id(self.draft)
-            .document_id(self.id);
-        decoded(self.ctx.run(self.lock(), call.send()).await?, "get_draft_document_decrypted_content")
+    /// The document's content as it will be sent (decrypted): the content the document lists
+    /// as not encrypted, from the content service in `Range` chunks; when it lists none, the
+    /// deprecated `decrypted-content` answer (base64).
+    pub fn decrypted_content(&self) -> Download {
+        self.content_download(false, "get_draft_document_decrypted_content")
     }
 
-    /// The document's content encrypted for the regulator (after prepare).
-    pub async fn encrypted_content(&self) -> Result<Bytes, Error> {
-        let call = self
-            .ctx
-            .raw()
-            .get_draft_document_encrypted_content()
-            .account_id(self.account)
-            .draft_id(self.draft)
-            .document_id(self.id);
-        decoded(self.ctx.run(self.lock(), call.send()).await?, "get_draft_document_encrypted_content")
+    /// The document's content encrypted for the regulator (after prepare): the content the
+    /// document lists as encrypted, in `Range` chunks; when it lists none, the deprecated
+    /// `encrypted-content` answer (base64).
+    pub fn encrypted_content(&self) -> Download {
+        self.content_download(true, "get_draft_document_encrypted_content")
+    }
+
+    fn content_download(&self, encrypted: bool, operation: &'static str) -> Download {
+        let this = self.clone();
+        Download::lookup(self.ctx.contents(self.account), operation, async move {
+            if let Some(id) = this.get().await?.content_id(encrypted) {
+                return Ok(Located::Content(id.as_uuid()));
+            }
+            let answer = if encrypted {
+                let call = this
+                    .ctx
+                    .raw()
+                    .get_draft_document_encrypted_content()
+                    .account_id(this.account)
+                    .draft_id(this.draft)
+                    .document_id(this.id);
+                this.ctx.run(this.lock(), call.send()).await?
+            } else {
+                let call = this
+                    .ctx
+                    .raw()
+                    .get_draft_document_decrypted_content()
+                    .account_id(this.account)
+                    .draft_id(this.draft)
+                    .document_id(this.id);
+                this.ctx.run(this.lock(), call.send()).await?
+            };
+            inline(answer, operation)
+        })
+    }
+
+    /// A content of this draft's account by id: the PDF a [`print`](Self::print) ended in, the
+    /// content a [`data_to_sign`](Self::data_to_sign) names.
+    pub fn content(&self, id: ContentId) -> Download {
+        self.ctx.contents(self.account).download(id)
     }
 
     /// Prepares what to sign instead of the content itself (XMLDSig and similar formats).
@@ -408,9 +434,9 @@ impl DraftDocumentHandle {
 /// The signatures of a draft document. From [`DraftDocumentHandle::signatures`].
 ///
 /// ```no_run
-/// # async fn demo(document: kontur_extern::handles::DraftDocumentHandle) -> Result<(), kontur_extern::Error> {
+/// # async fn demo(document: kontur_extern::handles::DraftDocumentHandle) -> Result<(), Box<dyn std::error::Error>> {
 /// let signature = document.signatures().add(b"detached CMS".to_vec()).await?;
-/// let bytes = document.signatures().content(signature.signature_id()).await?;
+/// let bytes = document.signatures().content(signature.signature_id()).bytes().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -470,18 +496,22 @@ impl DraftSignatures {
         d.ctx.run(d.lock(), call.send()).await
     }
 
-    /// The bytes of a signature.
-    pub async fn content(&self, id: SignatureId) -> Result<Bytes, Error> {
-        let d = &self.document;
-        let call = d
-            .ctx
-            .raw()
-            .get_draft_document_signature_content()
-            .account_id(d.account)
-            .draft_id(d.draft)
-            .document_id(d.id)
-            .signature_id(id);
-        decoded(d.ctx.run(d.lock(), call.send()).await?, "get_draft_document_signature_content")
+    /// The bytes of a signature (the API answers them as base64 in JSON: one request, handed
+    /// over through the same [`Download`] as contents).
+    pub fn content(&self, id: SignatureId) -> Download {
+        const OPERATION: &str = "get_draft_document_signature_content";
+        let d = self.document.clone();
+        Download::lookup(d.ctx.contents(d.account), OPERATION, async move {
+            let call = d
+                .ctx
+                .raw()
+                .get_draft_document_signature_content()
+                .account_id(d.account)
+                .draft_id(d.draft)
+                .document_id(d.id)
+                .signature_id(id);
+            inline(d.ctx.run(d.lock(), call.send()).await?, OPERATION)
+        })
     }
 
     /// Replaces a signature.
@@ -528,5 +558,16 @@ impl types::Draft {
     /// The `docflow` links of the draft, once sent.
     pub fn docflow_links(&self) -> impl Iterator<Item = &crate::links::Link> {
         self.docflows.iter().chain(self.links.iter().filter(|link| link.relation() == LinkRel::Docflow))
+    }
+}
+
+/// Where a draft document's contents are in the content service.
+impl types::DraftDocument {
+    /// The content listed with `encrypted` as given (a content without the flag counts as not encrypted).
+    pub fn content_id(&self, encrypted: bool) -> Option<ContentId> {
+        self.contents
+            .iter()
+            .filter(|content| content.encrypted.unwrap_or(false) == encrypted)
+            .find_map(|content| content.content_id())
     }
 }

@@ -170,6 +170,21 @@ pub(crate) fn decoded(answer: crate::raw::types::Base64Bytes, operation: &'stati
     })
 }
 
+/// The bytes of a `Base64Bytes` answer of `operation`, as a located download.
+pub(crate) fn inline(
+    answer: crate::raw::types::Base64Bytes,
+    operation: &'static str,
+) -> Result<crate::contents::Located, crate::contents::ContentError> {
+    Ok(crate::contents::Located::Inline(decoded(answer, operation)?))
+}
+
+impl Ctx {
+    /// The content service of `account`, for the downloads a handle gives out.
+    pub(crate) fn contents(&self, account: crate::ids::AccountId) -> crate::contents::Contents {
+        crate::contents::Contents::new(self.client.clone(), account.as_uuid())
+    }
+}
+
 /// The `with_options` method shared by every handle.
 macro_rules! with_options {
     () => {

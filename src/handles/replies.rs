@@ -1,7 +1,8 @@
 //! Replies to docflow documents: the replies a docflow awaits, generating, signing, sending.
 
 use crate::Error;
-use crate::handles::{Ctx, DocflowHandle, with_options};
+use crate::contents::{ContentError, Download};
+use crate::handles::{Ctx, DocflowHandle, inline, with_options};
 use crate::ids::{AccountId, DocflowId, DocumentId, ReplyDocumentId, ReplyId, TaskId};
 use crate::links::{HasLinks, Link, LinkRel};
 use crate::raw::types;
@@ -257,6 +258,38 @@ impl ReplyHandle {
                 self.ctx.run(lock, call.send()).await
             }
         }
+    }
+
+    /// The reply's content, to sign and to keep (carried as base64 in the reply: one request,
+    /// handed over through the same [`Download`] as contents).
+    pub fn content(&self) -> Download {
+        self.field_download("content", |reply| reply.content)
+    }
+
+    /// The reply printed for people (PDF, carried as base64 in the reply).
+    pub fn print_content(&self) -> Download {
+        self.field_download("print-content", |reply| reply.print_content)
+    }
+
+    /// The bytes of a base64 field of the reply; a reply without the field is an error naming it.
+    fn field_download(
+        &self,
+        name: &'static str,
+        field: fn(types::ReplyDocument) -> Option<types::Base64Bytes>,
+    ) -> Download {
+        const OPERATION: &str = "get_reply";
+        let this = self.clone();
+        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
+            let reply = this.get().await?;
+            match field(reply) {
+                Some(bytes) => inline(bytes, OPERATION),
+                None => Err(ContentError::Protocol {
+                    operation: OPERATION,
+                    message: format!("the reply {} has no `{name}`", this.id),
+                    trace_id: None,
+                }),
+            }
+        })
     }
 
     /// Saves the signature (detached CMS bytes) of the reply.

@@ -94,11 +94,7 @@ pub struct PatternReader {
 
 impl PatternReader {
     pub fn new(offset: u64, end: u64) -> Self {
-        Self {
-            offset,
-            end,
-            fail_at: None,
-        }
+        Self { offset, end, fail_at: None }
     }
 
     /// Fails with an I/O error instead of giving byte `offset` (a process that died mid-upload).
@@ -109,31 +105,28 @@ impl PatternReader {
 }
 
 impl AsyncRead for PatternReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-        buffer: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let stop = self
-            .fail_at
-            .map_or(self.end, |fail_at| fail_at.min(self.end));
+    fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buffer: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let stop = self.fail_at.map_or(self.end, |fail_at| fail_at.min(self.end));
         if self.offset >= stop && self.fail_at.is_some_and(|fail_at| self.offset >= fail_at) {
             return Poll::Ready(Err(io::Error::other("the source broke")));
         }
         let n = ((stop - self.offset) as usize).min(buffer.remaining());
-        let offset = self.offset;
-        fill(offset, buffer.initialize_unfilled_to(n));
-        buffer.advance(n);
+        // Copied straight into the caller's (possibly uninitialised) memory: zeroing it first
+        // would cost a reader of big buffers more than one of small ones.
+        let mut done = 0;
+        while done < n {
+            let start = ((self.offset + done as u64) % PERIOD as u64) as usize;
+            let len = (PERIOD - start).min(n - done);
+            buffer.put_slice(&TABLE[start..start + len]);
+            done += len;
+        }
         self.offset += n as u64;
         Poll::Ready(Ok(()))
     }
 }
 
 /// The pattern from `offset` for `len` bytes, as a stream of frames.
-pub fn pattern_stream(
-    offset: u64,
-    len: u64,
-) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+pub fn pattern_stream(offset: u64, len: u64) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
     futures::stream::unfold(offset, move |at| async move {
         let end = offset + len;
         (at < end).then(|| {
@@ -148,6 +141,8 @@ pub fn pattern_stream(
 pub struct Faults {
     /// Answer this upload request (0 = the first) with 503, once.
     pub fail_upload_request: Option<usize>,
+    /// Answer this upload request (0 = the first) with 503 before reading its body, once.
+    pub refuse_upload_body: Option<usize>,
     /// Answer 413 to parts longer than this.
     pub max_part: Option<u64>,
     /// The first download answer that covers this byte breaks off just before it.
@@ -197,9 +192,7 @@ pub struct FakeContentService {
 impl FakeContentService {
     /// Serves downloads of a `content_len`-byte content and takes uploads of any length.
     pub async fn start(content_len: u64, faults: Faults) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let addr = listener.local_addr().expect("the port");
         let state = Arc::new(State {
             faults: Mutex::new(faults),
@@ -255,9 +248,7 @@ impl FakeContentService {
 type Body = UnsyncBoxBody<Bytes, io::Error>;
 
 fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
 }
 
 fn answer(status: StatusCode, json: serde_json::Value) -> Response<Body> {
@@ -270,23 +261,11 @@ fn answer(status: StatusCode, json: serde_json::Value) -> Response<Body> {
 }
 
 fn error(status: StatusCode, message: &str) -> Response<Body> {
-    answer(
-        status,
-        serde_json::json!({ "id": "urn:error:fake", "status-code": status.as_u16(), "message": message }),
-    )
+    answer(status, serde_json::json!({ "id": "urn:error:fake", "status-code": status.as_u16(), "message": message }))
 }
 
-async fn handle(
-    state: Arc<State>,
-    request: Request<Incoming>,
-) -> Result<Response<Body>, Infallible> {
-    let segments: Vec<String> = request
-        .uri()
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    let segments: Vec<String> = request.uri().path().split('/').filter(|s| !s.is_empty()).map(str::to_owned).collect();
     let method = request.method().as_str().to_owned();
     let id = segments.get(3).and_then(|text| text.parse::<Uuid>().ok());
     let response = match (method.as_str(), segments.len()) {
@@ -302,25 +281,26 @@ async fn handle(
 fn parse_content_range(text: &str) -> Option<(u64, u64, Option<u64>)> {
     let (range, total) = text.strip_prefix("bytes ")?.split_once('/')?;
     let (first, last) = range.split_once('-')?;
-    let total = if total == "*" {
-        None
-    } else {
-        Some(total.parse().ok()?)
-    };
+    let total = if total == "*" { None } else { Some(total.parse().ok()?) };
     Some((first.parse().ok()?, last.parse().ok()?, total))
 }
 
 async fn upload(state: &State, id: Option<Uuid>, request: Request<Incoming>) -> Response<Body> {
     let index = state.upload_requests.fetch_add(1, Ordering::SeqCst);
     let method = request.method().as_str().to_owned();
-    let range_text = request
-        .headers()
-        .get("content-range")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let range_text = request.headers().get("content-range").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let range = range_text.as_deref().and_then(parse_content_range);
     let check = !state.faults.lock().unwrap().skip_upload_check;
     let start = range.map_or(0, |(first, _, _)| first);
+    {
+        let mut faults = state.faults.lock().unwrap();
+        if faults.refuse_upload_body == Some(index) {
+            faults.refuse_upload_body = None;
+            let seen = Seen { method, range: range_text, body_len: 0, status: 503, intact: true };
+            state.seen.lock().unwrap().push(seen);
+            return error(StatusCode::SERVICE_UNAVAILABLE, "try later");
+        }
+    }
 
     let mut body = request.into_body();
     let (mut len, mut intact) = (0u64, true);
@@ -342,34 +322,19 @@ async fn upload(state: &State, id: Option<Uuid>, request: Request<Incoming>) -> 
             faults.fail_upload_request = None;
             Err(error(StatusCode::SERVICE_UNAVAILABLE, "try later"))
         } else if faults.max_part.is_some_and(|max| len > max) {
-            Err(error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "A part may not exceed the limit",
-            ))
+            Err(error(StatusCode::PAYLOAD_TOO_LARGE, "A part may not exceed the limit"))
         } else if range.is_some_and(|(first, last, _)| last + 1 - first != len)
             || (range_text.is_some() && range.is_none())
         {
-            Err(error(
-                StatusCode::BAD_REQUEST,
-                "Content-Range does not match the body",
-            ))
+            Err(error(StatusCode::BAD_REQUEST, "Content-Range does not match the body"))
         } else {
             Ok(())
         }
     };
-    let record = |status: u16| Seen {
-        method: method.clone(),
-        range: range_text.clone(),
-        body_len: len,
-        status,
-        intact,
-    };
+    let record =
+        |status: u16| Seen { method: method.clone(), range: range_text.clone(), body_len: len, status, intact };
     if let Err(response) = status {
-        state
-            .seen
-            .lock()
-            .unwrap()
-            .push(record(response.status().as_u16()));
+        state.seen.lock().unwrap().push(record(response.status().as_u16()));
         return response;
     }
 
@@ -382,13 +347,7 @@ async fn upload(state: &State, id: Option<Uuid>, request: Request<Incoming>) -> 
         }
         None => {
             let id = Uuid::new_v4();
-            uploads.insert(
-                id,
-                Upload {
-                    intact: true,
-                    ..Upload::default()
-                },
-            );
+            uploads.insert(id, Upload { intact: true, ..Upload::default() });
             id
         }
     };
@@ -404,11 +363,7 @@ async fn upload(state: &State, id: Option<Uuid>, request: Request<Incoming>) -> 
     upload.intact &= intact;
     let received: u64 = upload.parts.iter().map(|(from, end)| end - from).sum();
     let complete = upload.total == Some(received);
-    let status = if complete {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = if complete { StatusCode::CREATED } else { StatusCode::OK };
     state.seen.lock().unwrap().push(record(status.as_u16()));
     answer(status, serde_json::json!({ "id": id }))
 }
@@ -420,11 +375,7 @@ fn parse_range(text: &str) -> Option<(u64, u64)> {
 }
 
 fn download(state: &State, request: Request<Incoming>) -> Response<Body> {
-    let range_text = request
-        .headers()
-        .get("range")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let range_text = request.headers().get("range").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let len = state.content_len;
     let mut faults = state.faults.lock().unwrap();
     let record = |status: u16, body_len: u64| Seen {
@@ -440,9 +391,7 @@ fn download(state: &State, request: Request<Incoming>) -> Response<Body> {
         return Response::builder()
             .status(StatusCode::OK)
             .header("content-length", len)
-            .body(BodyExt::boxed_unsync(StreamBody::new(
-                pattern_stream(0, len).map(|frame| frame.map(Frame::data)),
-            )))
+            .body(BodyExt::boxed_unsync(StreamBody::new(pattern_stream(0, len).map(|frame| frame.map(Frame::data)))))
             .unwrap();
     };
     if first >= len {
@@ -451,18 +400,12 @@ fn download(state: &State, request: Request<Incoming>) -> Response<Body> {
     }
     let last = last.min(len - 1);
     let body_len = last + 1 - first;
-    let cut = faults
-        .cut_download_at
-        .filter(|cut| first < *cut && *cut <= last);
+    let cut = faults.cut_download_at.filter(|cut| first < *cut && *cut <= last);
     if cut.is_some() {
         faults.cut_download_at = None;
     }
     state.seen.lock().unwrap().push(record(206, body_len));
-    let total = if faults.hide_total {
-        "*".to_owned()
-    } else {
-        len.to_string()
-    };
+    let total = if faults.hide_total { "*".to_owned() } else { len.to_string() };
     let frames = match cut {
         None => pattern_stream(first, body_len).boxed(),
         // The bytes before the cut, a pause so they are flushed, then a broken connection.
@@ -477,9 +420,7 @@ fn download(state: &State, request: Request<Incoming>) -> Response<Body> {
         .status(StatusCode::PARTIAL_CONTENT)
         .header("content-length", body_len)
         .header("content-range", format!("bytes {first}-{last}/{total}"))
-        .body(BodyExt::boxed_unsync(StreamBody::new(
-            frames.map(|frame| frame.map(Frame::data)),
-        )))
+        .body(BodyExt::boxed_unsync(StreamBody::new(frames.map(|frame| frame.map(Frame::data)))))
         .unwrap()
 }
 
@@ -489,13 +430,7 @@ pub fn peak_rss() -> u64 {
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
 

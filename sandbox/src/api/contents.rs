@@ -158,20 +158,25 @@ pub fn download_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         .get(&id)
         .filter(|content| content.account_id == account_id)
         .ok_or_else(|| ApiFailure::not_found("content", &id.to_string()))?;
-    let bytes = content.complete_bytes().ok_or_else(|| {
-        ApiFailure::conflict("urn:error:externapi:contentIncomplete", format!("content {id} is not fully uploaded yet"))
-    })?;
-    let length = bytes.len() as u64;
+    if !content.is_complete() {
+        return Err(ApiFailure::conflict(
+            "urn:error:externapi:contentIncomplete",
+            format!("content {id} is not fully uploaded yet"),
+        ));
+    }
+    let length = content.total.unwrap_or(0);
+    let incomplete =
+        || ApiFailure::conflict("urn:error:externapi:contentIncomplete", format!("content {id} is not readable"));
     match requested_range(ctx, length)? {
         None => Ok(Reply::Bytes {
             status: StatusCode::OK,
-            body: bytes,
+            body: content.complete_bytes().ok_or_else(incomplete)?,
             content_type: "application/octet-stream",
             headers: vec![(header::ACCEPT_RANGES, "bytes".to_owned())],
         }),
         Some((from, to)) => Ok(Reply::Bytes {
             status: StatusCode::PARTIAL_CONTENT,
-            body: bytes[from as usize..=to as usize].to_vec(),
+            body: content.range_bytes(from, to).ok_or_else(incomplete)?,
             content_type: "application/octet-stream",
             headers: vec![
                 (header::CONTENT_RANGE, format!("bytes {from}-{to}/{length}")),

@@ -21,12 +21,18 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::error::{ApiFailure, ApiResult};
-use crate::model::{AccountRecord, World};
+use crate::model::{AccountRecord, IssuedToken, World};
 use crate::routes::{RouteMatch, match_route};
 use crate::server::Shared;
 
 /// Largest body one request may carry: one content part.
 pub const MAX_PART_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Legacy header carrying the integrator's api-key beside the bearer token.
+const API_KEY_HEADER: &str = "x-kontur-apikey";
+
+/// The scope of API access.
+const API_SCOPE: &str = "extern.api";
 
 /// Header carrying the trace id of every answer.
 pub const TRACE_HEADER: &str = "x-kontur-trace-id";
@@ -285,7 +291,9 @@ async fn answer(shared: &Shared, request: axum::extract::Request) -> ApiResult<R
         }
     };
     let operation_id = matched.operation.operation_id.clone();
-    let client_id = shared.authenticate(&parts.headers)?;
+    let token = shared.authenticate(&parts.headers)?;
+    authorize(shared, &token, &parts.headers, parts.uri.path())?;
+    let client_id = token.client_id;
     let handler = HANDLERS
         .iter()
         .find(|(id, _)| *id == operation_id)
@@ -327,6 +335,32 @@ async fn answer(shared: &Shared, request: axum::extract::Request) -> ApiResult<R
         shared.save().await;
     }
     reply
+}
+
+/// What a valid token may do: the API wants the `extern.api` scope (403 without it; the test
+/// tools are the test stand's own service), and an `X-Kontur-Apikey` header, when sent, must be
+/// the api-key of the integrator the token was issued to (401 otherwise).
+fn authorize(shared: &Shared, token: &IssuedToken, headers: &HeaderMap, path: &str) -> ApiResult<()> {
+    if let Some(api_key) = headers.get(API_KEY_HEADER) {
+        let matches = shared.world().identity.integrators.iter().any(|integrator| {
+            integrator.client_id == token.client_id && api_key.to_str().is_ok_and(|key| key == integrator.api_key)
+        });
+        if !matches {
+            shared.auth_log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).refused_tokens += 1;
+            return Err(ApiFailure::unauthorized(
+                "the X-Kontur-Apikey header is not the api-key of the token's integrator",
+            ));
+        }
+    }
+    let test_tools = path.starts_with("/test-tools/");
+    if !test_tools && !token.scope.split_whitespace().any(|scope| scope == API_SCOPE) {
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            "urn:error:externapi:forbidden",
+            format!("the access token's scope {:?} does not include {API_SCOPE}", token.scope),
+        ));
+    }
+    Ok(())
 }
 
 async fn read_body(headers: &HeaderMap, body: Body) -> ApiResult<axum::body::Bytes> {

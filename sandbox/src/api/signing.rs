@@ -2,8 +2,10 @@
 //!
 //! The API does not document code length, expiry or attempt limits; the sandbox uses 6 digits,
 //! [`CODE_LIFETIME_SECS`] of wall time and [`CODE_ATTEMPTS`] wrong codes, and answers: a wrong code
-//! 400 `urn:error:cloudsign:wrongCode` (with `attempts-left`), a used-up or expired request 409
-//! `urn:error:cloudsign:exceededConfirmationAttemptsCount` / `urn:error:cloudsign:timeout`.
+//! 400 `urn:error:cloudsign:wrongCode` (with `attempts-left`), a used-up or expired request 400
+//! `urn:error:cloudsign:exceededConfirmationAttemptsCount` / `urn:error:cloudsign:timeout`. Those
+//! two are 400, not 409: the API's documented 409 means "held by a running task, try again later"
+//! (FACTS §3), which a spent request is not; a client that retries 409s must not loop on it.
 
 use axum::http::StatusCode;
 use base64::Engine;
@@ -73,17 +75,10 @@ fn confirm(world: &mut World, ctx: &Ctx, target: &SigningTarget) -> ApiResult<()
     match confirmation.state.as_str() {
         "pending" => {}
         "expired" => {
-            return Err(ApiFailure::conflict(
-                "urn:error:cloudsign:timeout",
-                "the code has expired: start signing again",
-            ));
+            return Err(ApiFailure::bad_request("the code has expired: start signing again")
+                .with_id("urn:error:cloudsign:timeout"));
         }
-        "exhausted" => {
-            return Err(ApiFailure::conflict(
-                "urn:error:cloudsign:exceededConfirmationAttemptsCount",
-                "too many wrong codes: start signing again",
-            ));
-        }
+        "exhausted" => return Err(attempts_exhausted()),
         _ => {
             return Err(ApiFailure::conflict(
                 "urn:error:cloudsign:alreadyConfirmed",
@@ -95,10 +90,7 @@ fn confirm(world: &mut World, ctx: &Ctx, target: &SigningTarget) -> ApiResult<()
         confirmation.attempts_left = confirmation.attempts_left.saturating_sub(1);
         if confirmation.attempts_left == 0 {
             confirmation.state = "exhausted".to_owned();
-            return Err(ApiFailure::conflict(
-                "urn:error:cloudsign:exceededConfirmationAttemptsCount",
-                "too many wrong codes: start signing again",
-            ));
+            return Err(attempts_exhausted());
         }
         return Err(ApiFailure::bad_request("the confirmation code is wrong")
             .with_id("urn:error:cloudsign:wrongCode")
@@ -106,6 +98,11 @@ fn confirm(world: &mut World, ctx: &Ctx, target: &SigningTarget) -> ApiResult<()
     }
     confirmation.state = "confirmed".to_owned();
     Ok(())
+}
+
+fn attempts_exhausted() -> ApiFailure {
+    ApiFailure::bad_request("too many wrong codes: start signing again")
+        .with_id("urn:error:cloudsign:exceededConfirmationAttemptsCount")
 }
 
 fn draft_sender_certificate(world: &World, draft_id: Uuid) -> Vec<u8> {
