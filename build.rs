@@ -98,6 +98,7 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     let mut file: syn::File = syn::parse2(tokens).map_err(|err| format!("generated code does not parse: {err}"))?;
     syn::visit_mut::VisitMut::visit_file_mut(&mut EmptyExtraByDefault, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut NullListsAreEmpty, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegmentsInPlace, &mut file);
     Ok(prettyplease::unparse(&file))
 }
 
@@ -141,6 +142,51 @@ impl syn::visit_mut::VisitMut for NullListsAreEmpty {
             }
         }
         syn::visit_mut::visit_field_mut(self, field);
+    }
+}
+
+/// progenitor puts each path parameter into the URL as `encode_path(&value.to_string())`: two
+/// strings per parameter on every call. `crate::transport::PathSegment(&value)` writes the same
+/// text straight into the URL being formatted.
+struct PathSegmentsInPlace;
+
+impl PathSegmentsInPlace {
+    /// `encode_path(&X.to_string())` → `crate::transport::PathSegment(&X)`.
+    fn rewrite(expr: &mut syn::Expr) {
+        let syn::Expr::Call(call) = expr else { return };
+        let is_encode_path = matches!(&*call.func, syn::Expr::Path(path) if path.path.is_ident("encode_path"));
+        if !is_encode_path || call.args.len() != 1 {
+            return;
+        }
+        let Some(syn::Expr::Reference(reference)) = call.args.first() else { return };
+        let syn::Expr::MethodCall(to_string) = &*reference.expr else { return };
+        if to_string.method != "to_string" || !to_string.args.is_empty() {
+            return;
+        }
+        let value = &to_string.receiver;
+        *expr = syn::parse_quote!(crate::transport::PathSegment(&#value));
+    }
+}
+
+impl syn::visit_mut::VisitMut for PathSegmentsInPlace {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        Self::rewrite(expr);
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    /// The URL is built by `format!`, whose arguments are tokens to syn: parse, rewrite, put back.
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        use syn::parse::Parser as _;
+        if mac.path.is_ident("format") {
+            let arguments = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+            if let Ok(mut arguments) = arguments.parse2(mac.tokens.clone()) {
+                for argument in arguments.iter_mut() {
+                    self.visit_expr_mut(argument);
+                }
+                mac.tokens = syn::parse_quote!(#arguments);
+            }
+        }
+        syn::visit_mut::visit_macro_mut(self, mac);
     }
 }
 

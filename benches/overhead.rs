@@ -2,31 +2,88 @@
 //!
 //! A loopback HTTP/1.1 server (its own thread) answers every GET with the same ~3 KB docflow.
 //! On one client thread (a current-thread runtime, so the thread's CPU time is all the client's
-//! work) each variant makes N calls, sequentially and from 16 concurrent tasks, decoding the
-//! answer into `raw::types::Docflow`:
-//! - `floor`: bare `reqwest` + `serde_json`;
-//! - `raw`: the generated client (`send()`);
+//! work: hyper's connection tasks, timers and the decoding run there too) each variant makes
+//! calls, sequentially and from 16 concurrent tasks, decoding the answer into
+//! `raw::types::Docflow`:
+//! - `floor`: bare `reqwest` + `serde_json` doing the same necessary work: a client with the
+//!   crate's settings (no redirects, `User-Agent`, connect timeout), the same request head
+//!   (`Accept`, `api-version`, `Authorization`), the same URL and the same decoding;
+//! - `raw`: the generated client (`send()`), no credentials;
 //! - `checked`: the generated client with `.checked()`;
 //! - `client`: the full `Client` with an access token (authenticator, `.checked()`).
 //!
-//! Rounds interleave the variants; the figure is the median over rounds of CPU µs per call,
-//! with its ratio to the floor of the same run. `KONTUR_BENCH_CALLS` (default 2000) sets N,
-//! `KONTUR_BENCH_ROUNDS` (default 5) the rounds.
+//! Each round runs every variant once, in a rotating order; a variant's figure is the median
+//! over rounds of its thread CPU µs per call, and its ratio the median over rounds of its time
+//! divided by the floor's in the same round (paired, so load that drifts between rounds cancels
+//! out). Allocations per call are counted on the client thread. `KONTUR_BENCH_CALLS` (default
+//! 1000) sets the calls per variant and round, `KONTUR_BENCH_ROUNDS` (default 15) the rounds.
+//! `KONTUR_BENCH_ONLY=floor|raw|checked|client` runs only that variant, sequentially,
+//! `KONTUR_BENCH_ROUNDS` rounds, for a profiler. On a shared machine thread CPU time drifts with
+//! the load; instruction counts do not: run each variant once under
+//! `valgrind --tool=callgrind` with `KONTUR_BENCH_ROUNDS=1 KONTUR_BENCH_CALLS=1000` and compare the
+//! program totals (the difference over 1000 is the overhead per call in instructions).
+//! `KONTUR_BENCH_SIZES=1` prints the sizes of the futures a call moves around.
 //!
 //! `cargo bench --bench overhead`
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use kontur_extern::raw::types::Docflow;
-use kontur_extern::transport::{SendExt, Transport};
+use kontur_extern::transport::{SendExt, Transport, USER_AGENT_VALUE};
 use kontur_extern::{Client, Environment, raw};
+use progenitor_client::ClientInfo;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ACCOUNT: &str = "6b1a2f1e-9a51-4d55-9c0e-0f5d3b2a7c11";
 const DOCFLOW: &str = "0c7e1b3a-2d4f-4a6b-8c9d-1e2f3a4b5c6d";
+const TOKEN: &str = "bench-access-token";
 const CONCURRENCY: usize = 16;
+
+/// Counts the allocations of each thread (the client thread's are the ones reported).
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; the counter is a
+// const-initialised thread local, which needs no allocation.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        // SAFETY: the caller's contract is System's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is System's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        // SAFETY: the caller's contract is System's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        // SAFETY: the caller's contract is System's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
 
 fn env_number(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|value| value.parse().ok()).filter(|n| *n > 0).unwrap_or(default)
@@ -138,9 +195,15 @@ fn thread_cpu_time() -> Duration {
     Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
 }
 
+/// Threads of this process: the client's work stays on one thread only if this stays 2.
+fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task").map(|tasks| tasks.count()).unwrap_or(0)
+}
+
 struct Setup {
     base: String,
     floor: reqwest::Client,
+    floor_headers: HeaderMap,
     raw: raw::Client,
     full: Client,
     account: uuid::Uuid,
@@ -166,6 +229,23 @@ impl Variant {
             Variant::Full => "Client (token) .checked()",
         }
     }
+
+    fn key(self) -> &'static str {
+        match self {
+            Variant::Floor => "floor",
+            Variant::Raw => "raw",
+            Variant::Checked => "checked",
+            Variant::Full => "client",
+        }
+    }
+}
+
+/// Figures of one variant in one round.
+#[derive(Clone, Copy, Default)]
+struct Sample {
+    cpu_us: f64,
+    wall_us: f64,
+    allocations: f64,
 }
 
 impl Setup {
@@ -173,7 +253,9 @@ impl Setup {
         match variant {
             Variant::Floor => {
                 let url = format!("{}/v1/{}/docflows/{}", self.base, self.account, self.docflow);
-                let body = self.floor.get(url).send().await.expect("an answer").bytes().await.expect("a body");
+                let answer = self.floor.get(url).headers(self.floor_headers.clone()).send().await.expect("an answer");
+                assert!(answer.status().is_success());
+                let body = answer.bytes().await.expect("a body");
                 serde_json::from_slice(&body).expect("a docflow")
             }
             Variant::Raw => self
@@ -209,9 +291,10 @@ impl Setup {
         }
     }
 
-    /// CPU and wall time per call of `calls` calls, from `tasks` concurrent tasks.
-    async fn measure(&self, variant: Variant, calls: usize, tasks: usize) -> (f64, f64) {
+    /// Figures per call of `calls` calls, from `tasks` concurrent tasks.
+    async fn measure(&self, variant: Variant, calls: usize, tasks: usize) -> Sample {
         let per_task = calls / tasks;
+        let allocations_before = allocations();
         let cpu_started = thread_cpu_time();
         let wall_started = Instant::now();
         let runs = (0..tasks).map(|_| async move {
@@ -221,30 +304,48 @@ impl Setup {
         });
         futures::future::join_all(runs).await;
         let made = (per_task * tasks) as f64;
-        let cpu = (thread_cpu_time() - cpu_started).as_secs_f64() * 1e6 / made;
-        let wall = wall_started.elapsed().as_secs_f64() * 1e6 / made;
-        (cpu, wall)
+        Sample {
+            cpu_us: (thread_cpu_time() - cpu_started).as_secs_f64() * 1e6 / made,
+            wall_us: wall_started.elapsed().as_secs_f64() * 1e6 / made,
+            allocations: (allocations() - allocations_before) as f64 / made,
+        }
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
+fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    let middle = values.len() / 2;
+    if values.len().is_multiple_of(2) { (values[middle - 1] + values[middle]) / 2.0 } else { values[middle] }
 }
 
 fn main() {
-    let calls = env_number("KONTUR_BENCH_CALLS", 2000);
-    let rounds = env_number("KONTUR_BENCH_ROUNDS", 5);
+    let calls = env_number("KONTUR_BENCH_CALLS", 1000);
+    let rounds = env_number("KONTUR_BENCH_ROUNDS", 15);
+    let only = std::env::var("KONTUR_BENCH_ONLY").ok();
     let body = docflow_body();
     let base = start_server(body.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async move {
+        let mut floor_headers = HeaderMap::new();
+        floor_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        floor_headers
+            .insert(HeaderName::from_static("api-version"), HeaderValue::from_static(raw::Client::api_version()));
+        let mut bearer = HeaderValue::from_str(&format!("Bearer {TOKEN}")).expect("a header value");
+        bearer.set_sensitive(true);
+        floor_headers.insert(AUTHORIZATION, bearer);
         let setup = Setup {
-            floor: reqwest::Client::builder().build().expect("reqwest"),
+            // The settings of `kontur_extern::transport::http_client`, spelled out in reqwest.
+            floor: reqwest::Client::builder()
+                .user_agent(USER_AGENT_VALUE)
+                .connect_timeout(Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("reqwest"),
+            floor_headers,
             raw: Transport::unauthenticated().into_client(&base).expect("a raw client"),
             full: Client::builder()
                 .environment(Environment::new(&base, &base).expect("loopback URLs"))
-                .access_token(SecretString::from("bench-access-token"))
+                .access_token(SecretString::from(TOKEN))
                 .build()
                 .expect("a client"),
             account: ACCOUNT.parse().unwrap(),
@@ -255,35 +356,80 @@ fn main() {
             let docflow = setup.call(variant).await;
             assert_eq!(docflow.documents.len(), 3, "{} decodes the whole docflow", variant.name());
         }
-        println!(
-            "overhead: {calls} calls per variant and mode, {rounds} interleaved rounds, {} byte docflow",
-            body.len()
-        );
+
+        if std::env::var_os("KONTUR_BENCH_SIZES").is_some() {
+            let send = setup.raw.get_docflow().account_id(setup.account).docflow_id(setup.docflow).send();
+            println!("send future: {}", std::mem::size_of_val(&send));
+            let checked = setup.raw.get_docflow().account_id(setup.account).docflow_id(setup.docflow).send().checked();
+            println!("checked call: {}", std::mem::size_of_val(&checked));
+            let fut = std::future::IntoFuture::into_future(checked);
+            println!("checked future: {}", std::mem::size_of_val(&fut));
+            let floor = setup.call(Variant::Floor);
+            println!("floor call future: {}", std::mem::size_of_val(&floor));
+            let req = setup.floor.get("http://127.0.0.1/").build().unwrap();
+            println!("reqwest::Request: {}", std::mem::size_of_val(&req));
+            println!("reqwest::Response: {}", std::mem::size_of::<reqwest::Response>());
+            let ex = setup.floor.execute(req);
+            println!("reqwest::Pending: {}", std::mem::size_of_val(&ex));
+            let transport = Transport::unauthenticated();
+            let req = setup.floor.get("http://127.0.0.1/").build().unwrap();
+            let sending = transport.send(&setup.floor, req, "get_docflow");
+            println!("Transport::send future: {}", std::mem::size_of_val(&sending));
+            let response: reqwest::Response = http::Response::new(reqwest::Body::from("{}")).into();
+            let bytes = response.bytes();
+            println!("bytes future: {}", std::mem::size_of_val(&bytes));
+            let response: reqwest::Response = http::Response::new(reqwest::Body::from("{}")).into();
+            let decode = progenitor_client::ResponseValue::<Docflow>::from_response::<raw::types::ApiError>(response);
+            println!("from_response future: {}", std::mem::size_of_val(&decode));
+            println!("Docflow: {}", std::mem::size_of::<Docflow>());
+            return;
+        }
+        if let Some(only) = only {
+            let variant = VARIANTS.into_iter().find(|v| v.key() == only).expect("floor, raw, checked or client");
+            for round in 1..=rounds {
+                let sample = setup.measure(variant, calls, 1).await;
+                println!(
+                    "{} round {round}: {:.1} CPU µs/call, {:.1} allocations/call",
+                    variant.name(),
+                    sample.cpu_us,
+                    sample.allocations
+                );
+            }
+            return;
+        }
+
+        println!("overhead: {calls} calls per variant, mode and round, {rounds} rounds, {} byte docflow", body.len());
         for (mode, tasks) in [("sequential", 1), ("concurrent", CONCURRENCY)] {
-            let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
-            let mut wall: Vec<Vec<f64>> = vec![Vec::new(); VARIANTS.len()];
-            for _ in 0..rounds {
-                for (index, variant) in VARIANTS.into_iter().enumerate() {
-                    let (c, w) = setup.measure(variant, calls, tasks).await;
-                    cpu[index].push(c);
-                    wall[index].push(w);
+            let mut samples = vec![Vec::<Sample>::new(); VARIANTS.len()];
+            for round in 0..rounds {
+                // A rotating order, so no variant always runs first (cold) or after the same one.
+                for offset in 0..VARIANTS.len() {
+                    let index = (round + offset) % VARIANTS.len();
+                    samples[index].push(setup.measure(VARIANTS[index], calls, tasks).await);
                 }
             }
-            let cpu: Vec<f64> = cpu.iter_mut().map(|v| median(v)).collect();
-            let wall: Vec<f64> = wall.iter_mut().map(|v| median(v)).collect();
+            let floor = &samples[0];
             println!("\n{mode} ({tasks} task{}): median of {rounds} rounds", if tasks == 1 { "" } else { "s" });
-            println!("  {:<30} {:>12} {:>8} {:>12} {:>8}", "variant", "CPU µs/call", "ratio", "wall µs/call", "ratio");
+            println!(
+                "  {:<30} {:>12} {:>8} {:>12} {:>8} {:>12}",
+                "variant", "CPU µs/call", "ratio", "wall µs/call", "ratio", "allocs/call"
+            );
             for (index, variant) in VARIANTS.into_iter().enumerate() {
+                let own = &samples[index];
+                let cpu_ratio = median(own.iter().zip(floor).map(|(s, f)| s.cpu_us / f.cpu_us).collect());
+                let wall_ratio = median(own.iter().zip(floor).map(|(s, f)| s.wall_us / f.wall_us).collect());
                 println!(
-                    "  {:<30} {:>12.1} {:>7.3}x {:>12.1} {:>7.3}x",
+                    "  {:<30} {:>12.1} {:>7.3}x {:>12.1} {:>7.3}x {:>12.1}",
                     variant.name(),
-                    cpu[index],
-                    cpu[index] / cpu[0],
-                    wall[index],
-                    wall[index] / wall[0]
+                    median(own.iter().map(|s| s.cpu_us).collect()),
+                    cpu_ratio,
+                    median(own.iter().map(|s| s.wall_us).collect()),
+                    wall_ratio,
+                    median(own.iter().map(|s| s.allocations).collect()),
                 );
             }
         }
-        println!("\ntarget: the full client within 1.05x of the floor (CPU)");
+        println!("\nthreads in the process: {} (the client's and the server's)", thread_count());
+        println!("target: the full client within 1.05x of the floor (CPU)");
     });
 }

@@ -36,6 +36,15 @@ pub trait Authenticator: Send + Sync + std::fmt::Debug + 'static {
     /// obtaining or refreshing a token first when needed.
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), AuthError>>;
 
+    /// The same as [`authorize`](Self::authorize) when it needs no waiting (a fresh token at
+    /// hand), done at once; `None` when it would wait, and then the transport awaits `authorize`.
+    /// Every request goes through this first, so it spares the common case a boxed future. The
+    /// default never has credentials at hand.
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), AuthError>> {
+        let _ = request;
+        None
+    }
+
     /// The API answered 401 to `rejected` (its method, URL and the `Authorization` header it
     /// carried). Returns true when fresh credentials were obtained, so the request is worth
     /// exactly one more try.

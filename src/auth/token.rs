@@ -192,6 +192,14 @@ impl TokenAuthenticator {
         }
     }
 
+    /// Puts `bearer` (and the api-key, when configured) on `request`.
+    fn attach(&self, request: &mut reqwest::Request, bearer: HeaderValue) {
+        request.headers_mut().insert(AUTHORIZATION, bearer);
+        if let Some(api_key) = &self.inner.api_key_header {
+            request.headers_mut().insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
+        }
+    }
+
     /// Refuses requests that leave the API host: credentials go nowhere else.
     fn check_destination(&self, url: &Url) -> Result<(), AuthError> {
         let api_url = &self.inner.api_url;
@@ -382,29 +390,31 @@ pub(crate) fn renewal_times(
 impl Authenticator for TokenAuthenticator {
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
-            self.check_destination(request.url())?;
-            // The common case: a fresh token whose header is ready.
-            let ready = {
-                let state = self.inner.lock();
-                state.usable(self.inner.clock.now()).and_then(|issued| issued.bearer.clone())
-            };
-            let value = match ready {
-                Some(value) => value,
-                None => {
-                    let token = self.access_token().await?;
-                    bearer_header(&token).ok_or_else(|| AuthError::UnexpectedAnswer {
-                        status: 200,
-                        excerpt: "the access token is not a valid header value".to_owned(),
-                        trace_id: None,
-                    })?
-                }
-            };
-            request.headers_mut().insert(AUTHORIZATION, value);
-            if let Some(api_key) = &self.inner.api_key_header {
-                request.headers_mut().insert(HeaderName::from_static(API_KEY_HEADER), api_key.clone());
+            if let Some(done) = self.authorize_now(request) {
+                return done;
             }
+            let token = self.access_token().await?;
+            let value = bearer_header(&token).ok_or_else(|| AuthError::UnexpectedAnswer {
+                status: 200,
+                excerpt: "the access token is not a valid header value".to_owned(),
+                trace_id: None,
+            })?;
+            self.attach(request, value);
             Ok(())
         })
+    }
+
+    /// The common case: a fresh token whose header is ready.
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), AuthError>> {
+        if let Err(error) = self.check_destination(request.url()) {
+            return Some(Err(error));
+        }
+        let ready = {
+            let state = self.inner.lock();
+            state.usable(self.inner.clock.now()).and_then(|issued| issued.bearer.clone())
+        }?;
+        self.attach(request, ready);
+        Some(Ok(()))
     }
 
     fn reauthorize<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<bool, AuthError>> {

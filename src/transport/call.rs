@@ -158,22 +158,30 @@ where
 
     fn into_future(self) -> CheckedFuture<F> {
         let context = Arc::new(CallContext { options: self.options, record: Mutex::default() });
-        CheckedFuture { state: State::Sending(Box::pin(CURRENT_CALL.scope(Some(context.clone()), self.send))), context }
+        CheckedFuture { state: State::Sending { send: CURRENT_CALL.scope(Some(context.clone()), self.send) }, context }
     }
 }
 
-/// The future of a [`CheckedCall`].
-#[must_use = "a call does nothing until awaited"]
-pub struct CheckedFuture<F> {
-    state: State<F>,
-    context: Arc<CallContext>,
+pin_project_lite::pin_project! {
+    /// The future of a [`CheckedCall`].
+    #[must_use = "a call does nothing until awaited"]
+    pub struct CheckedFuture<F> {
+        // Inline rather than boxed: a call's future is large, and boxing it cost every call an
+        // allocation and a copy.
+        #[pin]
+        state: State<F>,
+        context: Arc<CallContext>,
+    }
 }
 
-enum State<F> {
-    Sending(Pin<Box<TaskLocalFuture<Option<Arc<CallContext>>, F>>>),
-    /// Reading the start of an undocumented answer's body for the error message.
-    ReadingExcerpt(BoxFuture<'static, Error>),
-    Done,
+pin_project_lite::pin_project! {
+    #[project = StateProjection]
+    enum State<F> {
+        Sending { #[pin] send: TaskLocalFuture<Option<Arc<CallContext>>, F> },
+        /// Reading the start of an undocumented answer's body for the error message.
+        ReadingExcerpt { reading: BoxFuture<'static, Error> },
+        Done,
+    }
 }
 
 impl<F, T, E> Future for CheckedFuture<F>
@@ -183,16 +191,16 @@ where
 {
     type Output = Result<ResponseValue<T>, Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
         loop {
-            match &mut this.state {
-                State::Sending(send) => {
-                    let result = match send.as_mut().poll(cx) {
+            match this.state.as_mut().project() {
+                StateProjection::Sending { send } => {
+                    let result = match send.poll(cx) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(result) => result,
                     };
-                    this.state = State::Done;
+                    this.state.set(State::Done);
                     let raw_error = match result {
                         Ok(value) => return Poll::Ready(Ok(value)),
                         Err(error) => error,
@@ -206,21 +214,21 @@ where
                     }
                     match raw_error {
                         progenitor_client::Error::UnexpectedResponse(response) => {
-                            this.state =
-                                State::ReadingExcerpt(Box::pin(describe_unexpected(response, facts.operation)));
+                            let reading = Box::pin(describe_unexpected(response, facts.operation));
+                            this.state.set(State::ReadingExcerpt { reading });
                         }
                         other => return Poll::Ready(Err(Error::from_raw(other, &facts))),
                     }
                 }
-                State::ReadingExcerpt(reading) => {
+                StateProjection::ReadingExcerpt { reading } => {
                     let error = match reading.as_mut().poll(cx) {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(error) => error,
                     };
-                    this.state = State::Done;
+                    this.state.set(State::Done);
                     return Poll::Ready(Err(error));
                 }
-                State::Done => panic!("CheckedFuture polled after completion"),
+                StateProjection::Done => panic!("CheckedFuture polled after completion"),
             }
         }
     }

@@ -22,6 +22,12 @@ impl Limiter {
         self.capacity
     }
 
+    /// A free slot, when one is free now. Released slots go to waiters first, so taking a free
+    /// one never jumps the queue.
+    pub(crate) fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
     /// Waits for a free slot. The semaphore is never closed, so this always ends with a permit.
     pub(crate) async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
         self.slots.clone().acquire_owned().await.ok()

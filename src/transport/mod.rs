@@ -41,6 +41,8 @@ use self::call::{CallContext, current_call, outside_call};
 pub use self::call::{CheckedCall, CheckedFuture, SendExt};
 use self::limiter::Limiter;
 pub use self::operations::{OPERATIONS, OperationFacts, operation_facts, retry_safety_table};
+#[doc(hidden)]
+pub use self::path::PathSegment;
 pub use self::retry::RetryPolicy;
 use crate::auth::{AuthError, Authenticator};
 use crate::error::trace_id_of;
@@ -238,7 +240,11 @@ impl Transport {
 
         let mut request = request;
         // reqwest's own timeout would also cut the body; the transport times the head itself.
-        *request.timeout_mut() = None;
+        // (`timeout_mut` adds an extension map to the request, which every retry copy would
+        // then copy: only touch it when a timeout is set.)
+        if request.timeout().is_some() {
+            *request.timeout_mut() = None;
+        }
         if !request.headers().contains_key(USER_AGENT) {
             request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         }
@@ -246,6 +252,9 @@ impl Transport {
         let target = request.url().clone();
         let mut attempts = 0u32;
         let mut reauthorized = false;
+        // Whether anything since `started` waited (a login, a slot, a pause): if nothing did,
+        // the attempt starts at `started` and needs no clock reading of its own.
+        let mut waited = false;
 
         loop {
             attempts += 1;
@@ -257,8 +266,15 @@ impl Transport {
             let span = route.span(attempts, this_try.url());
 
             if let Some(authenticator) = &self.authenticator {
-                let authorizing = outside_call(authenticator.authorize(&mut this_try)).instrument(span.clone());
-                match until(deadline, authorizing).await {
+                let authorized = match authenticator.authorize_now(&mut this_try) {
+                    Some(done) => Ok(done),
+                    None => {
+                        waited = true;
+                        let authorizing = outside_call(authenticator.authorize(&mut this_try)).instrument(span.clone());
+                        until(deadline, authorizing).await
+                    }
+                };
+                match authorized {
                     Ok(Ok(())) => {}
                     Ok(Err(error)) => {
                         tracing::warn!(parent: &span, %error, "could not authorize the request");
@@ -271,8 +287,7 @@ impl Transport {
                             attempts,
                             &target,
                             "the deadline passed while obtaining credentials",
-                        )
-                        .await);
+                        ));
                     }
                 }
             }
@@ -280,24 +295,38 @@ impl Transport {
             // of the request: most calls never need it).
             let presented = this_try.headers().get(AUTHORIZATION).cloned();
 
-            let Ok(permit) = until(deadline, self.limiter.acquire()).await else {
-                tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
-                return Err(timed_out(
-                    call.as_deref(),
-                    attempts,
-                    &target,
-                    "the deadline passed while waiting for a free slot",
-                )
-                .await);
+            let permit = match self.limiter.try_acquire() {
+                Some(permit) => Some(permit),
+                None => {
+                    waited = true;
+                    let Ok(permit) = until(deadline, self.limiter.acquire()).await else {
+                        tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
+                        return Err(timed_out(
+                            call.as_deref(),
+                            attempts,
+                            &target,
+                            "the deadline passed while waiting for a free slot",
+                        ));
+                    };
+                    permit
+                }
             };
-            let attempt_started = Instant::now();
+            let attempt_started = if waited { Instant::now() } else { started };
             let attempt_limit = deadline.min(attempt_started + first_byte_timeout);
-            let sending = http.execute(this_try).instrument(span.clone());
+            // A span that no subscriber listens to would cost every poll an enter and an exit.
+            let sending = http.execute(this_try);
+            let sending = if span.is_disabled() {
+                futures::future::Either::Left(sending)
+            } else {
+                futures::future::Either::Right(sending.instrument(span.clone()))
+            };
             let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(timeout_error(&target, "no answer within the first-byte timeout or the deadline").await),
+                Err(_) => Err(timeout_error(&target, "no answer within the first-byte timeout or the deadline")),
             };
-            span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
+            if !span.is_disabled() {
+                span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
+            }
 
             let response = match outcome {
                 Ok(response) => response,
@@ -316,6 +345,7 @@ impl Transport {
                     {
                         tracing::info!(parent: &span, error = %error_summary(&error), pause_ms = pause.as_millis() as u64, "no answer, retrying");
                         tokio::time::sleep(pause).await;
+                        waited = true;
                         request = spare;
                         continue;
                     }
@@ -326,9 +356,11 @@ impl Transport {
 
             let status = response.status();
             let trace_id = trace_id_of(response.headers());
-            span.record("status", status.as_u16());
-            if let Some(trace_id) = &trace_id {
-                span.record("trace_id", trace_id.as_str());
+            if !span.is_disabled() {
+                span.record("status", status.as_u16());
+                if let Some(trace_id) = &trace_id {
+                    span.record("trace_id", trace_id.as_str());
+                }
             }
             if let Some(call) = &call {
                 call.note_answer(attempts, Some(status), trace_id);
@@ -346,6 +378,7 @@ impl Transport {
                     Ok(Ok(true)) => match spare {
                         Some(spare) => {
                             tracing::info!(parent: &span, "credentials refreshed after 401, repeating once");
+                            waited = true;
                             request = spare;
                             continue;
                         }
@@ -382,6 +415,7 @@ impl Transport {
                 drop(response);
                 drop(permit);
                 tokio::time::sleep(pause).await;
+                waited = true;
                 request = spare;
                 continue;
             }
@@ -405,22 +439,25 @@ async fn until<F: std::future::Future>(deadline: Instant, future: F) -> Result<F
 }
 
 /// The deadline passed outside an attempt: a timeout error like reqwest's own.
-async fn timed_out(call: Option<&CallContext>, attempts: u32, url: &url::Url, what: &'static str) -> reqwest::Error {
+fn timed_out(call: Option<&CallContext>, attempts: u32, url: &url::Url, what: &'static str) -> reqwest::Error {
     if let Some(call) = call {
         call.note_answer(attempts, None, None);
     }
-    timeout_error(url, what).await
+    timeout_error(url, what)
 }
 
 /// A reqwest error that is a timeout (`is_timeout()`) and says `what` timed out. reqwest offers no
 /// constructor, so this reads a local body that fails with `io::ErrorKind::TimedOut`: nothing is
-/// sent anywhere. The error names only the origin of `url`.
-async fn timeout_error(url: &url::Url, what: &'static str) -> reqwest::Error {
-    let failing = futures::stream::once(async move {
-        Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, what))
-    });
+/// sent anywhere, and the body fails on its first poll, so no waiting (and no future kept in
+/// every call's state for this rare case). The error names only the origin of `url`.
+fn timeout_error(url: &url::Url, what: &'static str) -> reqwest::Error {
+    use futures::FutureExt as _;
+    let failing =
+        futures::stream::iter([Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, what))]);
     let response: Response = http::Response::new(reqwest::Body::wrap_stream(failing)).into();
-    response.bytes().await.expect_err("a body whose only piece is an error fails").with_url(url_origin(url))
+    let read = response.bytes().now_or_never();
+    let error = read.and_then(Result::err).expect("a body whose only piece is an error fails at its first poll");
+    error.with_url(url_origin(url))
 }
 
 /// `url` without its query and fragment: queries carry codes (`code`, `requestId`, `innKpp`).
@@ -518,15 +555,17 @@ fn authentication_failed(call: Option<&CallContext>, attempts: u32, error: AuthE
     response.into()
 }
 
+// `exec` hands back the transport's future itself rather than an `async` wrapper around it:
+// one nesting less of a large future, moved and polled on every call.
 impl ClientHooks<Transport> for crate::raw::Client {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner().execute(self.client(), request, info.operation_id).await
+    fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
+        self.inner().execute(self.client(), request, info.operation_id)
     }
 }
 
 #[cfg(feature = "test-tools")]
 impl ClientHooks<Transport> for crate::raw_test_tools::Client {
-    async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
-        self.inner().execute(self.client(), request, info.operation_id).await
+    fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
+        self.inner().execute(self.client(), request, info.operation_id)
     }
 }
