@@ -27,7 +27,9 @@ use reqwest::{Method, Request, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
+use uuid::Uuid;
 
+use crate::contents::{Contents, Download, Located};
 use crate::error::{ApiFailure, DecodeFailure, TransportFailure, UnexpectedStatus, excerpt, trace_id_of};
 use crate::handles::{Ctx, with_options};
 use crate::raw::types;
@@ -321,10 +323,10 @@ pub(crate) fn resolve_href(api: &Url, href: &str) -> Result<Url, LinkError> {
 ///
 /// ```no_run
 /// # async fn demo(client: kontur_extern::Client, docflow: kontur_extern::raw::types::Docflow)
-/// # -> Result<(), kontur_extern::Error> {
+/// # -> Result<(), Box<dyn std::error::Error>> {
 /// use kontur_extern::links::{HasLinks, LinkRel};
 /// for link in docflow.documents.iter().flat_map(|document| document.links_with(&LinkRel::DecryptedContent)) {
-///     let bytes = client.links().bytes(link).await?;
+///     let bytes = client.links().content(link).bytes().await?;
 /// }
 /// # Ok(()) }
 /// ```
@@ -423,9 +425,37 @@ impl Links {
         self.get(link).await
     }
 
-    /// Follows a `content`, `decrypted-content` or `encrypted-content` link: the bytes.
-    pub async fn content(&self, link: &Link) -> Result<Bytes, Error> {
-        self.bytes(link).await
+    /// Follows a `content`, `decrypted-content` or `encrypted-content` link as a [`Download`]
+    /// (a stream, reader, file or bytes, with progress), as every content of the crate comes:
+    /// a link into the content service (`…/v1/{accountId}/contents/{contentId}`) is fetched in
+    /// `Range` chunks; any other link (the deprecated `…/decrypted-content` answers carry base64
+    /// in JSON) is fetched once through the same transport, decoded and handed over in pieces.
+    /// The link is followed when the download is first read.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: kontur_extern::Client, document: kontur_extern::raw::types::Document)
+    /// # -> Result<(), kontur_extern::contents::ContentError> {
+    /// use kontur_extern::links::{HasLinks, LinkRel};
+    /// if let Some(link) = document.link(&LinkRel::DecryptedContent) {
+    ///     let saved = client.links().content(link).to_path("document.bin").await?;
+    ///     println!("{saved} bytes saved");
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn content(&self, link: &Link) -> Download {
+        let resolved = self.resolve(link);
+        let in_service = resolved.as_ref().ok().and_then(content_service_ids);
+        let account = in_service.map_or(Uuid::nil(), |(account, _)| account);
+        let contents = Contents::new(self.ctx.client.clone(), account);
+        let this = self.clone();
+        Download::lookup(contents, FOLLOW_LINK_OPERATION, async move {
+            let url = resolved?;
+            if let Some((_, content_id)) = in_service {
+                return Ok(Located::Content(content_id));
+            }
+            let (status, trace_id, body) = this.execute(Method::GET, url, None).await?;
+            Ok(Located::Inline(bytes_of(body, status, trace_id)?))
+        })
     }
 
     /// Follows a `next` (or `first`, `last`, `prev`) page link; `T` is the page type.
@@ -513,6 +543,19 @@ fn decode_json<T: DeserializeOwned>(
     })
 }
 
+/// The account and content ids of a link into the content service (`…/v1/{accountId}/contents/{contentId}`
+/// with no query), which downloads in `Range` chunks; `None` for any other link.
+fn content_service_ids(url: &Url) -> Option<(Uuid, Uuid)> {
+    if url.query().is_some() {
+        return None;
+    }
+    let segments: Vec<&str> = url.path_segments()?.filter(|segment| !segment.is_empty()).collect();
+    match segments.as_slice() {
+        [.., "v1", account, "contents", content] => Some((account.parse().ok()?, content.parse().ok()?)),
+        _ => None,
+    }
+}
+
 fn bytes_of(body: Bytes, status: reqwest::StatusCode, trace_id: Option<String>) -> Result<Bytes, Error> {
     if body.first() != Some(&b'"') {
         return Ok(body);
@@ -535,6 +578,20 @@ mod tests {
 
     fn api(base: &str) -> Url {
         Url::parse(base).unwrap()
+    }
+
+    #[test]
+    fn only_links_into_the_content_service_download_in_ranges() {
+        let account = "6f1f7d1e-4a7b-4a8e-9d55-3c7e2a9b1c01";
+        let content = "0b5e8f64-2d1c-4f7a-8a3b-9c6d5e4f3a21";
+        let ids = |href: String| content_service_ids(&api(&href));
+        let expected = Some((account.parse().unwrap(), content.parse().unwrap()));
+        assert_eq!(ids(format!("https://api.example/v1/{account}/contents/{content}")), expected);
+        assert_eq!(ids(format!("https://api.example/extern/v1/{account}/contents/{content}/")), expected);
+        assert_eq!(ids(format!("https://api.example/v1/{account}/contents/{content}?x=1")), None);
+        assert_eq!(ids(format!("https://api.example/v1/{account}/docflows/{content}")), None);
+        assert_eq!(ids(format!("https://api.example/v1/{account}/contents/not-a-uuid")), None);
+        assert_eq!(ids(format!("https://api.example/v1/{account}/docflows/{content}/decrypted-content")), None);
     }
 
     #[test]

@@ -84,12 +84,42 @@ async fn content_links_give_bytes_and_errors_name_the_trace() {
         })
         .await;
     let client = layer_client(&server);
-    let bytes = client.links().content(&link("decrypted-content", "/v1/content-as-base64")).await.expect("bytes");
+    let bytes = client.links().content(&link("decrypted-content", "/v1/content-as-base64")).bytes().await.expect("bytes");
     assert_eq!(&bytes[..], b"Hello");
     let error = client.links().document(&link("document", "/v1/missing")).await.expect_err("404");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(error.trace_id(), Some("trace-404"));
     assert_eq!(error.operation(), Some("follow_link"));
+}
+
+#[tokio::test]
+async fn a_content_link_into_the_content_service_downloads_in_range_chunks() {
+    const CONTENT: &str = "0b5e8f64-2d1c-4f7a-8a3b-9c6d5e4f3a21";
+    let server = MockServer::start_async().await;
+    let path = format!("/v1/{ACCOUNT}/contents/{CONTENT}");
+    let ranges: Vec<_> = [(0, 3, "Hell"), (4, 7, "o, w"), (8, 10, "orl")]
+        .into_iter()
+        .map(|(start, last, part)| (start, last, part, path.clone()))
+        .collect();
+    let mut mocks = Vec::new();
+    for (start, last, part, path) in ranges {
+        mocks.push(
+            server
+                .mock_async(move |when, then| {
+                    // The first range is asked before the length is known; the last ends at the length.
+                    let asked_last = (start + 3).min(10);
+                    when.method(GET).path(path).header("range", format!("bytes={start}-{asked_last}"));
+                    then.status(206).header("content-range", format!("bytes {start}-{last}/11")).body(part);
+                })
+                .await,
+        );
+    }
+    let client = layer_client(&server);
+    let bytes = client.links().content(&link("content", &path)).chunk_size(4).bytes().await.expect("downloaded");
+    assert_eq!(&bytes[..], b"Hello, worl");
+    for mock in mocks {
+        mock.assert_async().await;
+    }
 }
 
 #[tokio::test]

@@ -166,7 +166,7 @@ async fn links_of_answers_lead_to_what_they_name() {
     let organization = links.organization(docflow.link(&LinkRel::Organization).expect("an organization link")).await;
     assert_eq!(Some(organization.unwrap().id), docflow.organization_id);
     for document in &docflow.documents {
-        let via_link = links.content(document.link(&LinkRel::DecryptedContent).expect("a content link")).await;
+        let via_link = links.content(document.link(&LinkRel::DecryptedContent).expect("a content link")).bytes().await;
         let via_handle = handle.document(document.id.into()).decrypted_content().bytes().await.unwrap();
         assert_eq!(via_link.unwrap(), via_handle, "document {}", document.id);
         let same = links.document(document.link(&LinkRel::SelfRel).unwrap()).await.unwrap();
