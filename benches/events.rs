@@ -27,11 +27,7 @@ fn main() {
             _ => {} // cargo bench passes --bench
         }
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(run(pages, rounds));
 }
 
@@ -60,18 +56,9 @@ async fn run(pages: usize, rounds: usize) {
     let stream = median(stream);
     let rate = |elapsed: Duration| total as f64 / elapsed.as_secs_f64();
     println!("events feed: {pages} pages of {TAKE} events, median of {rounds} rounds");
-    println!(
-        "  bare reqwest + serde_json: {:>10.0} events/s ({bare:?} per round)",
-        rate(bare)
-    );
-    println!(
-        "  events stream:             {:>10.0} events/s ({stream:?} per round)",
-        rate(stream)
-    );
-    println!(
-        "  ratio stream / bare: {:.3}x (target >= 0.9x)",
-        rate(stream) / rate(bare)
-    );
+    println!("  bare reqwest + serde_json: {:>10.0} events/s ({bare:?} per round)", rate(bare));
+    println!("  events stream:             {:>10.0} events/s ({stream:?} per round)", rate(stream));
+    println!("  ratio stream / bare: {:.3}x (target >= 0.9x)", rate(stream) / rate(bare));
 }
 
 /// What a user writes by hand: ask, decode, follow `next-event-id`.
@@ -99,16 +86,8 @@ async fn bare_loop(http: &reqwest::Client, base_url: &str, total: usize) -> usiz
 
 /// The same pages through the stream, committing each batch to a memory store.
 async fn through_stream(client: &kontur_extern::Client, total: usize) -> usize {
-    let policy = FeedPolicy::default()
-        .take(TAKE as u32)
-        .poll_interval(Duration::from_secs(3600));
-    let mut feed = client
-        .events()
-        .feed(MemoryCursorStore::new())
-        .policy(policy)
-        .start()
-        .await
-        .unwrap();
+    let policy = FeedPolicy::default().take(TAKE as u32).poll_interval(Duration::from_secs(3600));
+    let mut feed = client.events().feed(MemoryCursorStore::new()).policy(policy).start().await.unwrap();
     let mut seen = 0;
     while seen < total {
         let batch = feed.next().await.unwrap().unwrap();

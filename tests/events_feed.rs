@@ -24,10 +24,7 @@ impl Backoff for FixedPause {
 }
 
 fn policy(take: u32, poll_interval: Duration) -> FeedPolicy {
-    FeedPolicy::default()
-        .take(take)
-        .poll_interval(poll_interval)
-        .backoff(FixedPause(Duration::from_millis(10)))
+    FeedPolicy::default().take(take).poll_interval(poll_interval).backoff(FixedPause(Duration::from_millis(10)))
 }
 
 async fn feed<S: CursorStore>(fake: &FakeFeed, store: S, policy: FeedPolicy) -> EventStream<S> {
@@ -38,18 +35,12 @@ async fn feed<S: CursorStore>(fake: &FakeFeed, store: S, policy: FeedPolicy) -> 
 }
 
 async fn next_batch<S: CursorStore>(stream: &mut EventStream<S>) -> Batch<S> {
-    let item = tokio::time::timeout(Duration::from_secs(10), stream.next())
-        .await
-        .expect("a batch in time");
+    let item = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("a batch in time");
     item.expect("the feed goes on").expect("a batch, not an error")
 }
 
 fn ids<S: CursorStore>(batch: &Batch<S>) -> Vec<String> {
-    batch
-        .events()
-        .iter()
-        .map(|event| event.id().expect("events have ids").to_owned())
-        .collect()
+    batch.events().iter().map(|event| event.id().expect("events have ids").to_owned()).collect()
 }
 
 fn expected_ids(range: std::ops::Range<usize>) -> Vec<String> {
@@ -87,10 +78,7 @@ async fn three_pages_then_caught_up_then_a_new_page() {
     let asked = fake.asked();
     let cursors: Vec<&str> = asked.iter().map(|asked| asked.from_id.as_str()).collect();
     assert_eq!(&cursors[..4], [cursor_at(0), cursor_at(3), cursor_at(6), cursor_at(9)]);
-    assert!(
-        cursors[4..].iter().all(|cursor| *cursor == cursor_at(9)),
-        "polls stay at the end: {cursors:?}"
-    );
+    assert!(cursors[4..].iter().all(|cursor| *cursor == cursor_at(9)), "polls stay at the end: {cursors:?}");
     assert!(asked.iter().all(|asked| asked.take == 3));
     // After the empty page the stream paused for the poll interval before asking again.
     let pause = asked[4].at - asked[3].at;
@@ -107,11 +95,7 @@ async fn an_error_mid_feed_is_yielded_and_the_feed_resumes_from_the_last_good_cu
 
     let first = next_batch(&mut stream).await;
     fake.fail_next(500);
-    let error = stream
-        .next()
-        .await
-        .expect("the feed goes on")
-        .expect_err("the scripted failure");
+    let error = stream.next().await.expect("the feed goes on").expect_err("the scripted failure");
     assert_eq!(error.operation(), Some("get_events"));
     assert_eq!(error.status().map(|status| status.as_u16()), Some(500));
     assert_eq!(error.trace_id(), Some("trace-fake"));
@@ -186,17 +170,10 @@ async fn a_consumer_killed_before_commit_gets_the_batch_again_with_the_file_stor
     assert!(consumer.await.unwrap_err().is_cancelled());
 
     let store = FileCursorStore::new(&path);
-    assert_eq!(
-        store.load().await.unwrap(),
-        Some(EventCursor::new(cursor_at(3)).unwrap())
-    );
+    assert_eq!(store.load().await.unwrap(), Some(EventCursor::new(cursor_at(3)).unwrap()));
     let mut stream = feed(&fake, store, policy(3, Duration::from_secs(60))).await;
     let again = next_batch(&mut stream).await;
-    assert_eq!(
-        ids(&again),
-        expected_ids(3..6),
-        "the handled but uncommitted batch comes again"
-    );
+    assert_eq!(ids(&again), expected_ids(3..6), "the handled but uncommitted batch comes again");
     again.commit().await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", cursor_at(6)));
 }
@@ -215,20 +192,9 @@ async fn unknown_new_state_values_and_fields_flow_through() {
     let batch = next_batch(&mut stream).await;
     let events = batch.events();
     assert_eq!(events.len(), 2);
-    assert_eq!(
-        events[0].new_state(),
-        Some(&TransactionKind::Unknown(
-            "urn:transaction:something-new-in-2030".into()
-        ))
-    );
-    assert_eq!(
-        events[0].docflow_type(),
-        Some(&DocflowType::Unknown("urn:docflow:not-yet-invented".into()))
-    );
-    assert_eq!(
-        events[0].as_raw().extra.get("mood"),
-        Some(&serde_json::json!("cheerful"))
-    );
+    assert_eq!(events[0].new_state(), Some(&TransactionKind::Unknown("urn:transaction:something-new-in-2030".into())));
+    assert_eq!(events[0].docflow_type(), Some(&DocflowType::Unknown("urn:docflow:not-yet-invented".into())));
+    assert_eq!(events[0].as_raw().extra.get("mood"), Some(&serde_json::json!("cheerful")));
     // Read-modify-write keeps the unknown values and fields as they came.
     let written = serde_json::to_value(events[0].as_raw()).unwrap();
     assert_eq!(written["new-state"], "urn:transaction:something-new-in-2030");
@@ -236,18 +202,12 @@ async fn unknown_new_state_values_and_fields_flow_through() {
     assert_eq!(written["mood"], "cheerful");
     assert_eq!(events[1].new_state(), Some(&TransactionKind::ProcessingResultOk));
     assert_eq!(events[1].docflow_type(), Some(&DocflowType::Fns534Report));
-    assert_eq!(
-        events[1].account_id().map(|id| id.to_string()).as_deref(),
-        Some(events_support::ACCOUNT)
-    );
+    assert_eq!(events[1].account_id().map(|id| id.to_string()).as_deref(), Some(events_support::ACCOUNT));
     let date = events[1].date().expect("a date");
     assert_eq!(date.as_str(), "2024-05-20T10:15:30.1234567Z");
     assert_eq!(date.to_utc().timestamp(), 1_716_200_130);
     assert_eq!(events[0].date().map(|date| date.to_utc()), Some(date.to_utc()));
-    assert_eq!(
-        events[1].docflow_link().and_then(|link| link.rel.as_deref()),
-        Some("docflow")
-    );
+    assert_eq!(events[1].docflow_link().and_then(|link| link.rel.as_deref()), Some("docflow"));
 }
 
 #[tokio::test]
@@ -270,9 +230,7 @@ async fn a_stop_signal_ends_the_stream_and_commits_nothing() {
     assert!(batch.is_caught_up());
     // The stream now waits an hour before polling; the signal ends the wait at once.
     stop.send(()).unwrap();
-    let end = tokio::time::timeout(Duration::from_secs(5), stream.next())
-        .await
-        .expect("stops promptly");
+    let end = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("stops promptly");
     assert!(end.is_none(), "the stream ends");
     assert_eq!(fake.asked().len(), 1, "no request after the signal");
     assert_eq!(store.cursor(), None, "nothing committed by the stream itself");

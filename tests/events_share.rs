@@ -33,26 +33,18 @@ async fn share_sends_the_subscriber_and_a_typed_filter() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("/v1/{ACCOUNT}/share-events"))
-                .json_body(json!({
-                    "subscriber": "my-service",
-                    "events-filter": {
-                        "docflow-types": ["urn:docflow:fns534-report"],
-                        "document-forms": [{ "knd": "1151001" }, { "okud": "0610016" }]
-                    }
-                }));
+            when.method(POST).path(format!("/v1/{ACCOUNT}/share-events")).json_body(json!({
+                "subscriber": "my-service",
+                "events-filter": {
+                    "docflow-types": ["urn:docflow:fns534-report"],
+                    "document-forms": [{ "knd": "1151001" }, { "okud": "0610016" }]
+                }
+            }));
             then.status(200);
         })
         .await;
-    let filter = EventFilter::all()
-        .docflow_type(DocflowType::Fns534Report)
-        .knd("1151001")
-        .okud("0610016");
-    AccountEvents::new(client(&server), common::id(ACCOUNT))
-        .share("my-service", &filter)
-        .await
-        .unwrap();
+    let filter = EventFilter::all().docflow_type(DocflowType::Fns534Report).knd("1151001").okud("0610016");
+    AccountEvents::new(client(&server), common::id(ACCOUNT)).share("my-service", &filter).await.unwrap();
     mock.assert_async().await;
 }
 
@@ -67,12 +59,7 @@ async fn share_without_a_filter_sends_none() {
             then.status(200);
         })
         .await;
-    client(&server)
-        .events()
-        .account(common::id(ACCOUNT))
-        .share("my-service", &EventFilter::all())
-        .await
-        .unwrap();
+    client(&server).events().account(common::id(ACCOUNT)).share("my-service", &EventFilter::all()).await.unwrap();
     mock.assert_async().await;
 }
 
@@ -82,9 +69,7 @@ async fn share_failure_names_the_operation() {
     server
         .mock_async(|when, then| {
             when.method(POST).path(format!("/v1/{ACCOUNT}/share-events"));
-            then.status(403)
-                .header("X-Kontur-Trace-Id", "t-403")
-                .json_body(json!({ "message": "not an admin" }));
+            then.status(403).header("X-Kontur-Trace-Id", "t-403").json_body(json!({ "message": "not an admin" }));
         })
         .await;
     let error = client(&server)
@@ -120,10 +105,7 @@ async fn publishers_are_listed_and_deleted() {
         .await;
     let events = client(&server).events();
     let publishers = events.publishers().await.unwrap();
-    let ids: Vec<_> = publishers
-        .iter()
-        .map(|publisher| publisher.id.as_deref().unwrap())
-        .collect();
+    let ids: Vec<_> = publishers.iter().map(|publisher| publisher.id.as_deref().unwrap()).collect();
     assert_eq!(ids, ["pub-17", "pub-18"]);
     events.delete_publisher("pub-18").await.unwrap();
     list.assert_async().await;
@@ -141,20 +123,15 @@ async fn an_event_leads_to_its_docflow_in_one_call() {
         .await;
     let client = client(&server);
 
-    let by_ids = ApiEvent {
-        account_id: Some(common::id(ACCOUNT)),
-        docflow_id: Some(common::id(DOCFLOW)),
-        ..Default::default()
-    };
+    let by_ids =
+        ApiEvent { account_id: Some(common::id(ACCOUNT)), docflow_id: Some(common::id(DOCFLOW)), ..Default::default() };
     let docflow = client.events().docflow(&Event::from(by_ids)).await.unwrap();
     assert_eq!(docflow.id, common::id(DOCFLOW));
 
     // An event with only its link still finds the docflow.
     let by_link = ApiEvent {
         docflow_link: Some(Link {
-            href: Some(format!(
-                "https://extern-api.testkontur.ru/v1/{ACCOUNT}/docflows/{DOCFLOW}"
-            )),
+            href: Some(format!("https://extern-api.testkontur.ru/v1/{ACCOUNT}/docflows/{DOCFLOW}")),
             rel: Some("docflow".to_owned()),
             ..Default::default()
         }),
@@ -164,10 +141,6 @@ async fn an_event_leads_to_its_docflow_in_one_call() {
     assert_eq!(docflow.id, common::id(DOCFLOW));
     get.assert_calls_async(2).await;
 
-    let error = client
-        .events()
-        .docflow(&Event::from(ApiEvent::default()))
-        .await
-        .unwrap_err();
+    let error = client.events().docflow(&Event::from(ApiEvent::default())).await.unwrap_err();
     assert_eq!(error.operation(), Some("get_docflow"));
 }

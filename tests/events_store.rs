@@ -23,10 +23,8 @@ async fn the_file_store_keeps_the_last_saved_cursor() {
     store.save(&cursor(2)).await.unwrap();
     assert_eq!(FileCursorStore::new(&path).load().await.unwrap(), Some(cursor(2)));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "ae1_2\n");
-    let leftovers: Vec<_> = std::fs::read_dir(directory.path())
-        .unwrap()
-        .map(|entry| entry.unwrap().file_name())
-        .collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(directory.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
     assert_eq!(leftovers, ["events.cursor"], "no temporary file left behind");
 }
 
@@ -77,19 +75,11 @@ async fn the_memory_store_starts_empty_or_where_told() {
 fn the_file_store_survives_a_crash_during_save() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("events.cursor");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut last_seen = 0u64;
     for round in 0..40u64 {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--ignored",
-                "--exact",
-                "saving_cursors_until_killed",
-                "--test-threads=1",
-            ])
+            .args(["--ignored", "--exact", "saving_cursors_until_killed", "--test-threads=1"])
             .env(CHILD_ENV, &path)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -112,9 +102,7 @@ fn the_file_store_survives_a_crash_during_save() {
         assert_eq!(loaded, Some(cursor(n)));
         last_seen = n;
     }
-    runtime
-        .block_on(FileCursorStore::new(&path).save(&cursor(u64::MAX)))
-        .unwrap();
+    runtime.block_on(FileCursorStore::new(&path).save(&cursor(u64::MAX))).unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("ae1_{}\n", u64::MAX));
 }
 

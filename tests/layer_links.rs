@@ -84,7 +84,8 @@ async fn content_links_give_bytes_and_errors_name_the_trace() {
         })
         .await;
     let client = layer_client(&server);
-    let bytes = client.links().content(&link("decrypted-content", "/v1/content-as-base64")).bytes().await.expect("bytes");
+    let bytes =
+        client.links().content(&link("decrypted-content", "/v1/content-as-base64")).bytes().await.expect("bytes");
     assert_eq!(&bytes[..], b"Hello");
     let error = client.links().document(&link("document", "/v1/missing")).await.expect_err("404");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(404));

@@ -122,19 +122,14 @@ impl<O: CloudOutcome> ConfirmError<O> {
     /// The pending confirmation, when the error hands it back (wrong code, interrupted).
     pub fn into_pending(self) -> Option<AwaitingCode<O>> {
         match self {
-            ConfirmError::WrongCode { pending, .. } | ConfirmError::Interrupted { pending, .. } => {
-                Some(pending)
-            }
+            ConfirmError::WrongCode { pending, .. } | ConfirmError::Interrupted { pending, .. } => Some(pending),
             _ => None,
         }
     }
 
     /// True when the request is spent and the operation must start over.
     pub fn must_start_over(&self) -> bool {
-        !matches!(
-            self,
-            ConfirmError::WrongCode { .. } | ConfirmError::Interrupted { .. }
-        )
+        !matches!(self, ConfirmError::WrongCode { .. } | ConfirmError::Interrupted { .. })
     }
 
     /// The underlying error of the call, when there is one.
@@ -153,18 +148,10 @@ impl<O: CloudOutcome> ConfirmError<O> {
 impl<O: CloudOutcome> fmt::Display for ConfirmError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = match self {
-            ConfirmError::WrongCode { .. } => {
-                "the confirmation code was not accepted: ask for it again"
-            }
-            ConfirmError::Expired { .. } => {
-                "the confirmation request expired or is unknown: start the operation over"
-            }
-            ConfirmError::AttemptsExhausted { .. } => {
-                "too many wrong confirmation codes: start the operation over"
-            }
-            ConfirmError::Interrupted { .. } => {
-                "the confirmation got no definite answer: retry or start over"
-            }
+            ConfirmError::WrongCode { .. } => "the confirmation code was not accepted: ask for it again",
+            ConfirmError::Expired { .. } => "the confirmation request expired or is unknown: start the operation over",
+            ConfirmError::AttemptsExhausted { .. } => "too many wrong confirmation codes: start the operation over",
+            ConfirmError::Interrupted { .. } => "the confirmation got no definite answer: retry or start over",
             ConfirmError::Failed { .. } => "the confirmation failed",
             ConfirmError::UnexpectedAnswer { operation, detail } => {
                 return write!(f, "{operation}: unexpected answer: {detail}");
@@ -180,12 +167,8 @@ fn describe_call(f: &mut fmt::Formatter<'_>, call: Option<&Error>, what: &str) -
         write!(f, "{operation}: ")?;
     }
     write!(f, "{what}")?;
-    let status = call
-        .and_then(Error::status)
-        .map(|status| format!("HTTP {}", status.as_u16()));
-    let trace = call
-        .and_then(Error::trace_id)
-        .map(|id| format!("trace id {id}"));
+    let status = call.and_then(Error::status).map(|status| format!("HTTP {}", status.as_u16()));
+    let trace = call.and_then(Error::trace_id).map(|id| format!("trace id {id}"));
     let facts: Vec<String> = status.into_iter().chain(trace).collect();
     if !facts.is_empty() {
         write!(f, " ({})", facts.join(", "))?;
@@ -196,39 +179,27 @@ fn describe_call(f: &mut fmt::Formatter<'_>, call: Option<&Error>, what: &str) -
 impl<O: CloudOutcome> fmt::Debug for ConfirmError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfirmError::WrongCode { pending, source } => f
-                .debug_struct("WrongCode")
-                .field("pending", pending)
-                .field("source", source)
-                .finish(),
-            ConfirmError::Expired { source } => {
-                f.debug_struct("Expired").field("source", source).finish()
+            ConfirmError::WrongCode { pending, source } => {
+                f.debug_struct("WrongCode").field("pending", pending).field("source", source).finish()
             }
-            ConfirmError::AttemptsExhausted { source } => f
-                .debug_struct("AttemptsExhausted")
-                .field("source", source)
-                .finish(),
-            ConfirmError::Interrupted { pending, source } => f
-                .debug_struct("Interrupted")
-                .field("pending", pending)
-                .field("source", source)
-                .finish(),
-            ConfirmError::Failed { source } => {
-                f.debug_struct("Failed").field("source", source).finish()
+            ConfirmError::Expired { source } => f.debug_struct("Expired").field("source", source).finish(),
+            ConfirmError::AttemptsExhausted { source } => {
+                f.debug_struct("AttemptsExhausted").field("source", source).finish()
             }
-            ConfirmError::UnexpectedAnswer { operation, detail } => f
-                .debug_struct("UnexpectedAnswer")
-                .field("operation", operation)
-                .field("detail", detail)
-                .finish(),
+            ConfirmError::Interrupted { pending, source } => {
+                f.debug_struct("Interrupted").field("pending", pending).field("source", source).finish()
+            }
+            ConfirmError::Failed { source } => f.debug_struct("Failed").field("source", source).finish(),
+            ConfirmError::UnexpectedAnswer { operation, detail } => {
+                f.debug_struct("UnexpectedAnswer").field("operation", operation).field("detail", detail).finish()
+            }
         }
     }
 }
 
 impl<O: CloudOutcome> std::error::Error for ConfirmError<O> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.call_error()
-            .map(|error| error as &(dyn std::error::Error + 'static))
+        self.call_error().map(|error| error as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -296,9 +267,7 @@ impl<O: CloudOutcome> AppError<O> {
     /// The pending confirmation, when waiting can go on (deadline, failed poll).
     pub fn into_pending(self) -> Option<AwaitingApp<O>> {
         match self {
-            AppError::DeadlineExceeded { pending } | AppError::Poll { pending, .. } => {
-                Some(pending)
-            }
+            AppError::DeadlineExceeded { pending } | AppError::Poll { pending, .. } => Some(pending),
             _ => None,
         }
     }
@@ -306,16 +275,9 @@ impl<O: CloudOutcome> AppError<O> {
 
 fn api_error_suffix(error: &Option<ApiError>) -> String {
     match error {
-        Some(ApiError {
-            id: Some(id),
-            message: Some(message),
-            ..
-        }) => format!(": {id}: {message}"),
+        Some(ApiError { id: Some(id), message: Some(message), .. }) => format!(": {id}: {message}"),
         Some(ApiError { id: Some(id), .. }) => format!(": {id}"),
-        Some(ApiError {
-            message: Some(message),
-            ..
-        }) => format!(": {message}"),
+        Some(ApiError { message: Some(message), .. }) => format!(": {message}"),
         _ => String::new(),
     }
 }
@@ -324,35 +286,18 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppError::CancelledByUser { task_id } => {
-                write!(
-                    f,
-                    "the user declined the operation in myDSS (task {task_id})"
-                )
+                write!(f, "the user declined the operation in myDSS (task {task_id})")
             }
             AppError::TimedOut { task_id } => {
-                write!(
-                    f,
-                    "the user did not confirm in myDSS in time (task {task_id}): start the operation over"
-                )
+                write!(f, "the user did not confirm in myDSS in time (task {task_id}): start the operation over")
             }
             AppError::AttemptsExhausted { task_id } => {
-                write!(
-                    f,
-                    "too many failed confirmations in myDSS (task {task_id}): start the operation over"
-                )
+                write!(f, "too many failed confirmations in myDSS (task {task_id}): start the operation over")
             }
             AppError::Crashed { task_id, error } => {
-                write!(
-                    f,
-                    "the cloud signing service failed (task {task_id}){}",
-                    api_error_suffix(error)
-                )
+                write!(f, "the cloud signing service failed (task {task_id}){}", api_error_suffix(error))
             }
-            AppError::Failed {
-                task_id,
-                status,
-                error,
-            } => {
+            AppError::Failed { task_id, status, error } => {
                 write!(f, "the myDSS task {task_id} failed")?;
                 if let Some(status) = status {
                     write!(f, " with status {status}")?;
@@ -360,26 +305,13 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
                 write!(f, "{}", api_error_suffix(error))
             }
             AppError::DeadlineExceeded { pending } => {
-                write!(
-                    f,
-                    "the myDSS task {} still runs at the deadline: wait again or give up",
-                    pending.task_id()
-                )
+                write!(f, "the myDSS task {} still runs at the deadline: wait again or give up", pending.task_id())
             }
-            AppError::Poll { pending, source } => describe_call(
-                f,
-                Some(source),
-                &format!("reading the myDSS task {} failed", pending.task_id()),
-            ),
-            AppError::UnexpectedAnswer {
-                operation,
-                task_id,
-                detail,
-            } => {
-                write!(
-                    f,
-                    "{operation}: unexpected answer for task {task_id}: {detail}"
-                )
+            AppError::Poll { pending, source } => {
+                describe_call(f, Some(source), &format!("reading the myDSS task {} failed", pending.task_id()))
+            }
+            AppError::UnexpectedAnswer { operation, task_id, detail } => {
+                write!(f, "{operation}: unexpected answer for task {task_id}: {detail}")
             }
         }
     }
@@ -388,47 +320,29 @@ impl<O: CloudOutcome> fmt::Display for AppError<O> {
 impl<O: CloudOutcome> fmt::Debug for AppError<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AppError::CancelledByUser { task_id } => f
-                .debug_struct("CancelledByUser")
-                .field("task_id", task_id)
-                .finish(),
-            AppError::TimedOut { task_id } => f
-                .debug_struct("TimedOut")
-                .field("task_id", task_id)
-                .finish(),
-            AppError::AttemptsExhausted { task_id } => f
-                .debug_struct("AttemptsExhausted")
-                .field("task_id", task_id)
-                .finish(),
-            AppError::Crashed { task_id, error } => f
-                .debug_struct("Crashed")
-                .field("task_id", task_id)
-                .field("error", error)
-                .finish(),
-            AppError::Failed {
-                task_id,
-                status,
-                error,
-            } => f
+            AppError::CancelledByUser { task_id } => {
+                f.debug_struct("CancelledByUser").field("task_id", task_id).finish()
+            }
+            AppError::TimedOut { task_id } => f.debug_struct("TimedOut").field("task_id", task_id).finish(),
+            AppError::AttemptsExhausted { task_id } => {
+                f.debug_struct("AttemptsExhausted").field("task_id", task_id).finish()
+            }
+            AppError::Crashed { task_id, error } => {
+                f.debug_struct("Crashed").field("task_id", task_id).field("error", error).finish()
+            }
+            AppError::Failed { task_id, status, error } => f
                 .debug_struct("Failed")
                 .field("task_id", task_id)
                 .field("status", status)
                 .field("error", error)
                 .finish(),
-            AppError::DeadlineExceeded { pending } => f
-                .debug_struct("DeadlineExceeded")
-                .field("pending", pending)
-                .finish(),
-            AppError::Poll { pending, source } => f
-                .debug_struct("Poll")
-                .field("pending", pending)
-                .field("source", source)
-                .finish(),
-            AppError::UnexpectedAnswer {
-                operation,
-                task_id,
-                detail,
-            } => f
+            AppError::DeadlineExceeded { pending } => {
+                f.debug_struct("DeadlineExceeded").field("pending", pending).finish()
+            }
+            AppError::Poll { pending, source } => {
+                f.debug_struct("Poll").field("pending", pending).field("source", source).finish()
+            }
+            AppError::UnexpectedAnswer { operation, task_id, detail } => f
                 .debug_struct("UnexpectedAnswer")
                 .field("operation", operation)
                 .field("task_id", task_id)
@@ -459,10 +373,7 @@ pub(crate) enum Rejection {
 
 /// Lower-case letters and digits only, so `request-timeout`, `RequestTimeout` and `REQUEST_TIMEOUT` compare equal.
 pub(crate) fn squash(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 fn mentions(text: &str, words: &[&str]) -> bool {
@@ -476,21 +387,12 @@ pub(crate) fn classify(error: &Error) -> Rejection {
         _ => return Rejection::Failed,
     };
     let status = failure.status.as_u16();
-    let id = failure
-        .body
-        .id
-        .as_deref()
-        .map(|id| id.rsplit(':').next().unwrap_or(id))
-        .unwrap_or_default();
+    let id = failure.body.id.as_deref().map(|id| id.rsplit(':').next().unwrap_or(id)).unwrap_or_default();
     let locked = status == 409 && squash(id) == "concurrentapitaskactive";
     if status >= 500 || matches!(status, 408 | 429) || locked {
         return Rejection::Interrupted;
     }
-    let text = format!(
-        "{} {}",
-        squash(id),
-        squash(failure.body.message.as_deref().unwrap_or_default())
-    );
+    let text = format!("{} {}", squash(id), squash(failure.body.message.as_deref().unwrap_or_default()));
     if mentions(&text, &["attempt", "exceeded", "toomany", "попыт"]) {
         return Rejection::AttemptsExhausted;
     }
@@ -498,17 +400,7 @@ pub(crate) fn classify(error: &Error) -> Rejection {
         return Rejection::Expired;
     }
     if mentions(&text, &["code", "код"])
-        && mentions(
-            &text,
-            &[
-                "wrong",
-                "invalid",
-                "incorrect",
-                "mismatch",
-                "неверн",
-                "некоррект",
-            ],
-        )
+        && mentions(&text, &["wrong", "invalid", "incorrect", "mismatch", "неверн", "некоррект"])
     {
         return Rejection::WrongCode;
     }
@@ -528,10 +420,7 @@ pub(crate) fn scrub(error: Error, code: &str) -> Error {
     }
     match error {
         Error::Api(mut failure) => {
-            for text in [&mut failure.body.message, &mut failure.body.id]
-                .into_iter()
-                .flatten()
-            {
+            for text in [&mut failure.body.message, &mut failure.body.id].into_iter().flatten() {
                 scrub_text(text, code);
             }
             scrub_map(&mut failure.body.properties, code);
@@ -551,10 +440,7 @@ pub(crate) fn scrub(error: Error, code: &str) -> Error {
             failure.source = failure.source.without_url();
             Error::Transport(failure)
         }
-        Error::InvalidRequest {
-            operation,
-            mut message,
-        } => {
+        Error::InvalidRequest { operation, mut message } => {
             scrub_text(&mut message, code);
             Error::InvalidRequest { operation, message }
         }
@@ -595,76 +481,32 @@ mod tests {
             operation: Some("confirm_cloud_sign_draft"),
             status: reqwest::StatusCode::from_u16(status).unwrap(),
             trace_id: Some("trace-1".to_owned()),
-            body: ApiError {
-                id: id.map(str::to_owned),
-                message: message.map(str::to_owned),
-                ..Default::default()
-            },
+            body: ApiError { id: id.map(str::to_owned), message: message.map(str::to_owned), ..Default::default() },
         }))
     }
 
     #[test]
     fn words_in_the_id_or_message_decide_first() {
         let cases = [
-            (
-                400,
-                Some("urn:error:externapi:confirmationAttemptsExceeded"),
-                None,
-                Rejection::AttemptsExhausted,
-            ),
-            (
-                400,
-                None,
-                Some("Превышено количество попыток"),
-                Rejection::AttemptsExhausted,
-            ),
-            (
-                400,
-                Some("urn:error:externapi:cloud-sign-request-expired"),
-                None,
-                Rejection::Expired,
-            ),
-            (
-                404,
-                None,
-                Some("Срок действия кода истек"),
-                Rejection::Expired,
-            ),
-            (
-                403,
-                Some("urn:error:externapi:invalidConfirmationCode"),
-                None,
-                Rejection::WrongCode,
-            ),
-            (
-                403,
-                None,
-                Some("Неверный код подтверждения"),
-                Rejection::WrongCode,
-            ),
+            (400, Some("urn:error:externapi:confirmationAttemptsExceeded"), None, Rejection::AttemptsExhausted),
+            (400, None, Some("Превышено количество попыток"), Rejection::AttemptsExhausted),
+            (400, Some("urn:error:externapi:cloud-sign-request-expired"), None, Rejection::Expired),
+            (404, None, Some("Срок действия кода истек"), Rejection::Expired),
+            (403, Some("urn:error:externapi:invalidConfirmationCode"), None, Rejection::WrongCode),
+            (403, None, Some("Неверный код подтверждения"), Rejection::WrongCode),
         ];
         for (status, id, message, expected) in cases {
-            assert_eq!(
-                classify(&api(status, id, message)),
-                expected,
-                "{status} {id:?} {message:?}"
-            );
+            assert_eq!(classify(&api(status, id, message)), expected, "{status} {id:?} {message:?}");
         }
     }
 
     #[test]
     fn statuses_decide_when_no_word_does() {
-        assert_eq!(
-            classify(&api(400, Some("urn:error:externapi:badRequest"), None)),
-            Rejection::WrongCode
-        );
+        assert_eq!(classify(&api(400, Some("urn:error:externapi:badRequest"), None)), Rejection::WrongCode);
         assert_eq!(classify(&api(422, None, None)), Rejection::WrongCode);
         assert_eq!(classify(&api(404, None, None)), Rejection::Expired);
         assert_eq!(classify(&api(410, None, None)), Rejection::Expired);
-        assert_eq!(
-            classify(&api(403, None, Some("no rights"))),
-            Rejection::Failed
-        );
+        assert_eq!(classify(&api(403, None, Some("no rights"))), Rejection::Failed);
         assert_eq!(classify(&api(401, None, None)), Rejection::Failed);
     }
 
@@ -694,31 +536,18 @@ mod tests {
 
     #[test]
     fn scrub_removes_an_echoed_code_but_keeps_trace_ids() {
-        let mut error = api(
-            400,
-            Some("urn:error:x:wrongCode-4829150"),
-            Some("code 482915 is wrong"),
-        );
+        let mut error = api(400, Some("urn:error:x:wrongCode-4829150"), Some("code 482915 is wrong"));
         if let Error::Api(failure) = &mut error {
-            failure.body.properties.insert(
-                "attempt".to_owned(),
-                serde_json::json!({ "code": "482915", "left": [2, "482915"] }),
-            );
+            failure
+                .body
+                .properties
+                .insert("attempt".to_owned(), serde_json::json!({ "code": "482915", "left": [2, "482915"] }));
         }
         let scrubbed = scrub(error, "482915");
-        let Error::Api(failure) = &scrubbed else {
-            panic!("still an API error")
-        };
+        let Error::Api(failure) = &scrubbed else { panic!("still an API error") };
         assert_eq!(failure.body.message.as_deref(), Some("code *** is wrong"));
-        assert_eq!(
-            failure.body.id.as_deref(),
-            Some("urn:error:x:wrongCode-***0")
-        );
+        assert_eq!(failure.body.id.as_deref(), Some("urn:error:x:wrongCode-***0"));
         assert_eq!(failure.trace_id.as_deref(), Some("trace-1"));
-        assert!(
-            !serde_json::to_string(&failure.body.properties)
-                .unwrap()
-                .contains("482915")
-        );
+        assert!(!serde_json::to_string(&failure.body.properties).unwrap().contains("482915"));
     }
 }

@@ -112,12 +112,8 @@ mod test_stand;
 pub use self::code::ConfirmationCode;
 pub use self::error::{AppError, ConfirmError, StartError};
 pub use self::outcome::{CloudOutcome, DecryptedContent, SignedDocuments};
-pub use self::pending::{
-    AppCheck, AppPolling, AwaitingApp, AwaitingCode, Pending, SavedConfirmation,
-};
+pub use self::pending::{AppCheck, AppPolling, AwaitingApp, AwaitingCode, Pending, SavedConfirmation};
 pub use self::start::{CloudDecryption, CloudSigning, ReplySigning, Started};
-pub use self::target::{
-    DecryptionTarget, DocumentIds, EncryptedDocument, InventoryDocumentIds, SigningTarget,
-};
+pub use self::target::{DecryptionTarget, DocumentIds, EncryptedDocument, InventoryDocumentIds, SigningTarget};
 #[cfg(feature = "test-tools")]
 pub use self::test_stand::test_stand_code;

@@ -120,12 +120,8 @@ pub(crate) mod sealed {
         ) -> BoxFuture<'a, Result<ApiTask, Error>>;
 
         /// The outcome of a myDSS task that finished well.
-        fn from_task(
-            client: &raw::Client,
-            target: &Self::Target,
-            documents: &[Link],
-            task: ApiTask,
-        ) -> Confirmed<Self>;
+        fn from_task(client: &raw::Client, target: &Self::Target, documents: &[Link], task: ApiTask)
+        -> Confirmed<Self>;
     }
 }
 
@@ -158,10 +154,7 @@ impl sealed::Outcome for SignedDocuments {
     ) -> BoxFuture<'a, Result<Confirmed<Self>, Error>> {
         Box::pin(async move {
             let answer = match *target {
-                SigningTarget::Draft {
-                    account_id,
-                    draft_id,
-                } => {
+                SigningTarget::Draft { account_id, draft_id } => {
                     client
                         .confirm_cloud_sign_draft()
                         .account_id(account_id)
@@ -231,10 +224,7 @@ impl sealed::Outcome for SignedDocuments {
     ) -> BoxFuture<'a, Result<ApiTask, Error>> {
         Box::pin(async move {
             let task = match *target {
-                SigningTarget::Draft {
-                    account_id,
-                    draft_id,
-                } => {
+                SigningTarget::Draft { account_id, draft_id } => {
                     client
                         .get_draft_task()
                         .account_id(account_id)
@@ -287,12 +277,7 @@ impl sealed::Outcome for SignedDocuments {
         })
     }
 
-    fn from_task(
-        _: &raw::Client,
-        _: &SigningTarget,
-        documents: &[Link],
-        task: ApiTask,
-    ) -> Confirmed<Self> {
+    fn from_task(_: &raw::Client, _: &SigningTarget, documents: &[Link], task: ApiTask) -> Confirmed<Self> {
         // The task's result reports statuses, not documents: the signed ones are those the start named.
         Ok(SignedDocuments {
             documents: documents.to_vec(),
@@ -406,19 +391,11 @@ impl sealed::Outcome for DecryptedContent {
         })
     }
 
-    fn from_task(
-        client: &raw::Client,
-        target: &DecryptionTarget,
-        _: &[Link],
-        task: ApiTask,
-    ) -> Confirmed<Self> {
+    fn from_task(client: &raw::Client, target: &DecryptionTarget, _: &[Link], task: ApiTask) -> Confirmed<Self> {
         // The docs say only that the result holds the decrypted content; we read the same
         // `content-id` the SMS confirmation answers with and never guess another field.
         let result = task.task_result.unwrap_or(Value::Null);
-        let content_id = result
-            .get("content-id")
-            .and_then(Value::as_str)
-            .and_then(|text| text.parse::<Uuid>().ok());
+        let content_id = result.get("content-id").and_then(Value::as_str).and_then(|text| text.parse::<Uuid>().ok());
         match (content_id, result) {
             (Some(content_id), Value::Object(mut fields)) => {
                 fields.remove("content-id");
@@ -434,10 +411,7 @@ impl sealed::Outcome for DecryptedContent {
                 fields.keys().cloned().collect::<Vec<_>>().join(", ")
             )),
             (_, Value::Null) => Err("the finished decryption task has no result".to_owned()),
-            (_, _) => Err(
-                "the finished decryption task's result is not an object with a content-id"
-                    .to_owned(),
-            ),
+            (_, _) => Err("the finished decryption task's result is not an object with a content-id".to_owned()),
         }
     }
 }

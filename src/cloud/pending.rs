@@ -28,18 +28,8 @@ pub struct AwaitingCode<O: CloudOutcome> {
 }
 
 impl<O: CloudOutcome> AwaitingCode<O> {
-    pub(crate) fn new(
-        client: raw::Client,
-        target: O::Target,
-        request_id: String,
-        documents: Vec<Link>,
-    ) -> Self {
-        Self {
-            client,
-            target,
-            request_id,
-            documents,
-        }
+    pub(crate) fn new(client: raw::Client, target: O::Target, request_id: String, documents: Vec<Link>) -> Self {
+        Self { client, target, request_id, documents }
     }
 
     /// The request id the API gave; the confirmation sends it with the code.
@@ -76,14 +66,8 @@ impl<O: CloudOutcome> AwaitingCode<O> {
         let source = scrub(error, code.expose());
         drop(code);
         Err(match rejection {
-            Rejection::WrongCode => ConfirmError::WrongCode {
-                pending: self,
-                source,
-            },
-            Rejection::Interrupted => ConfirmError::Interrupted {
-                pending: self,
-                source,
-            },
+            Rejection::WrongCode => ConfirmError::WrongCode { pending: self, source },
+            Rejection::Interrupted => ConfirmError::Interrupted { pending: self, source },
             Rejection::Expired => ConfirmError::Expired { source },
             Rejection::AttemptsExhausted => ConfirmError::AttemptsExhausted { source },
             Rejection::Failed => ConfirmError::Failed { source },
@@ -94,9 +78,7 @@ impl<O: CloudOutcome> AwaitingCode<O> {
     pub fn into_saved(self) -> SavedConfirmation<O> {
         SavedConfirmation {
             target: self.target,
-            awaiting: SavedAwaiting::Code {
-                request_id: self.request_id,
-            },
+            awaiting: SavedAwaiting::Code { request_id: self.request_id },
             documents: self.documents,
         }
     }
@@ -122,10 +104,7 @@ pub struct AppPolling {
 impl Default for AppPolling {
     /// Every 2 s, for at most 10 minutes.
     fn default() -> Self {
-        Self {
-            interval: Duration::from_secs(2),
-            deadline: Duration::from_secs(600),
-        }
+        Self { interval: Duration::from_secs(2), deadline: Duration::from_secs(600) }
     }
 }
 
@@ -187,18 +166,8 @@ where
 }
 
 impl<O: CloudOutcome> AwaitingApp<O> {
-    pub(crate) fn new(
-        client: raw::Client,
-        target: O::Target,
-        task_id: Uuid,
-        documents: Vec<Link>,
-    ) -> Self {
-        Self {
-            client,
-            target,
-            task_id,
-            documents,
-        }
+    pub(crate) fn new(client: raw::Client, target: O::Target, task_id: Uuid, documents: Vec<Link>) -> Self {
+        Self { client, target, task_id, documents }
     }
 
     /// The task that follows the confirmation.
@@ -222,10 +191,7 @@ impl<O: CloudOutcome> AwaitingApp<O> {
         let task = match O::poll(&self.client, &self.target, self.task_id).await {
             Ok(task) => task,
             Err(source) => {
-                return Err(AppError::Poll {
-                    pending: self,
-                    source,
-                });
+                return Err(AppError::Poll { pending: self, source });
             }
         };
         let task_id = self.task_id;
@@ -233,33 +199,16 @@ impl<O: CloudOutcome> AwaitingApp<O> {
         tracing::trace!(operation, %task_id, ?reading, "myDSS task looked at");
         match reading {
             TaskReading::Running => Ok(AppCheck::Waiting(self)),
-            TaskReading::Completed => {
-                match O::from_task(&self.client, &self.target, &self.documents, task) {
-                    Ok(outcome) => Ok(AppCheck::Done(outcome)),
-                    Err(detail) => Err(AppError::UnexpectedAnswer {
-                        operation,
-                        task_id,
-                        detail,
-                    }),
-                }
-            }
+            TaskReading::Completed => match O::from_task(&self.client, &self.target, &self.documents, task) {
+                Ok(outcome) => Ok(AppCheck::Done(outcome)),
+                Err(detail) => Err(AppError::UnexpectedAnswer { operation, task_id, detail }),
+            },
             TaskReading::CancelledByUser => Err(AppError::CancelledByUser { task_id }),
             TaskReading::TimedOut => Err(AppError::TimedOut { task_id }),
             TaskReading::AttemptsExhausted => Err(AppError::AttemptsExhausted { task_id }),
-            TaskReading::Crashed => Err(AppError::Crashed {
-                task_id,
-                error: task.error,
-            }),
-            TaskReading::Failed(status) => Err(AppError::Failed {
-                task_id,
-                status,
-                error: task.error,
-            }),
-            TaskReading::Unexpected(detail) => Err(AppError::UnexpectedAnswer {
-                operation,
-                task_id,
-                detail,
-            }),
+            TaskReading::Crashed => Err(AppError::Crashed { task_id, error: task.error }),
+            TaskReading::Failed(status) => Err(AppError::Failed { task_id, status, error: task.error }),
+            TaskReading::Unexpected(detail) => Err(AppError::UnexpectedAnswer { operation, task_id, detail }),
         }
     }
 
@@ -270,10 +219,7 @@ impl<O: CloudOutcome> AwaitingApp<O> {
 
     /// Waits for the user, looking at the task as `polling` says. Dropping the future stops it.
     pub async fn wait_with(self, polling: AppPolling) -> Result<O, AppError<O>> {
-        let poller = Poller {
-            interval: polling.interval,
-            deadline: polling.deadline,
-        };
+        let poller = Poller { interval: polling.interval, deadline: polling.deadline };
         let waited = poller
             .run(self, |pending| async move {
                 match pending.check().await {
@@ -293,9 +239,7 @@ impl<O: CloudOutcome> AwaitingApp<O> {
     pub fn into_saved(self) -> SavedConfirmation<O> {
         SavedConfirmation {
             target: self.target,
-            awaiting: SavedAwaiting::App {
-                task_id: self.task_id,
-            },
+            awaiting: SavedAwaiting::App { task_id: self.task_id },
             documents: self.documents,
         }
     }
@@ -347,19 +291,13 @@ pub struct SavedConfirmation<O: CloudOutcome> {
 // Written out: derives would ask the outcome type itself for Clone/Debug/PartialEq.
 impl<O: CloudOutcome> Clone for SavedConfirmation<O> {
     fn clone(&self) -> Self {
-        Self {
-            target: self.target,
-            awaiting: self.awaiting.clone(),
-            documents: self.documents.clone(),
-        }
+        Self { target: self.target, awaiting: self.awaiting.clone(), documents: self.documents.clone() }
     }
 }
 
 impl<O: CloudOutcome> PartialEq for SavedConfirmation<O> {
     fn eq(&self, other: &Self) -> bool {
-        self.target == other.target
-            && self.awaiting == other.awaiting
-            && self.documents == other.documents
+        self.target == other.target && self.awaiting == other.awaiting && self.documents == other.documents
     }
 }
 
@@ -375,11 +313,7 @@ impl<O: CloudOutcome> fmt::Debug for SavedConfirmation<O> {
 
 /// What a saved confirmation waits for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "by",
-    rename_all = "kebab-case",
-    rename_all_fields = "kebab-case"
-)]
+#[serde(tag = "by", rename_all = "kebab-case", rename_all_fields = "kebab-case")]
 enum SavedAwaiting {
     Code { request_id: String },
     App { task_id: Uuid },
@@ -395,18 +329,12 @@ impl<O: CloudOutcome> SavedConfirmation<O> {
     pub fn resume(self, client: &raw::Client) -> Pending<O> {
         let client = client.clone();
         match self.awaiting {
-            SavedAwaiting::Code { request_id } => Pending::Code(AwaitingCode::new(
-                client,
-                self.target,
-                request_id,
-                self.documents,
-            )),
-            SavedAwaiting::App { task_id } => Pending::App(AwaitingApp::new(
-                client,
-                self.target,
-                task_id,
-                self.documents,
-            )),
+            SavedAwaiting::Code { request_id } => {
+                Pending::Code(AwaitingCode::new(client, self.target, request_id, self.documents))
+            }
+            SavedAwaiting::App { task_id } => {
+                Pending::App(AwaitingApp::new(client, self.target, task_id, self.documents))
+            }
         }
     }
 }
@@ -427,54 +355,37 @@ enum TaskReading {
 /// The status word of a cloud-crypto task: `task-result.operation-status`, or `progress` as a word
 /// or as an object with `operation-status`.
 fn status_word(task: &ApiTask) -> Option<String> {
-    let from_object = |value: &Value| {
-        value
-            .get("operation-status")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    task.task_result
-        .as_ref()
-        .and_then(from_object)
-        .or_else(|| match &task.progress {
-            Some(Value::String(word)) => Some(word.clone()),
-            Some(progress) => from_object(progress),
-            None => None,
-        })
+    let from_object = |value: &Value| value.get("operation-status").and_then(Value::as_str).map(str::to_owned);
+    task.task_result.as_ref().and_then(from_object).or_else(|| match &task.progress {
+        Some(Value::String(word)) => Some(word.clone()),
+        Some(progress) => from_object(progress),
+        None => None,
+    })
 }
 
 fn read_task(task: &ApiTask) -> TaskReading {
     let state = task.task_state.as_ref().map(|state| squash(state.as_str()));
     let status = status_word(task);
-    let ending = status
-        .as_deref()
-        .map(squash)
-        .and_then(|word| match word.as_str() {
-            "completed" => Some(TaskReading::Completed),
-            "canceledbyuser" | "cancelledbyuser" => Some(TaskReading::CancelledByUser),
-            "timeout" => Some(TaskReading::TimedOut),
-            "exceededconfirmationattemptscount" => Some(TaskReading::AttemptsExhausted),
-            "crashed" => Some(TaskReading::Crashed),
-            _ => None,
-        });
+    let ending = status.as_deref().map(squash).and_then(|word| match word.as_str() {
+        "completed" => Some(TaskReading::Completed),
+        "canceledbyuser" | "cancelledbyuser" => Some(TaskReading::CancelledByUser),
+        "timeout" => Some(TaskReading::TimedOut),
+        "exceededconfirmationattemptscount" => Some(TaskReading::AttemptsExhausted),
+        "crashed" => Some(TaskReading::Crashed),
+        _ => None,
+    });
     match (state.as_deref(), ending) {
         (Some("running"), _) => TaskReading::Running,
         (Some("succeed" | "succeeded"), None) if status.is_none() => TaskReading::Completed,
         (Some("succeed" | "succeeded"), Some(ending)) => ending,
-        (Some("succeed" | "succeeded"), None) => TaskReading::Unexpected(format!(
-            "the task succeeded with status {}",
-            status.unwrap_or_default()
-        )),
-        (Some("failed"), Some(TaskReading::Completed)) | (Some("failed"), None) => {
-            TaskReading::Failed(status)
+        (Some("succeed" | "succeeded"), None) => {
+            TaskReading::Unexpected(format!("the task succeeded with status {}", status.unwrap_or_default()))
         }
+        (Some("failed"), Some(TaskReading::Completed)) | (Some("failed"), None) => TaskReading::Failed(status),
         (Some("failed"), Some(ending)) => ending,
         (Some(_), _) => TaskReading::Unexpected(format!(
             "task-state {}",
-            task.task_state
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default()
+            task.task_state.as_ref().map(ToString::to_string).unwrap_or_default()
         )),
         (None, _) => TaskReading::Unexpected("the task has no task-state".to_owned()),
     }
@@ -493,19 +404,15 @@ mod tests {
 
     #[test]
     fn running_tasks_keep_waiting_whatever_the_progress() {
-        let reading = read_task(&task(
-            json!({ "id": ID, "task-state": "running", "progress": "AwaitingForConfirmation" }),
-        ));
+        let reading =
+            read_task(&task(json!({ "id": ID, "task-state": "running", "progress": "AwaitingForConfirmation" })));
         assert_eq!(reading, TaskReading::Running);
     }
 
     #[test]
     fn terminal_statuses_map_to_distinct_readings() {
         let cases = [
-            (
-                json!({ "id": ID, "task-state": "succeed" }),
-                TaskReading::Completed,
-            ),
+            (json!({ "id": ID, "task-state": "succeed" }), TaskReading::Completed),
             (
                 json!({ "id": ID, "task-state": "succeed", "task-result": { "operation-status": "Completed" } }),
                 TaskReading::Completed,
@@ -514,10 +421,7 @@ mod tests {
                 json!({ "id": ID, "task-state": "failed", "task-result": { "operation-status": "CanceledByUser" } }),
                 TaskReading::CancelledByUser,
             ),
-            (
-                json!({ "id": ID, "task-state": "failed", "progress": "Timeout" }),
-                TaskReading::TimedOut,
-            ),
+            (json!({ "id": ID, "task-state": "failed", "progress": "Timeout" }), TaskReading::TimedOut),
             (
                 json!({ "id": ID, "task-state": "succeed", "progress": { "operation-status": "ExceededConfirmationAttemptsCount" } }),
                 TaskReading::AttemptsExhausted,
@@ -526,10 +430,7 @@ mod tests {
                 json!({ "id": ID, "task-state": "failed", "task-result": { "operation-status": "Crashed" } }),
                 TaskReading::Crashed,
             ),
-            (
-                json!({ "id": ID, "task-state": "failed" }),
-                TaskReading::Failed(None),
-            ),
+            (json!({ "id": ID, "task-state": "failed" }), TaskReading::Failed(None)),
             (
                 json!({ "id": ID, "task-state": "failed", "progress": "UserHasUnconfirmedOperation" }),
                 TaskReading::Failed(Some("UserHasUnconfirmedOperation".to_owned())),
@@ -543,9 +444,6 @@ mod tests {
     #[test]
     fn unknown_states_are_named() {
         let reading = read_task(&task(json!({ "id": ID, "task-state": "paused" })));
-        assert_eq!(
-            reading,
-            TaskReading::Unexpected("task-state paused".to_owned())
-        );
+        assert_eq!(reading, TaskReading::Unexpected("task-state paused".to_owned()));
     }
 }

@@ -50,32 +50,17 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn polls_until_ready() {
-        let poller = Poller {
-            interval: Duration::from_millis(1),
-            deadline: Duration::from_secs(5),
-        };
-        let result = poller
-            .run(0u32, |n| async move {
-                if n == 3 {
-                    Step::Ready(n)
-                } else {
-                    Step::Again(n + 1)
-                }
-            })
-            .await;
+        let poller = Poller { interval: Duration::from_millis(1), deadline: Duration::from_secs(5) };
+        let result =
+            poller.run(0u32, |n| async move { if n == 3 { Step::Ready(n) } else { Step::Again(n + 1) } }).await;
         assert_eq!(result.ok(), Some(3));
     }
 
     // Paused time: sleeps end exactly when due, so the count does not depend on the machine's load.
     #[tokio::test(start_paused = true)]
     async fn gives_the_state_back_at_the_deadline() {
-        let poller = Poller {
-            interval: Duration::from_millis(20),
-            deadline: Duration::from_millis(50),
-        };
-        let result: Result<(), u32> = poller
-            .run(0u32, |n| async move { Step::Again(n + 1) })
-            .await;
+        let poller = Poller { interval: Duration::from_millis(20), deadline: Duration::from_millis(50) };
+        let result: Result<(), u32> = poller.run(0u32, |n| async move { Step::Again(n + 1) }).await;
         // Steps at 0, 20 and 40 ms; a fourth would start after the deadline.
         assert_eq!(result.err(), Some(3));
     }

@@ -7,9 +7,7 @@ use uuid::Uuid;
 use super::error::{StartError, squash};
 use super::outcome::{CloudOutcome, DecryptedContent, SignedDocuments};
 use super::pending::{AwaitingApp, AwaitingCode, Pending};
-use super::target::{
-    DecryptionTarget, DocumentIds, EncryptedDocument, InventoryDocumentIds, SigningTarget,
-};
+use super::target::{DecryptionTarget, DocumentIds, EncryptedDocument, InventoryDocumentIds, SigningTarget};
 use crate::raw;
 use crate::raw::types::{Base64Bytes, DecryptContentRequest};
 use crate::transport::SendExt;
@@ -79,21 +77,12 @@ pub struct ReplySigning {
 impl CloudSigning {
     /// Signs every document of a draft (`cloud-sign`, then `cloud-sign-confirm`).
     pub fn draft(client: &raw::Client, account_id: Uuid, draft_id: Uuid) -> Self {
-        Self::new(
-            client,
-            SigningTarget::Draft {
-                account_id,
-                draft_id,
-            },
-        )
+        Self::new(client, SigningTarget::Draft { account_id, draft_id })
     }
 
     /// Signs a reply generated for a docflow document (`replies/{replyId}/cloud-sign`).
     pub fn reply(client: &raw::Client, document: DocumentIds, reply_id: Uuid) -> ReplySigning {
-        ReplySigning::new(Self::new(
-            client,
-            SigningTarget::Reply { document, reply_id },
-        ))
+        ReplySigning::new(Self::new(client, SigningTarget::Reply { document, reply_id }))
     }
 
     /// Signs a PFR/SFR reply (`pfr-replies/{replyId}/cloud-sign`); always confirmed.
@@ -102,22 +91,12 @@ impl CloudSigning {
     }
 
     /// Signs a reply generated for an inventory document.
-    pub fn inventory_reply(
-        client: &raw::Client,
-        document: InventoryDocumentIds,
-        reply_id: Uuid,
-    ) -> ReplySigning {
-        ReplySigning::new(Self::new(
-            client,
-            SigningTarget::InventoryReply { document, reply_id },
-        ))
+    pub fn inventory_reply(client: &raw::Client, document: InventoryDocumentIds, reply_id: Uuid) -> ReplySigning {
+        ReplySigning::new(Self::new(client, SigningTarget::InventoryReply { document, reply_id }))
     }
 
     fn new(client: &raw::Client, target: SigningTarget) -> Self {
-        Self {
-            client: client.clone(),
-            target,
-        }
+        Self { client: client.clone(), target }
     }
 
     /// What will be signed.
@@ -133,10 +112,7 @@ impl CloudSigning {
 
 impl ReplySigning {
     fn new(signing: CloudSigning) -> Self {
-        Self {
-            signing,
-            force_confirmation: None,
-        }
+        Self { signing, force_confirmation: None }
     }
 
     /// Ask for a code even where the API may sign at once (`forceConfirmation`); the API's
@@ -153,12 +129,7 @@ impl ReplySigning {
 
     /// Starts the signing: the API signs at once, sends an SMS, or asks the user in myDSS.
     pub async fn start(self) -> Result<Started<SignedDocuments>, StartError> {
-        start_signing(
-            self.signing.client,
-            self.signing.target,
-            self.force_confirmation,
-        )
-        .await
+        start_signing(self.signing.client, self.signing.target, self.force_confirmation).await
     }
 }
 
@@ -168,18 +139,9 @@ async fn start_signing(
     force_confirmation: Option<bool>,
 ) -> Result<Started<SignedDocuments>, StartError> {
     let (operation, answer) = match target {
-        SigningTarget::Draft {
-            account_id,
-            draft_id,
-        } => (
+        SigningTarget::Draft { account_id, draft_id } => (
             "cloud_sign_draft",
-            client
-                .cloud_sign_draft()
-                .account_id(account_id)
-                .draft_id(draft_id)
-                .send()
-                .checked()
-                .await?,
+            client.cloud_sign_draft().account_id(account_id).draft_id(draft_id).send().checked().await?,
         ),
         SigningTarget::Reply { document, reply_id } => {
             let mut call = client
@@ -222,12 +184,7 @@ async fn start_signing(
     };
     let mut answer = answer.into_inner();
     let confirm_type = answer.confirm_type.as_ref().map(ToString::to_string);
-    let decision = decide(
-        operation,
-        confirm_type.as_deref(),
-        answer.request_id.take(),
-        answer.task_id,
-    )?;
+    let decision = decide(operation, confirm_type.as_deref(), answer.request_id.take(), answer.task_id)?;
     tracing::debug!(operation, next = decision.name(), "cloud signing started");
     Ok(match decision {
         Decision::Done => Started::Done(SignedDocuments {
@@ -236,18 +193,12 @@ async fn start_signing(
             extra: answer.extra,
             task_result: None,
         }),
-        Decision::Code(request_id) => Started::AwaitingCode(AwaitingCode::new(
-            client,
-            target,
-            request_id,
-            answer.documents_to_sign,
-        )),
-        Decision::App(task_id) => Started::AwaitingApp(AwaitingApp::new(
-            client,
-            target,
-            task_id,
-            answer.documents_to_sign,
-        )),
+        Decision::Code(request_id) => {
+            Started::AwaitingCode(AwaitingCode::new(client, target, request_id, answer.documents_to_sign))
+        }
+        Decision::App(task_id) => {
+            Started::AwaitingApp(AwaitingApp::new(client, target, task_id, answer.documents_to_sign))
+        }
     })
 }
 
@@ -279,16 +230,8 @@ pub struct CloudDecryption {
 
 impl CloudDecryption {
     /// Decrypts a docflow document with the user's cloud certificate (DER bytes).
-    pub fn document(
-        client: &raw::Client,
-        document: DocumentIds,
-        certificate: impl Into<Vec<u8>>,
-    ) -> Self {
-        Self::new(
-            client,
-            EncryptedDocument::Docflow(document),
-            certificate.into(),
-        )
+    pub fn document(client: &raw::Client, document: DocumentIds, certificate: impl Into<Vec<u8>>) -> Self {
+        Self::new(client, EncryptedDocument::Docflow(document), certificate.into())
     }
 
     /// Decrypts an inventory document with the user's cloud certificate (DER bytes).
@@ -297,22 +240,11 @@ impl CloudDecryption {
         document: InventoryDocumentIds,
         certificate: impl Into<Vec<u8>>,
     ) -> Self {
-        Self::new(
-            client,
-            EncryptedDocument::Inventory(document),
-            certificate.into(),
-        )
+        Self::new(client, EncryptedDocument::Inventory(document), certificate.into())
     }
 
     fn new(client: &raw::Client, document: EncryptedDocument, certificate: Vec<u8>) -> Self {
-        Self {
-            client: client.clone(),
-            target: DecryptionTarget {
-                document,
-                unzip: true,
-            },
-            certificate,
-        }
+        Self { client: client.clone(), target: DecryptionTarget { document, unzip: true }, certificate }
     }
 
     /// Whether the API unpacks the decrypted content (default on; off keeps it compressed as the
@@ -330,13 +262,8 @@ impl CloudDecryption {
     /// Starts the decryption: the API sends an SMS or asks the user in myDSS. An answer that
     /// asks for no confirmation is a [`StartError::UnexpectedAnswer`].
     pub async fn start(self) -> Result<Pending<DecryptedContent>, StartError> {
-        let Self {
-            client,
-            target,
-            certificate,
-        } = self;
-        let body =
-            DecryptContentRequest::builder().certificate_base64(Base64Bytes::encode(&certificate));
+        let Self { client, target, certificate } = self;
+        let body = DecryptContentRequest::builder().certificate_base64(Base64Bytes::encode(&certificate));
         let (operation, answer) = match target.document {
             EncryptedDocument::Docflow(document) => (
                 "decrypt_document_content",
@@ -368,25 +295,12 @@ impl CloudDecryption {
         let mut answer = answer.into_inner();
         // The docs of the inventory methods call the myDSS task `TaskId`; the spec `decryption-task-id`.
         let task_id = answer.decryption_task_id.or_else(|| {
-            answer
-                .extra
-                .get("task-id")
-                .and_then(serde_json::Value::as_str)
-                .and_then(|text| text.parse().ok())
+            answer.extra.get("task-id").and_then(serde_json::Value::as_str).and_then(|text| text.parse().ok())
         });
         // Read as text: the spec types it as a plain string here, as ConfirmType on signing.
         let confirm_type = answer.confirm_type.as_ref().map(ToString::to_string);
-        let decision = decide(
-            operation,
-            confirm_type.as_deref(),
-            answer.request_id.take(),
-            task_id,
-        )?;
-        tracing::debug!(
-            operation,
-            next = decision.name(),
-            "cloud decryption started"
-        );
+        let decision = decide(operation, confirm_type.as_deref(), answer.request_id.take(), task_id)?;
+        tracing::debug!(operation, next = decision.name(), "cloud decryption started");
         match decision {
             Decision::Done => Err(StartError::UnexpectedAnswer {
                 operation,
@@ -449,33 +363,23 @@ fn decide(
             "sms" => Method::Sms,
             "mydss" => Method::MyDss,
             _ => {
-                return Err(StartError::UnsupportedConfirmType {
-                    operation,
-                    confirm_type: text.to_owned(),
-                });
+                return Err(StartError::UnsupportedConfirmType { operation, confirm_type: text.to_owned() });
             }
         }),
     };
-    let unexpected = |detail: &str| {
-        Err(StartError::UnexpectedAnswer {
-            operation,
-            detail: detail.to_owned(),
-        })
-    };
+    let unexpected = |detail: &str| Err(StartError::UnexpectedAnswer { operation, detail: detail.to_owned() });
     match (method, request_id, task_id) {
         (Some(Method::Sms), Some(request_id), _) => Ok(Decision::Code(request_id)),
         (Some(Method::Sms), None, _) => unexpected("confirm-type sms without a request-id"),
         (Some(Method::MyDss), _, Some(task_id)) => Ok(Decision::App(task_id)),
         (Some(Method::MyDss), _, None) => unexpected("confirm-type my-dss without a task id"),
         (Some(Method::NoConfirmation), None, None) | (None, None, None) => Ok(Decision::Done),
-        (Some(Method::NoConfirmation), _, _) => {
-            unexpected("confirm-type none, yet a request-id or task id to confirm")
-        }
+        (Some(Method::NoConfirmation), _, _) => unexpected("confirm-type none, yet a request-id or task id to confirm"),
         (None, Some(request_id), None) => Ok(Decision::Code(request_id)),
         (None, None, Some(task_id)) => Ok(Decision::App(task_id)),
-        (None, Some(_), Some(_)) => unexpected(
-            "no confirm-type, and both a request-id and a task id: SMS or myDSS cannot be told apart",
-        ),
+        (None, Some(_), Some(_)) => {
+            unexpected("no confirm-type, and both a request-id and a task id: SMS or myDSS cannot be told apart")
+        }
     }
 }
 
@@ -496,35 +400,14 @@ mod tests {
     #[test]
     fn confirm_type_and_ids_decide_together() {
         let op = "cloud_sign_draft";
-        assert_eq!(
-            decide(op, Some("sms"), request(), None).unwrap(),
-            Decision::Code("req-1".to_owned())
-        );
-        assert_eq!(
-            decide(op, Some("my-dss"), None, task()).unwrap(),
-            Decision::App(task().unwrap())
-        );
-        assert_eq!(
-            decide(op, Some("myDSS"), request(), task()).unwrap(),
-            Decision::App(task().unwrap())
-        );
-        assert_eq!(
-            decide(op, Some("none"), None, None).unwrap(),
-            Decision::Done
-        );
+        assert_eq!(decide(op, Some("sms"), request(), None).unwrap(), Decision::Code("req-1".to_owned()));
+        assert_eq!(decide(op, Some("my-dss"), None, task()).unwrap(), Decision::App(task().unwrap()));
+        assert_eq!(decide(op, Some("myDSS"), request(), task()).unwrap(), Decision::App(task().unwrap()));
+        assert_eq!(decide(op, Some("none"), None, None).unwrap(), Decision::Done);
         assert_eq!(decide(op, None, None, None).unwrap(), Decision::Done);
-        assert_eq!(
-            decide(op, None, request(), None).unwrap(),
-            Decision::Code("req-1".to_owned())
-        );
-        assert_eq!(
-            decide(op, None, None, task()).unwrap(),
-            Decision::App(task().unwrap())
-        );
-        assert_eq!(
-            decide(op, Some(""), Some(" ".to_owned()), None).unwrap(),
-            Decision::Done
-        );
+        assert_eq!(decide(op, None, request(), None).unwrap(), Decision::Code("req-1".to_owned()));
+        assert_eq!(decide(op, None, None, task()).unwrap(), Decision::App(task().unwrap()));
+        assert_eq!(decide(op, Some(""), Some(" ".to_owned()), None).unwrap(), Decision::Done);
     }
 
     #[test]
@@ -537,28 +420,15 @@ mod tests {
             (None, request(), task()),
         ] {
             let error = decide(op, confirm_type, request_id, task_id).unwrap_err();
-            assert!(
-                matches!(
-                    error,
-                    StartError::UnexpectedAnswer {
-                        operation: "cloud_sign_draft",
-                        ..
-                    }
-                ),
-                "{error}"
-            );
+            assert!(matches!(error, StartError::UnexpectedAnswer { operation: "cloud_sign_draft", .. }), "{error}");
         }
     }
 
     #[test]
     fn unknown_confirm_types_are_named() {
         for confirm_type in ["applet", "urn:confirm:push"] {
-            let error =
-                decide("cloud_sign_reply", Some(confirm_type), request(), None).unwrap_err();
-            assert!(
-                error.to_string().contains(&format!("`{confirm_type}`")),
-                "{error}"
-            );
+            let error = decide("cloud_sign_reply", Some(confirm_type), request(), None).unwrap_err();
+            assert!(error.to_string().contains(&format!("`{confirm_type}`")), "{error}");
             assert!(matches!(error, StartError::UnsupportedConfirmType { .. }));
         }
     }

@@ -37,11 +37,7 @@ pub struct InventoryDocumentIds {
 
 /// What a cloud signing signs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(
-    tag = "resource",
-    rename_all = "kebab-case",
-    rename_all_fields = "kebab-case"
-)]
+#[serde(tag = "resource", rename_all = "kebab-case", rename_all_fields = "kebab-case")]
 #[non_exhaustive]
 pub enum SigningTarget {
     /// Every document of a draft.
@@ -79,9 +75,7 @@ impl SigningTarget {
     pub fn account_id(&self) -> Uuid {
         match self {
             SigningTarget::Draft { account_id, .. } => *account_id,
-            SigningTarget::Reply { document, .. } | SigningTarget::PfrReply { document, .. } => {
-                document.account_id
-            }
+            SigningTarget::Reply { document, .. } | SigningTarget::PfrReply { document, .. } => document.account_id,
             SigningTarget::InventoryReply { document, .. } => document.account_id,
         }
     }

@@ -15,30 +15,15 @@ use crate::transport::SendExt;
 const OPERATION: &str = "get_cloud_sign_confirmation_code";
 
 /// Reads the code the test stand sent for `request_id` (`get-cloud-sign-confirmation-code`).
-pub async fn test_stand_code(
-    tools: &raw_test_tools::Client,
-    request_id: &str,
-) -> Result<ConfirmationCode, Error> {
-    let answer = tools
-        .get_cloud_sign_confirmation_code()
-        .request_id(request_id)
-        .send()
-        .checked()
-        .await?;
+pub async fn test_stand_code(tools: &raw_test_tools::Client, request_id: &str) -> Result<ConfirmationCode, Error> {
+    let answer = tools.get_cloud_sign_confirmation_code().request_id(request_id).send().checked().await?;
     let body = answer
         .into_inner()
         .into_inner()
         .map_ok(|chunk| chunk.to_vec())
         .try_concat()
         .await
-        .map_err(|source| {
-            Error::Transport(Box::new(TransportFailure::new(
-                Some(OPERATION),
-                0,
-                true,
-                source,
-            )))
-        })?;
+        .map_err(|source| Error::Transport(Box::new(TransportFailure::new(Some(OPERATION), 0, true, source))))?;
     let text = String::from_utf8(body).map_err(|_| Error::InvalidRequest {
         operation: Some(OPERATION),
         message: "the test stand's code is not UTF-8 text".to_owned(),
@@ -56,16 +41,10 @@ pub async fn test_stand_code(
 impl<O: CloudOutcome> AwaitingCode<O> {
     /// Confirms with the code the test stand sent (test stand only). When the code cannot be
     /// read, the pending value comes back in [`ConfirmError::Interrupted`].
-    pub async fn confirm_with_test_stand_code(
-        self,
-        tools: &raw_test_tools::Client,
-    ) -> Result<O, ConfirmError<O>> {
+    pub async fn confirm_with_test_stand_code(self, tools: &raw_test_tools::Client) -> Result<O, ConfirmError<O>> {
         match test_stand_code(tools, self.request_id()).await {
             Ok(code) => self.confirm(code).await,
-            Err(source) => Err(ConfirmError::Interrupted {
-                pending: self,
-                source,
-            }),
+            Err(source) => Err(ConfirmError::Interrupted { pending: self, source }),
         }
     }
 }

@@ -115,17 +115,12 @@ impl MemoryCursorStore {
 
     /// A store that already holds `cursor`: the feed starts there.
     pub fn starting_at(cursor: EventCursor) -> Self {
-        Self {
-            cursor: Mutex::new(Some(cursor)),
-        }
+        Self { cursor: Mutex::new(Some(cursor)) }
     }
 
     /// The cursor saved last.
     pub fn cursor(&self) -> Option<EventCursor> {
-        self.cursor
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        self.cursor.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 }
 
@@ -209,10 +204,7 @@ async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, FileStoreError> + Send + 'static,
 ) -> Result<T, FileStoreError> {
     tokio::task::spawn_blocking(work).await.unwrap_or_else(|joined| {
-        Err(FileStoreError::Io {
-            path: PathBuf::new(),
-            source: io::Error::other(joined.to_string()),
-        })
+        Err(FileStoreError::Io { path: PathBuf::new(), source: io::Error::other(joined.to_string()) })
     })
 }
 
@@ -221,27 +213,16 @@ fn read_cursor(path: &Path) -> Result<Option<EventCursor>, FileStoreError> {
         Ok(text) => text,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
-            return Err(FileStoreError::Io {
-                path: path.to_owned(),
-                source,
-            });
+            return Err(FileStoreError::Io { path: path.to_owned(), source });
         }
     };
     let line = text.strip_suffix('\n').unwrap_or(&text);
-    EventCursor::new(line)
-        .map(Some)
-        .map_err(|source| FileStoreError::Corrupt {
-            path: path.to_owned(),
-            source,
-        })
+    EventCursor::new(line).map(Some).map_err(|source| FileStoreError::Corrupt { path: path.to_owned(), source })
 }
 
 /// The temporary file `save` writes before renaming: in the same directory, so the rename is atomic.
 pub(crate) fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp"))
 }
 

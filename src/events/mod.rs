@@ -95,20 +95,10 @@ impl Events {
     pub async fn docflow(&self, event: &Event) -> Result<types::Docflow, Error> {
         let (account_id, docflow_id) = event.docflow_ids().ok_or_else(|| Error::InvalidRequest {
             operation: Some("get_docflow"),
-            message: format!(
-                "event {:?} names no docflow (no ids, no docflow link)",
-                event.id().unwrap_or("")
-            ),
+            message: format!("event {:?} names no docflow (no ids, no docflow link)", event.id().unwrap_or("")),
         })?;
-        let answer = self
-            .client
-            .raw()
-            .get_docflow()
-            .account_id(account_id)
-            .docflow_id(docflow_id)
-            .send()
-            .checked()
-            .await?;
+        let answer =
+            self.client.raw().get_docflow().account_id(account_id).docflow_id(docflow_id).send().checked().await?;
         Ok(answer.into_inner())
     }
 
@@ -134,13 +124,7 @@ impl Events {
     /// # Ok(()) }
     /// ```
     pub async fn delete_publisher(&self, publisher_id: &str) -> Result<(), Error> {
-        self.client
-            .raw()
-            .delete_event_publisher()
-            .publisher_id(publisher_id)
-            .send()
-            .checked()
-            .await?;
+        self.client.raw().delete_event_publisher().publisher_id(publisher_id).send().checked().await?;
         Ok(())
     }
 
@@ -310,18 +294,11 @@ mod tests {
             format!("/v1/{account}/docflows/{docflow}?x=1"),
         ] {
             let raw = ApiEvent {
-                docflow_link: Some(Link {
-                    href: Some(href.clone()),
-                    ..Default::default()
-                }),
+                docflow_link: Some(Link { href: Some(href.clone()), ..Default::default() }),
                 ..Default::default()
             };
             let ids = Event::from(raw).docflow_ids();
-            assert_eq!(
-                ids,
-                Some((account.parse().unwrap(), docflow.parse().unwrap())),
-                "{href}"
-            );
+            assert_eq!(ids, Some((account.parse().unwrap(), docflow.parse().unwrap())), "{href}");
         }
         assert_eq!(ids_from_docflow_path("/v1/docflows/not-an-id"), None);
     }

@@ -49,11 +49,7 @@ pub struct ExponentialBackoff {
 impl ExponentialBackoff {
     /// Pauses from `initial`, doubling after each failure, at most `max`.
     pub fn new(initial: Duration, max: Duration) -> Self {
-        Self {
-            initial,
-            max: max.max(initial),
-            failures: 0,
-        }
+        Self { initial, max: max.max(initial), failures: 0 }
     }
 }
 
@@ -153,12 +149,7 @@ pub struct FeedBuilder<S> {
 
 impl<S: CursorStore> FeedBuilder<S> {
     pub(super) fn new(events: Events, store: S) -> Self {
-        Self {
-            events,
-            store,
-            policy: FeedPolicy::default(),
-            stop: None,
-        }
+        Self { events, store, policy: FeedPolicy::default(), stop: None }
     }
 
     /// How the feed is read (page size, poll interval, backoff).
@@ -186,10 +177,7 @@ impl<S: CursorStore> FeedBuilder<S> {
         let cursor = self.store.load().await?.unwrap_or_default();
         let feed = Feed {
             events: self.events,
-            acks: Arc::new(Acks {
-                store: self.store,
-                committed: tokio::sync::Mutex::new(0),
-            }),
+            acks: Arc::new(Acks { store: self.store, committed: tokio::sync::Mutex::new(0) }),
             cursor,
             take: self.policy.take,
             poll_interval: self.policy.poll_interval,
@@ -305,18 +293,8 @@ impl<S: CursorStore> Feed<S> {
                         continue;
                     }
                     self.sequence += 1;
-                    let ack = BatchAck {
-                        sequence: self.sequence,
-                        next: next.clone(),
-                        acks: self.acks.clone(),
-                    };
-                    return Some(Ok(Batch {
-                        events,
-                        from,
-                        next,
-                        caught_up,
-                        ack,
-                    }));
+                    let ack = BatchAck { sequence: self.sequence, next: next.clone(), acks: self.acks.clone() };
+                    return Some(Ok(Batch { events, from, next, caught_up, ack }));
                 }
             }
         }
@@ -359,11 +337,7 @@ fn read_page(
         None if events.is_empty() => from.clone(),
         // Going on from anywhere else could skip or repeat events.
         None => {
-            return Err(broken(
-                status,
-                trace_id,
-                "a page with events has no next-event-id".to_owned(),
-            ));
+            return Err(broken(status, trace_id, "a page with events has no next-event-id".to_owned()));
         }
     };
     Ok((events, next))
@@ -487,9 +461,7 @@ impl<S: CursorStore> BatchAck<S> {
 
 impl<S> fmt::Debug for BatchAck<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BatchAck")
-            .field("next", &self.next)
-            .finish_non_exhaustive()
+        f.debug_struct("BatchAck").field("next", &self.next).finish_non_exhaustive()
     }
 }
 
@@ -504,11 +476,7 @@ mod tests {
         let caps = [1, 2, 4, 8, 8, 8];
         for (pause, cap) in pauses.iter().zip(caps) {
             let cap = Duration::from_secs(cap);
-            assert!(
-                *pause >= cap / 2 && *pause <= cap,
-                "{pause:?} outside [{:?}, {cap:?}]",
-                cap / 2
-            );
+            assert!(*pause >= cap / 2 && *pause <= cap, "{pause:?} outside [{:?}, {cap:?}]", cap / 2);
         }
         backoff.reset();
         assert!(backoff.next_pause().unwrap() <= Duration::from_secs(1));

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use httpmock::prelude::*;
 use kontur_extern::cloud::{
-    AppPolling, CloudDecryption, CloudSigning, DecryptedContent, DocumentIds, InventoryDocumentIds,
-    Pending, SignedDocuments, StartError, Started,
+    AppPolling, CloudDecryption, CloudSigning, DecryptedContent, DocumentIds, InventoryDocumentIds, Pending,
+    SignedDocuments, StartError, Started,
 };
 use kontur_extern::raw;
 use kontur_extern::transport::Transport;
@@ -35,16 +35,12 @@ pub fn id(text: &str) -> Uuid {
 }
 
 pub fn client(server: &MockServer) -> raw::Client {
-    Transport::unauthenticated()
-        .into_client(&server.base_url())
-        .expect("the HTTP client builds")
+    Transport::unauthenticated().into_client(&server.base_url()).expect("the HTTP client builds")
 }
 
 /// A client whose requests find nobody listening.
 pub async fn dead_client() -> raw::Client {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let address = listener.local_addr().expect("an address");
     drop(listener);
     Transport::unauthenticated()
@@ -54,11 +50,7 @@ pub async fn dead_client() -> raw::Client {
 }
 
 pub fn document() -> DocumentIds {
-    DocumentIds {
-        account_id: id(ACCOUNT),
-        docflow_id: id(DOCFLOW),
-        document_id: id(DOCUMENT),
-    }
+    DocumentIds { account_id: id(ACCOUNT), docflow_id: id(DOCFLOW), document_id: id(DOCUMENT) }
 }
 
 pub fn inventory_document() -> InventoryDocumentIds {
@@ -76,10 +68,7 @@ fn document_base() -> String {
 }
 
 fn inventory_document_base() -> String {
-    format!(
-        "{}/inventories/{INVENTORY}/documents/{INVENTORY_DOCUMENT}",
-        document_base()
-    )
+    format!("{}/inventories/{INVENTORY}/documents/{INVENTORY_DOCUMENT}", document_base())
 }
 
 /// The four signing operations.
@@ -92,12 +81,7 @@ pub enum Signing {
 }
 
 impl Signing {
-    pub const ALL: [Signing; 4] = [
-        Signing::Draft,
-        Signing::Reply,
-        Signing::PfrReply,
-        Signing::InventoryReply,
-    ];
+    pub const ALL: [Signing; 4] = [Signing::Draft, Signing::Reply, Signing::PfrReply, Signing::InventoryReply];
     /// The operations with `forceConfirmation`: receipts among them sign at once.
     pub const WITH_FORCE: [Signing; 2] = [Signing::Reply, Signing::InventoryReply];
 
@@ -133,29 +117,11 @@ impl Signing {
             None => signing,
         };
         match self {
-            Signing::Draft => {
-                CloudSigning::draft(client, id(ACCOUNT), id(DRAFT))
-                    .start()
-                    .await
-            }
-            Signing::Reply => {
-                with_force(CloudSigning::reply(client, document(), id(REPLY)))
-                    .start()
-                    .await
-            }
-            Signing::PfrReply => {
-                CloudSigning::pfr_reply(client, document(), id(REPLY))
-                    .start()
-                    .await
-            }
+            Signing::Draft => CloudSigning::draft(client, id(ACCOUNT), id(DRAFT)).start().await,
+            Signing::Reply => with_force(CloudSigning::reply(client, document(), id(REPLY))).start().await,
+            Signing::PfrReply => CloudSigning::pfr_reply(client, document(), id(REPLY)).start().await,
             Signing::InventoryReply => {
-                with_force(CloudSigning::inventory_reply(
-                    client,
-                    inventory_document(),
-                    id(REPLY),
-                ))
-                .start()
-                .await
+                with_force(CloudSigning::inventory_reply(client, inventory_document(), id(REPLY))).start().await
             }
         }
     }
@@ -195,16 +161,11 @@ impl Decryption {
     pub fn operation(self, client: &raw::Client) -> CloudDecryption {
         match self {
             Decryption::Docflow => CloudDecryption::document(client, document(), CERTIFICATE),
-            Decryption::Inventory => {
-                CloudDecryption::inventory_document(client, inventory_document(), CERTIFICATE)
-            }
+            Decryption::Inventory => CloudDecryption::inventory_document(client, inventory_document(), CERTIFICATE),
         }
     }
 
-    pub async fn start(
-        self,
-        client: &raw::Client,
-    ) -> Result<Pending<DecryptedContent>, StartError> {
+    pub async fn start(self, client: &raw::Client) -> Result<Pending<DecryptedContent>, StartError> {
         self.operation(client).start().await
     }
 }
@@ -246,9 +207,7 @@ pub fn api_error(id: &str, message: &str) -> Value {
 
 /// Quick polling for tests.
 pub fn quick_polling() -> AppPolling {
-    AppPolling::default()
-        .interval(Duration::from_millis(10))
-        .deadline(Duration::from_secs(10))
+    AppPolling::default().interval(Duration::from_millis(10)).deadline(Duration::from_secs(10))
 }
 
 /// A running task, then `ending`, from the task path.

@@ -23,11 +23,7 @@ pub const ACCOUNT: &str = "6b1a2f1e-9a51-4d55-9c0e-0f5d3b2a7c11";
 
 /// The cursor after the first `position` events of the fake feed.
 pub fn cursor_at(position: usize) -> String {
-    if position == 0 {
-        "0_0".to_owned()
-    } else {
-        format!("ae1_{position}")
-    }
+    if position == 0 { "0_0".to_owned() } else { format!("ae1_{position}") }
 }
 
 fn position_of(cursor: &str) -> Option<usize> {
@@ -90,9 +86,7 @@ pub struct FakeFeed {
 impl FakeFeed {
     /// Starts serving on a free loopback port.
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let served = state.clone();
@@ -104,9 +98,7 @@ impl FakeFeed {
                         let state = state.clone();
                         async move { Ok::<_, Infallible>(answer(&state, request)) }
                     });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
                 });
             }
         });
@@ -166,10 +158,7 @@ fn answer(state: &Mutex<State>, request: Request<Incoming>) -> Response<Full<Byt
     let (status, body) = if request.uri().path() != "/v1/events" {
         (404, json!({"status-code": 404, "message": "not here"}).to_string())
     } else if let Some(status) = state.failures.pop_front() {
-        (
-            status,
-            json!({"status-code": status, "id": "urn:error:fake", "message": "scripted failure"}).to_string(),
-        )
+        (status, json!({"status-code": status, "id": "urn:error:fake", "message": "scripted failure"}).to_string())
     } else if let Some(from) = position_of(&from_id).filter(|position| *position <= state.events.len()) {
         let until = (from + take).min(state.events.len());
         let events = state.events[from..until].join(",");
@@ -183,12 +172,7 @@ fn answer(state: &Mutex<State>, request: Request<Incoming>) -> Response<Full<Byt
     } else {
         (400, json!({"status-code": 400, "message": "bad fromId"}).to_string())
     };
-    state.asked.push(Asked {
-        from_id,
-        take,
-        at: Instant::now(),
-        status,
-    });
+    state.asked.push(Asked { from_id, take, at: Instant::now(), status });
     Response::builder()
         .status(StatusCode::from_u16(status).unwrap())
         .header("content-type", "application/json")

@@ -760,7 +760,11 @@ mod tests {
             doc["components"]["schemas"]["ContractObject"]["properties"]["kind"]["x-known-values"],
             json!(["usn", "ens"])
         );
-        assert_eq!(doc["components"]["schemas"]["Account"]["additionalProperties"], json!({}), "a closed upstream object is opened");
+        assert_eq!(
+            doc["components"]["schemas"]["Account"]["additionalProperties"],
+            json!({}),
+            "a closed upstream object is opened"
+        );
 
         // What the import wrote is what the committed sources assemble to.
         assert_eq!(run(&spec, &Options { check: true, ..Options::default() }).unwrap(), ExitCode::SUCCESS);
