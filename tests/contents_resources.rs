@@ -383,3 +383,38 @@ async fn reply_contents_and_builder_files_download_through_the_same_mechanism() 
     file_content[0].assert_async().await;
     assert_eq!(&file.signature().bytes().await.expect("file signature")[..], b"signature");
 }
+
+#[tokio::test]
+async fn a_handles_options_reach_the_content_service_requests() {
+    use kontur_extern::RequestOptions;
+    use kontur_extern::transport::RetryPolicy;
+    use std::time::Duration;
+
+    const CONTENT: &str = "9d3c1b7a-5e2f-4a6b-8c0d-1e2f3a4b5c6d";
+    let server = MockServer::start_async().await;
+    let busy = server
+        .mock_async(|when, then| {
+            when.method(GET).path(content_path(CONTENT));
+            then.status(503).json_body(json!({ "message": "try later" }));
+        })
+        .await;
+    let client = layer_client(&server);
+
+    let once = RequestOptions::new().retry_policy(RetryPolicy::none());
+    let error = client.account(account()).with_options(once).contents().download(id(CONTENT)).bytes().await;
+    assert!(matches!(error, Err(ContentError::Call(_))), "{error:?}");
+    assert_eq!(busy.calls_async().await, 1, "no retry under RetryPolicy::none()");
+
+    busy.delete_async().await;
+    let busy = server
+        .mock_async(|when, then| {
+            when.method(GET).path(content_path(CONTENT));
+            then.status(503).json_body(json!({ "message": "try later" }));
+        })
+        .await;
+    let thrice = RequestOptions::new()
+        .retry_policy(RetryPolicy::default().with_max_attempts(3).with_base_delay(Duration::from_millis(1)));
+    let error = client.account(account()).with_options(thrice).contents().download(id(CONTENT)).bytes().await;
+    assert!(error.is_err());
+    assert_eq!(busy.calls_async().await, 3, "three attempts, as the handle's policy says");
+}

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::progress::{Progress, ProgressSink};
-use super::{ContentError, Contents, DEFAULT_CHUNK_SIZE, attempt_timeout, check_size};
+use super::{ContentError, Contents, DEFAULT_CHUNK_SIZE, check_size};
 use crate::error::{TransportFailure, trace_id_of};
 use crate::transport::SendExt;
 
@@ -493,7 +493,7 @@ impl Fetcher {
     async fn pause_after_break(&mut self, error: ContentError) -> Result<(), ContentError> {
         self.breaks += 1;
         let first_break = *self.first_break.get_or_insert_with(Instant::now);
-        let policy = self.contents.raw.inner.current_retry_policy();
+        let policy = self.contents.retry_policy();
         match policy.pause_before_retry(self.breaks, first_break.elapsed(), None) {
             Some(pause) => {
                 tracing::info!(offset = self.offset, %error, pause_ms = pause.as_millis() as u64, "content download broke off, asking for the rest");
@@ -511,17 +511,15 @@ impl Fetcher {
 
 /// Asks for bytes `from..=to` of the content.
 async fn request(contents: Contents, content_id: Uuid, from: u64, to: u64) -> Result<Answer, ContentError> {
-    let raw = &contents.raw;
-    let timeout = attempt_timeout(raw, to - from + 1);
-    let answer = raw
+    let call = contents
+        .raw
         .download_content()
         .account_id(contents.account_id)
         .content_id(content_id)
         .range(format!("bytes={from}-{to}"))
         .send()
-        .checked()
-        .timeout(timeout)
-        .await;
+        .checked();
+    let answer = contents.apply(call).timeout(contents.attempt_timeout(to - from + 1)).await;
     let answer = match answer {
         Ok(answer) => answer,
         Err(error) if error.status().is_some_and(|status| status.as_u16() == 416) => {

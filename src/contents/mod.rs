@@ -53,7 +53,8 @@ pub(crate) use self::download::Located;
 pub use self::download::{ContentStream, Download};
 pub use self::progress::Progress;
 pub use self::upload::{Upload, UploadCheckpoint, UploadSource};
-use crate::{Client, raw};
+use crate::transport::{CheckedCall, RetryPolicy};
+use crate::{Client, RequestOptions, raw};
 
 /// The largest part or range the content service takes or serves in one request (64 MiB).
 pub const MAX_PART_SIZE: usize = 64 * 1024 * 1024;
@@ -67,14 +68,13 @@ pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 /// The slowest transfer rate a part or chunk is given time for, on top of the transport's timeout.
 const SLOWEST_RATE_BYTES_PER_SECOND: u64 = 128 * 1024;
 
-/// The time limit of one attempt to move `bytes` in one request.
-///
-/// The transport's timeout (default 100 s) covers a whole attempt, body included, which would cut
-/// off a large part on a slow line. Until the transport limits only the wait for the first byte and
-/// idle pauses, each part or chunk gets the transport's timeout plus the time to move its bytes
-/// at [`SLOWEST_RATE_BYTES_PER_SECOND`]. This is the only place that decides it.
-fn attempt_timeout(raw: &raw::Client, bytes: u64) -> Duration {
-    raw.inner.current_default_timeout() + Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
+/// The time limit of one attempt to move `bytes` in one request: `base` (the caller's timeout,
+/// else the transport's, default 100 s) plus the time to move the bytes at
+/// [`SLOWEST_RATE_BYTES_PER_SECOND`], so a large part on a slow line is not cut off while it
+/// moves. This is the only place that decides it.
+fn attempt_timeout(raw: &raw::Client, base: Option<Duration>, bytes: u64) -> Duration {
+    base.unwrap_or_else(|| raw.inner.current_default_timeout())
+        + Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
 }
 
 /// The content service of one account.
@@ -92,6 +92,7 @@ fn attempt_timeout(raw: &raw::Client, bytes: u64) -> Duration {
 pub struct Contents {
     raw: raw::Client,
     account_id: Uuid,
+    options: RequestOptions,
 }
 
 impl Contents {
@@ -102,7 +103,44 @@ impl Contents {
 
     /// The contents of `account_id`, reached through a generated client (tests, custom set-ups).
     pub fn with_raw(raw: raw::Client, account_id: Uuid) -> Self {
-        Self { raw, account_id }
+        Self { raw, account_id, options: RequestOptions::default() }
+    }
+
+    /// Per-call options for every request its uploads and downloads make: a timeout replaces
+    /// the transport's as the base of each part's or chunk's time limit (which still grows with
+    /// the bytes moved); a retry policy replaces the transport's, also for resending a part and
+    /// for asking again after a chunk broke off. Contents reached through a handle carry the
+    /// handle's options.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: kontur_extern::Client, account: uuid::Uuid, id: uuid::Uuid) -> Result<(), kontur_extern::contents::ContentError> {
+    /// use std::time::Duration;
+    /// use kontur_extern::{RequestOptions, transport::RetryPolicy};
+    ///
+    /// let contents = client.contents(account).with_options(
+    ///     RequestOptions::new().timeout(Duration::from_secs(20)).retry_policy(RetryPolicy::none()),
+    /// );
+    /// let bytes = contents.download(id).bytes().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(mut self, options: RequestOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The time limit of one request moving `bytes`.
+    fn attempt_timeout(&self, bytes: u64) -> Duration {
+        attempt_timeout(&self.raw, self.options.timeout_value(), bytes)
+    }
+
+    /// The retry policy of its requests: the options', else the transport's.
+    fn retry_policy(&self) -> RetryPolicy {
+        self.options.retry_policy_value().cloned().unwrap_or_else(|| self.raw.inner.current_retry_policy().clone())
+    }
+
+    /// `call` with the options applied (the time limit is set apart, per request).
+    fn apply<F>(&self, call: CheckedCall<F>) -> CheckedCall<F> {
+        self.options.apply(call)
     }
 
     /// The account whose contents these are.
@@ -192,8 +230,9 @@ mod tests {
     fn attempt_timeout_grows_with_the_bytes() {
         let raw = crate::transport::Transport::unauthenticated().default_timeout(Duration::from_secs(10));
         let raw = raw.into_client("http://127.0.0.1:9").unwrap();
-        assert_eq!(attempt_timeout(&raw, 0), Duration::from_secs(10));
-        assert_eq!(attempt_timeout(&raw, 64 * 1024 * 1024), Duration::from_secs(10 + 512));
+        assert_eq!(attempt_timeout(&raw, None, 0), Duration::from_secs(10));
+        assert_eq!(attempt_timeout(&raw, None, 64 * 1024 * 1024), Duration::from_secs(10 + 512));
+        assert_eq!(attempt_timeout(&raw, Some(Duration::from_secs(3)), 128 * 1024), Duration::from_secs(4));
     }
 
     #[test]

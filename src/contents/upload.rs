@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::progress::{Progress, ProgressSink};
-use super::{ContentError, Contents, DEFAULT_PART_SIZE, attempt_timeout, check_size};
+use super::{ContentError, Contents, DEFAULT_PART_SIZE, check_size};
 use crate::transport::SendExt;
 
 const UPLOAD_CONTENT: &str = "upload_content";
@@ -960,7 +960,7 @@ async fn send_part(
                 }
                 _ => false,
             };
-            let policy = contents.raw.inner.current_retry_policy();
+            let policy = contents.retry_policy();
             let pause = if worth_retrying { policy.pause_before_retry(1, started.elapsed(), None) } else { None };
             let Some(pause) = pause else {
                 streaming.abandon();
@@ -1001,7 +1001,7 @@ async fn send_bytes(
         format!("bytes {}-{}/{}", offset, end - 1, total)
     });
     let raw = &contents.raw;
-    let timeout = attempt_timeout(raw, len);
+    let timeout = contents.attempt_timeout(len);
     let (operation, answer) = match content_id {
         None => {
             let mut call = raw.upload_content().account_id(contents.account_id).body(body);
@@ -1009,7 +1009,7 @@ async fn send_bytes(
                 call = call.content_range(range);
             }
             // A repeated first part at worst leaves an unused upload behind on the service.
-            (UPLOAD_CONTENT, call.send().checked().retry_safe().timeout(timeout).await)
+            (UPLOAD_CONTENT, contents.apply(call.send().checked()).retry_safe().timeout(timeout).await)
         }
         Some(content_id) => {
             let call = raw
@@ -1018,7 +1018,7 @@ async fn send_bytes(
                 .content_id(content_id)
                 .content_range(range.unwrap_or_default())
                 .body(body);
-            (UPLOAD_CONTENT_PART, call.send().checked().timeout(timeout).await)
+            (UPLOAD_CONTENT_PART, contents.apply(call.send().checked()).timeout(timeout).await)
         }
     };
     let answer = answer.map_err(|error| match error.status() {

@@ -16,7 +16,7 @@ impl AccountHandle {
     /// # Ok(()) }
     /// ```
     pub fn contents(&self) -> Contents {
-        Contents::new(self.ctx.client.clone(), self.id.as_uuid())
+        self.ctx.contents(self.id)
     }
 
     /// Sharing the account's events with an integrator (`share-events`).

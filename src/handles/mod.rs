@@ -103,7 +103,11 @@ impl RequestOptions {
         self.timeout
     }
 
-    fn apply<F>(&self, mut call: CheckedCall<F>) -> CheckedCall<F> {
+    pub(crate) fn retry_policy_value(&self) -> Option<&RetryPolicy> {
+        self.retry_policy.as_ref()
+    }
+
+    pub(crate) fn apply<F>(&self, mut call: CheckedCall<F>) -> CheckedCall<F> {
         if let Some(timeout) = self.timeout {
             call = call.timeout(timeout);
         }
@@ -181,7 +185,7 @@ pub(crate) fn inline(
 impl Ctx {
     /// The content service of `account`, for the downloads a handle gives out.
     pub(crate) fn contents(&self, account: crate::ids::AccountId) -> crate::contents::Contents {
-        crate::contents::Contents::new(self.client.clone(), account.as_uuid())
+        crate::contents::Contents::new(self.client.clone(), account.as_uuid()).with_options(self.options.clone())
     }
 }
 
