@@ -4,7 +4,9 @@
 //! loopback: through the contents module (parts and `Range` chunks of 8 MiB by default; the
 //! upload once from a reader of unknown length, whose first part is read ahead and whose last is
 //! sent twice, and once with the length declared), and as
-//! one bare reqwest streaming request each way from the same reader (64 KiB frames). The runs
+//! one bare reqwest streaming request each way from the same reader (64 KiB frames); then both
+//! upload the same bytes from a file (the module keeps no frames of a file's part: it reads a
+//! failed part again). The runs
 //! are interleaved round by round, so the load of this shared machine hits every side alike; it
 //! prints the median MB/s of each, the median and range of the per-round ratios to bare reqwest,
 //! the processor time each used per GiB (all threads, the fake server's included: it hardly
@@ -124,6 +126,22 @@ async fn run(size: u64, part_size: Option<usize>) {
     let upload_url = format!("{}/v1/{ACCOUNT}/contents", server.base_url());
     let download_url = format!("{upload_url}/{}", Uuid::new_v4());
 
+    // The same bytes in a file, for the uploads from a path (a failed part is read from it again,
+    // so no frame of the part on the wire is kept).
+    let file = tempfile::NamedTempFile::new().expect("a temporary file");
+    {
+        use std::io::Write;
+        let mut writer = std::io::BufWriter::new(file.as_file());
+        let mut offset = 0u64;
+        while offset < size {
+            let len = (size - offset).min(MIB) as usize;
+            writer.write_all(&contents_support::pattern(offset, len)).expect("the file is written");
+            offset += len as u64;
+        }
+        writer.flush().expect("the file is written");
+    }
+    let file = file.path().to_owned();
+
     // Warm up both clients' connections.
     contents.upload(vec![1u8; 1000]).await.expect("warm-up upload");
     http.get(&download_url).header("range", "bytes=0-999").send().await.unwrap().bytes().await.unwrap();
@@ -131,6 +149,7 @@ async fn run(size: u64, part_size: Option<usize>) {
     let rounds = env_number("CONTENTS_BENCH_ROUNDS").unwrap_or(5).max(1);
     let (mut unknown_up, mut known_up, mut bare_up, mut module_down, mut bare_down) =
         (Runs::default(), Runs::default(), Runs::default(), Runs::default(), Runs::default());
+    let (mut file_up, mut bare_file_up) = (Runs::default(), Runs::default());
     let (mut module_peak, mut reset, mut rss_before) = (0, true, u64::MAX);
     for round in 0..rounds {
         // Alternate which side goes first, so neither always meets a warmer or cooler machine.
@@ -149,6 +168,19 @@ async fn run(size: u64, part_size: Option<usize>) {
         if !bare_first {
             let (took, cpu, ()) = measured(bare_upload(&http, &upload_url, size)).await;
             bare_up.push(size, took, cpu);
+        }
+
+        if bare_first {
+            let (took, cpu, ()) = measured(bare_file_upload(&http, &upload_url, &file)).await;
+            bare_file_up.push(size, took, cpu);
+        }
+        reset &= reset_peak_rss();
+        let (took, cpu, _) = measured(module_file_upload(&contents, &file, part_size, in_flight)).await;
+        file_up.push(size, took, cpu);
+        module_peak = module_peak.max(peak_rss());
+        if !bare_first {
+            let (took, cpu, ()) = measured(bare_file_upload(&http, &upload_url, &file)).await;
+            bare_file_up.push(size, took, cpu);
         }
 
         if bare_first {
@@ -186,6 +218,19 @@ async fn run(size: u64, part_size: Option<usize>) {
             runs.cpu_ratio(&bare_up)
         );
     }
+    println!(
+        "   upload from a file: bare reqwest {:8.1} MB/s, {:.2} CPU-s/GiB",
+        bare_file_up.median(),
+        bare_file_up.cpu_median()
+    );
+    let (ratio, low, high) = file_up.ratios(&bare_file_up);
+    println!(
+        "           module, from a path    {:8.1} MB/s, {:.2} CPU-s/GiB; ratio {ratio:.2}x (rounds {low:.2}-{high:.2}; \
+         target >= 0.8x), CPU ratio {:.2}x",
+        file_up.median(),
+        file_up.cpu_median(),
+        file_up.cpu_ratio(&bare_file_up)
+    );
     let (ratio, low, high) = module_down.ratios(&bare_down);
     println!(
         " download: bare reqwest          {:8.1} MB/s, {:.2} CPU-s/GiB",
@@ -227,6 +272,23 @@ async fn module_upload(
         upload = upload.total_len(size);
     }
     upload.await.expect("module upload")
+}
+
+async fn module_file_upload(contents: &Contents, file: &std::path::Path, part_size: usize, in_flight: usize) -> Uuid {
+    contents
+        .upload(UploadSource::path(file))
+        .part_size(part_size)
+        .parts_in_flight(in_flight)
+        .await
+        .expect("module upload from a file")
+}
+
+async fn bare_file_upload(http: &reqwest::Client, url: &str, file: &std::path::Path) {
+    let file = tokio::fs::File::open(file).await.expect("the file opens");
+    let body = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
+    let answer = http.post(url).body(reqwest::Body::wrap_stream(body)).send().await.expect("bare upload");
+    assert_eq!(answer.status().as_u16(), 201);
+    answer.bytes().await.unwrap();
 }
 
 async fn module_download(contents: &Contents, id: Uuid, size: u64, part_size: usize) {

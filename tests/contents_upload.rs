@@ -242,6 +242,36 @@ async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_parts_of_a_file_are_read_from_the_file_again_and_sent_alone() {
+    // A file keeps no frames of the part on the wire: a failed part is read again from the file.
+    // The second part is refused before its body was read; the third after it was.
+    let faults = Faults { refuse_upload_body: Some(1), fail_upload_request: Some(3), ..Faults::default() };
+    let server = FakeContentService::start(0, faults).await;
+    let len = 4 * MIB;
+    let path = std::env::temp_dir().join(format!("kontur-extern-contents-{}.bin", Uuid::new_v4()));
+    std::fs::write(&path, pattern(0, len as usize)).unwrap();
+
+    let id = contents(&server).upload(UploadSource::path(&path)).part_size(MIB as usize).await;
+    std::fs::remove_file(&path).ok();
+    let id = id.expect("the upload completes after the resends");
+
+    assert_eq!(
+        ranges(&server.seen()),
+        expected(&[
+            ("POST", "bytes 0-1048575/4194304", 200),
+            ("PUT", "bytes 1048576-2097151/4194304", 503),
+            ("PUT", "bytes 1048576-2097151/4194304", 200),
+            ("PUT", "bytes 2097152-3145727/4194304", 503),
+            ("PUT", "bytes 2097152-3145727/4194304", 200),
+            ("PUT", "bytes 3145728-4194303/4194304", 201),
+        ]),
+        "only the failed parts are sent twice"
+    );
+    assert!(server.seen().iter().all(|seen| seen.intact), "each resent part holds the file's bytes of its range");
+    assert_eq!(server.upload(id), Some((len, true, Some(len))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_upload_resumes_at_the_checkpoint_offset() {
     let server = FakeContentService::start(0, Faults::default()).await;
     let len = 3 * MIB + 7;
