@@ -400,11 +400,8 @@ async fn open(source: UploadSource, start: u64) -> Result<(Opened, Option<u64>),
             Ok((Opened::Bytes(bytes), Some(len)))
         }
         SourceKind::Path(path) => {
-            let mut file = tokio::fs::File::open(&path).await.map_err(read_error)?;
+            let file = open_at(&path, start).await?;
             let len = file.metadata().await.map_err(read_error)?.len();
-            if start > 0 {
-                file.seek(std::io::SeekFrom::Start(start)).await.map_err(read_error)?;
-            }
             Ok((Opened::Reader(Box::new(file), Some(path)), Some(len)))
         }
     }
@@ -914,11 +911,20 @@ async fn finish_reading(shared: Arc<Mutex<Streaming>>) -> Result<(Bytes, bool), 
     Ok((bytes, ended))
 }
 
+/// The file at `path`, positioned at byte `offset`.
+async fn open_at(path: &std::path::Path, offset: u64) -> Result<tokio::fs::File, ContentError> {
+    let read_error = |source| ContentError::Read { offset, source };
+    let mut file = tokio::fs::File::open(path).await.map_err(read_error)?;
+    if offset > 0 {
+        file.seek(std::io::SeekFrom::Start(offset)).await.map_err(read_error)?;
+    }
+    Ok(file)
+}
+
 /// Bytes `offset..offset + len` of the file at `path`, for a part sent again.
 async fn read_again(path: &std::path::Path, offset: u64, len: u64) -> Result<Bytes, ContentError> {
     let read_error = |source| ContentError::Read { offset, source };
-    let mut file = tokio::fs::File::open(path).await.map_err(read_error)?;
-    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(read_error)?;
+    let mut file = open_at(path, offset).await?;
     let len = usize::try_from(len).map_err(|_| read_error(std::io::Error::other("a part too large for memory")))?;
     let mut bytes = vec![0; len];
     file.read_exact(&mut bytes).await.map_err(read_error)?;

@@ -290,41 +290,31 @@ impl DocflowDocumentHandle {
     /// chunks; when the document lists none, the deprecated `decrypted-content` answer (base64).
     /// Bytes are as stored: see the document's `compression-type`.
     pub fn decrypted_content(&self) -> Download {
-        const OPERATION: &str = "get_document_decrypted_content";
-        let this = self.clone();
-        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
-            if let Some(id) = this.get().await?.decrypted_content_id() {
-                return Ok(Located::Content(id.as_uuid()));
-            }
-            let call = this
-                .ctx
-                .raw()
-                .get_document_decrypted_content()
-                .account_id(this.account)
-                .docflow_id(this.docflow)
-                .document_id(this.id);
-            inline(this.ctx.run(None, call.send()).await?, OPERATION)
-        })
+        self.content_download(false, "get_document_decrypted_content")
     }
 
     /// The encrypted content as the regulator sent it: the content the document lists as
     /// encrypted, from the content service in `Range` chunks; when the document lists none, the
     /// deprecated `encrypted-content` answer (base64).
     pub fn encrypted_content(&self) -> Download {
-        const OPERATION: &str = "get_document_encrypted_content";
+        self.content_download(true, "get_document_encrypted_content")
+    }
+
+    fn content_download(&self, encrypted: bool, operation: &'static str) -> Download {
         let this = self.clone();
-        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
-            if let Some(id) = this.get().await?.encrypted_content_id() {
+        Download::lookup(self.ctx.contents(self.account), operation, async move {
+            if let Some(id) = this.get().await?.content_id(encrypted) {
                 return Ok(Located::Content(id.as_uuid()));
             }
-            let call = this
-                .ctx
-                .raw()
-                .get_document_encrypted_content()
-                .account_id(this.account)
-                .docflow_id(this.docflow)
-                .document_id(this.id);
-            inline(this.ctx.run(None, call.send()).await?, OPERATION)
+            let raw = this.ctx.raw();
+            let answer = if encrypted {
+                let call = raw.get_document_encrypted_content().account_id(this.account).docflow_id(this.docflow);
+                this.ctx.run(None, call.document_id(this.id).send()).await?
+            } else {
+                let call = raw.get_document_decrypted_content().account_id(this.account).docflow_id(this.docflow);
+                this.ctx.run(None, call.document_id(this.id).send()).await?
+            };
+            inline(answer, operation)
         })
     }
 
