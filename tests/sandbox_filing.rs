@@ -12,9 +12,7 @@ use kontur_extern::cloud::{CloudDecryption, CloudSigning, ConfirmError, Document
 use kontur_extern::handles::StartedReply;
 use kontur_extern::links::{HasLinks, LinkRel};
 use kontur_extern::tasks::{Check, TaskErrorKind, TaskTicket};
-use sandbox_support::{
-    Stand, password_client, quick_polls, regulator_document, sms_code_text, start, test_tools, wrong_code,
-};
+use sandbox_support::{Stand, password_client, quick_polls, regulator_document, sms_code_text, start, wrong_code};
 
 fn text<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
@@ -81,7 +79,7 @@ async fn a_saved_task_ticket_is_awaited_by_a_new_client() {
 #[tokio::test]
 async fn cloud_signing_refuses_a_wrong_code_and_signs_with_the_right_one() {
     let stand = start().await;
-    let tools = test_tools(&stand.sandbox, &stand.client);
+    let tools = stand.client.test_tools();
     let (draft, document) = stand.draft_with_document("0087", "<Файл>НДС</Файл>".as_bytes()).await;
 
     let Started::AwaitingCode(pending) = draft.cloud_sign().start().await.unwrap() else {
@@ -106,7 +104,7 @@ async fn cloud_signing_refuses_a_wrong_code_and_signs_with_the_right_one() {
 #[tokio::test]
 async fn cloud_signing_spent_by_wrong_codes_must_start_over() {
     let stand = start().await;
-    let tools = test_tools(&stand.sandbox, &stand.client);
+    let tools = stand.client.test_tools();
     let (draft, _) = stand.draft_with_document("0087", b"<report/>").await;
     let Started::AwaitingCode(mut pending) = draft.cloud_sign().start().await.unwrap() else { panic!() };
     let code = sms_code_text(&tools, pending.request_id()).await;
@@ -127,7 +125,7 @@ async fn cloud_signing_spent_by_wrong_codes_must_start_over() {
 #[tokio::test]
 async fn cloud_decryption_refuses_a_wrong_code_and_delivers_the_content_for_the_right_one() {
     let stand = start().await;
-    let tools = test_tools(&stand.sandbox, &stand.client);
+    let tools = stand.client.test_tools();
     let docflow_id = stand.sandbox.file_reports(1, "0087").await[0];
     stand.sandbox.advance(Duration::from_secs(60)).await;
     let docflow = stand.account().docflow(docflow_id.into()).get().await.unwrap();

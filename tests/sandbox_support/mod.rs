@@ -2,16 +2,12 @@
 //! in to it over loopback HTTP, and the steps a filing takes, all through the ergonomic layer.
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use kontur_extern::auth::{AuthError, Authenticator};
 use kontur_extern::handles::{AccountHandle, DraftHandle, NewDraft};
 use kontur_extern::ids::{AccountId, DocflowId};
 use kontur_extern::raw::types;
 use kontur_extern::tasks::{SendOutcome, WaitPolicy};
-use kontur_extern::transport::Transport;
 use kontur_extern::{Client, ClientBuilder, Environment};
 use kontur_extern_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use secrecy::SecretString;
@@ -55,26 +51,6 @@ pub fn password_client(sandbox: &SandboxHandle) -> ClientBuilder {
     builder(sandbox)
         .password(credentials.login.clone(), SecretString::from(credentials.password.clone()))
         .scope("extern.api extern.test-tools")
-}
-
-/// Lends a client's login to another generated client (the test tools), so both share one token.
-#[derive(Debug)]
-struct SharedLogin(Client);
-
-impl Authenticator for SharedLogin {
-    fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), AuthError>> {
-        self.0.authenticator().authorize(request)
-    }
-
-    fn reauthorize<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<bool, AuthError>> {
-        self.0.authenticator().reauthorize(rejected)
-    }
-}
-
-/// The test tools of the sandbox, called with `client`'s login.
-pub fn test_tools(sandbox: &SandboxHandle, client: &Client) -> kontur_extern::raw_test_tools::Client {
-    let transport = Transport::with_authenticator(Arc::new(SharedLogin(client.clone())));
-    kontur_extern::raw_test_tools::Client::new(sandbox.api_url.trim_end_matches('/'), transport)
 }
 
 /// A wire value written as JSON.
