@@ -84,3 +84,19 @@ impl Body for GuardedBody {
         self.inner.size_hint()
     }
 }
+
+/// An answer's JSON body decoded into `T`, as `progenitor_client::ResponseValue::from_response`
+/// does (the same value and the same errors) without copying the answer's headers first: they are
+/// moved out, as nothing but the body is read afterwards. `build.rs` makes the generated code
+/// call this.
+#[doc(hidden)]
+pub async fn response_value<T: serde::de::DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let full = response.bytes().await.map_err(progenitor_client::Error::ResponseBodyError)?;
+    let inner =
+        serde_json::from_slice(&full).map_err(|error| progenitor_client::Error::InvalidResponsePayload(full, error))?;
+    Ok(progenitor_client::ResponseValue::new(inner, status, headers))
+}

@@ -37,6 +37,8 @@ use reqwest::{Method, Request, Response, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+#[doc(hidden)]
+pub use self::body::response_value;
 use self::call::{CallContext, current_call, outside_call};
 pub use self::call::{CheckedCall, CheckedFuture, SendExt};
 use self::limiter::Limiter;

@@ -1,0 +1,111 @@
+//! What the generated calls tell their callers, kept as progenitor words it while `build.rs`
+//! rewrites the generated code for speed: a builder's errors (missing field, failed conversion)
+//! and a decoded answer's status, headers and decoding errors.
+
+mod transport_support;
+
+use kontur_extern::raw;
+use kontur_extern::transport::{RetryPolicy, SendExt, Transport};
+use progenitor_client::Error as RawError;
+use serde_json::json;
+use transport_support::{ACCOUNT, DOCFLOW, LoopbackServer, Reply, uuid};
+
+fn client(base_url: &str) -> raw::Client {
+    Transport::unauthenticated().retry_policy(RetryPolicy::none()).into_client(base_url).unwrap()
+}
+
+/// The message of a raw call's `InvalidRequest`.
+fn invalid_request<T: std::fmt::Debug, E: std::fmt::Debug>(result: Result<T, RawError<E>>) -> String {
+    match result {
+        Err(RawError::InvalidRequest(message)) => message,
+        other => panic!("expected an invalid request, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_missing_field_names_itself_as_progenitor_words_it() {
+    let raw = client("http://127.0.0.1:9");
+    let result = raw.get_docflow().account_id(uuid(ACCOUNT)).send().await;
+    assert_eq!(invalid_request(result), "docflow_id was not initialized");
+    let result = raw.get_docflow().docflow_id(uuid(DOCFLOW)).send().await;
+    assert_eq!(invalid_request(result), "account_id was not initialized");
+
+    let checked =
+        raw.get_docflow().account_id(uuid(ACCOUNT)).send().checked().await.expect_err("docflow_id is missing");
+    let kontur_extern::Error::InvalidRequest { message, .. } = &checked else { panic!("{checked:?}") };
+    assert_eq!(message, "docflow_id was not initialized");
+
+    // A builder's Debug shows the missing field's message as before.
+    let builder = format!("{:?}", raw.get_docflow().account_id(uuid(ACCOUNT)));
+    assert!(builder.contains(r#"docflow_id: Err("docflow_id was not initialized")"#), "{builder}");
+}
+
+#[tokio::test]
+async fn a_failed_conversion_names_the_field_and_the_type() {
+    let raw = client("http://127.0.0.1:9");
+    let result = raw.list_accounts().take(u64::MAX).send().await;
+    assert_eq!(invalid_request(result), "conversion to `i32` for take failed");
+}
+
+#[tokio::test]
+async fn a_body_that_cannot_be_built_says_what_is_missing() {
+    let raw = client("http://127.0.0.1:9");
+    // A typed body whose required fields were not all set: the conversion's own message comes through.
+    let incomplete = raw::types::CreateAccountRequest::builder().inn("7757424860".to_owned());
+    let result = raw.create_account().body(incomplete).send().await;
+    let message = invalid_request(result);
+    assert!(message.contains("organization_name"), "{message}");
+
+    let result = raw.create_account().body_map(|body| body.inn("7757424860".to_owned())).send().await;
+    let message = invalid_request(result);
+    assert!(message.contains("organization_name"), "{message}");
+}
+
+#[tokio::test]
+async fn a_decoded_answer_keeps_its_status_and_headers() {
+    let docflow = json!({ "id": DOCFLOW, "documents": [] });
+    let server = LoopbackServer::always(Reply::json(200, docflow).header("X-Kontur-Trace-Id", "trace-1")).await;
+    let answer = client(&server.base_url)
+        .get_docflow()
+        .account_id(uuid(ACCOUNT))
+        .docflow_id(uuid(DOCFLOW))
+        .send()
+        .await
+        .expect("a docflow");
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    assert_eq!(answer.headers().get("x-kontur-trace-id").map(|v| v.as_bytes()), Some(&b"trace-1"[..]));
+    assert_eq!(answer.headers().get("content-type").map(|v| v.as_bytes()), Some(&b"application/json"[..]));
+    assert_eq!(answer.into_inner().id, uuid(DOCFLOW));
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_json_keeps_its_body_in_the_error() {
+    let server = LoopbackServer::always(Reply::raw(200, "not json")).await;
+    let error = client(&server.base_url)
+        .get_docflow()
+        .account_id(uuid(ACCOUNT))
+        .docflow_id(uuid(DOCFLOW))
+        .send()
+        .await
+        .expect_err("not a docflow");
+    let RawError::InvalidResponsePayload(body, source) = &error else { panic!("{error:?}") };
+    assert_eq!(&body[..], b"not json");
+    assert!(source.is_syntax(), "{source}");
+}
+
+#[tokio::test]
+async fn an_error_answer_is_decoded_with_its_headers() {
+    let body = json!({ "id": "urn:error:externapi:docflowNotFound", "status-code": 404 });
+    let server = LoopbackServer::always(Reply::json(404, body).header("X-Kontur-Trace-Id", "trace-2")).await;
+    let error = client(&server.base_url)
+        .get_docflow()
+        .account_id(uuid(ACCOUNT))
+        .docflow_id(uuid(DOCFLOW))
+        .send()
+        .await
+        .expect_err("404");
+    let RawError::ErrorResponse(answer) = &error else { panic!("{error:?}") };
+    assert_eq!(answer.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(answer.headers().get("x-kontur-trace-id").map(|v| v.as_bytes()), Some(&b"trace-2"[..]));
+    assert_eq!(answer.id.as_deref(), Some("urn:error:externapi:docflowNotFound"));
+}
