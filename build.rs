@@ -278,6 +278,8 @@ impl syn::visit_mut::VisitMut for StaticBuilderErrors {
 
 /// progenitor's `ResponseValue::from_response` copies the answer's headers before reading its
 /// body; `crate::transport::response_value` moves them out instead (same errors, same value).
+/// Both it and `crate::transport::response_stream` (for `ResponseValue::stream`) keep the
+/// request's in-flight slot until the body is read (see `src/transport/body.rs`).
 struct HeadersMovedOut;
 
 impl syn::visit_mut::VisitMut for HeadersMovedOut {
@@ -286,9 +288,12 @@ impl syn::visit_mut::VisitMut for HeadersMovedOut {
             && let syn::Expr::Path(path) = &*call.func
             && path.path.segments.len() == 2
             && path.path.segments[0].ident == "ResponseValue"
-            && path.path.segments[1].ident == "from_response"
         {
-            call.func = Box::new(syn::parse_quote!(crate::transport::response_value));
+            if path.path.segments[1].ident == "from_response" {
+                call.func = Box::new(syn::parse_quote!(crate::transport::response_value));
+            } else if path.path.segments[1].ident == "stream" {
+                call.func = Box::new(syn::parse_quote!(crate::transport::response_stream));
+            }
         }
         syn::visit_mut::visit_expr_mut(self, expr);
     }

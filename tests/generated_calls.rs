@@ -1,13 +1,20 @@
 //! What the generated calls tell their callers, kept as progenitor words it while `build.rs`
 //! rewrites the generated code for speed: a builder's errors (missing field, failed conversion)
-//! and a decoded answer's status, headers and decoding errors.
+//! and a decoded answer's status, headers and decoding errors; and that a decoded answer keeps
+//! its in-flight slot and idle timeout while its body is read.
 
 mod transport_support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use kontur_extern::raw;
 use kontur_extern::transport::{RetryPolicy, SendExt, Transport};
 use progenitor_client::Error as RawError;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
 use transport_support::{ACCOUNT, DOCFLOW, LoopbackServer, Reply, uuid};
 
 fn client(base_url: &str) -> raw::Client {
@@ -108,4 +115,78 @@ async fn an_error_answer_is_decoded_with_its_headers() {
     assert_eq!(answer.status(), reqwest::StatusCode::NOT_FOUND);
     assert_eq!(answer.headers().get("x-kontur-trace-id").map(|v| v.as_bytes()), Some(&b"trace-2"[..]));
     assert_eq!(answer.id.as_deref(), Some("urn:error:externapi:docflowNotFound"));
+}
+
+/// Serves every GET on its own connection with a docflow whose body stops after its first
+/// half for `pause` (or for good when `pause` is `None`). Records, per request, whether an
+/// earlier answer's body was still unfinished when it arrived.
+async fn pausing_server(pause: Option<Duration>) -> (String, Arc<Mutex<Vec<bool>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let overlapped = Arc::new(Mutex::new(Vec::new()));
+    let unfinished = Arc::new(AtomicUsize::new(0));
+    let seen = overlapped.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (seen, unfinished) = (seen.clone(), unfinished.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if socket.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                seen.lock().unwrap().push(unfinished.fetch_add(1, Ordering::SeqCst) > 0);
+                let body = json!({ "id": DOCFLOW, "documents": [] }).to_string();
+                let (first, rest) = body.split_at(body.len() / 2);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/json\r\n\r\n{first}",
+                    body.len()
+                );
+                socket.write_all(head.as_bytes()).await.unwrap();
+                socket.flush().await.unwrap();
+                tokio::time::sleep(pause.unwrap_or(Duration::from_secs(30))).await;
+                let _ = socket.write_all(rest.as_bytes()).await;
+                unfinished.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    (format!("http://{address}"), overlapped)
+}
+
+#[tokio::test]
+async fn a_decoded_answer_keeps_its_slot_until_its_body_is_read() {
+    let (base_url, overlapped) = pausing_server(Some(Duration::from_millis(300))).await;
+    let client = Transport::unauthenticated().max_in_flight(1).into_client(&base_url).unwrap();
+    let get = || client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send();
+    let (first, second) = tokio::join!(get(), get());
+    assert_eq!(first.expect("the first docflow").into_inner().id, uuid(DOCFLOW));
+    assert_eq!(second.expect("the second docflow").into_inner().id, uuid(DOCFLOW));
+    assert_eq!(*overlapped.lock().unwrap(), [false, false], "the second request waited for the first body");
+}
+
+#[tokio::test]
+async fn a_decoded_answer_whose_body_stalls_ends_with_a_timeout() {
+    let (base_url, _) = pausing_server(None).await;
+    let client = Transport::unauthenticated().idle_timeout(Duration::from_millis(300)).into_client(&base_url).unwrap();
+    let started = Instant::now();
+    let error = client
+        .get_docflow()
+        .account_id(uuid(ACCOUNT))
+        .docflow_id(uuid(DOCFLOW))
+        .send()
+        .await
+        .expect_err("the body stalls");
+    let RawError::ResponseBodyError(source) = &error else { panic!("{error:?}") };
+    assert!(source.is_timeout(), "{source:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let url = source.url().expect("the answer's URL");
+    assert_eq!(url.path(), format!("/v1/{ACCOUNT}/docflows/{DOCFLOW}"));
+    let mut cause: &dyn std::error::Error = source;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    assert_eq!(cause.to_string(), "no data for 300 ms");
 }

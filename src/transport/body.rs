@@ -1,8 +1,15 @@
 //! The answer's body as the caller reads it: it keeps the request's in-flight slot until it is
 //! read or dropped, and fails when no data arrives for the idle timeout. There is no limit on the
 //! total time, so a long download that keeps moving is never cut off.
+//!
+//! A hand-built request's answer gets its body wrapped ([`guard`]). A generated call's answer
+//! carries its slot as a [`BodySlot`] instead, and the generated code reads it through
+//! [`response_value`] (JSON, read here within the idle timeout) or [`response_stream`] (which
+//! wraps the body then): rebuilding every answer around a wrapped body cost each call more than
+//! the rest of the transport.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -21,7 +28,7 @@ fn idle_error(idle: Duration) -> std::io::Error {
 pub(crate) fn guard(
     response: reqwest::Response,
     url: url::Url,
-    permit: Option<OwnedSemaphorePermit>,
+    permit: Option<Permit>,
     idle: Duration,
 ) -> reqwest::Response {
     use reqwest::ResponseBuilderExt;
@@ -37,9 +44,34 @@ pub(crate) fn guard(
     http::Response::from_parts(parts, body).into()
 }
 
+/// An in-flight slot as a body holds it.
+pub(crate) enum Permit {
+    Own(#[allow(dead_code)] OwnedSemaphorePermit),
+    Shared(#[allow(dead_code)] Arc<OwnedSemaphorePermit>),
+}
+
+/// The in-flight slot and idle timeout of a generated call's answer, kept in the answer's
+/// extensions until the generated code reads the body (shared, as extensions must be `Clone`:
+/// the slot is free once every copy is gone).
+#[derive(Clone)]
+pub(crate) struct BodySlot {
+    permit: Arc<OwnedSemaphorePermit>,
+    idle: Duration,
+}
+
+/// `response` with `permit` and `idle` attached for [`response_value`] or [`response_stream`].
+pub(crate) fn attach_slot(
+    mut response: reqwest::Response,
+    permit: OwnedSemaphorePermit,
+    idle: Duration,
+) -> reqwest::Response {
+    response.extensions_mut().insert(BodySlot { permit: Arc::new(permit), idle });
+    response
+}
+
 struct GuardedBody {
     inner: reqwest::Body,
-    permit: Option<OwnedSemaphorePermit>,
+    permit: Option<Permit>,
     idle: Duration,
     /// Armed only once the body makes the reader wait: bodies already buffered pay nothing.
     stall: Option<Pin<Box<Sleep>>>,
@@ -95,8 +127,88 @@ pub async fn response_value<T: serde::de::DeserializeOwned, E>(
 ) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let full = response.bytes().await.map_err(progenitor_client::Error::ResponseBodyError)?;
+    let slot = response.extensions_mut().remove::<BodySlot>();
+    let full = match &slot {
+        Some(slot) => bytes_within(response, slot.idle).await,
+        None => response.bytes().await,
+    };
+    drop(slot);
+    let full = full.map_err(progenitor_client::Error::ResponseBodyError)?;
     let inner =
         serde_json::from_slice(&full).map_err(|error| progenitor_client::Error::InvalidResponsePayload(full, error))?;
     Ok(progenitor_client::ResponseValue::new(inner, status, headers))
+}
+
+/// What `progenitor_client::ResponseValue::stream` makes of `response`, its body guarded by the
+/// answer's [`BodySlot`] when it has one. `build.rs` makes the generated code call this.
+#[doc(hidden)]
+pub fn response_stream(
+    mut response: reqwest::Response,
+) -> progenitor_client::ResponseValue<progenitor_client::ByteStream> {
+    if let Some(slot) = response.extensions_mut().remove::<BodySlot>() {
+        let url = response.url().clone();
+        response = guard(response, url, Some(Permit::Shared(slot.permit)), slot.idle);
+    }
+    progenitor_client::ResponseValue::stream(response)
+}
+
+/// `response.bytes()`, failing as a [`GuardedBody`] does when no data arrives for `idle`.
+async fn bytes_within(mut response: reqwest::Response, idle: Duration) -> reqwest::Result<Bytes> {
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<bytes::BytesMut> = None;
+    loop {
+        let chunk = {
+            let mut next = std::pin::pin!(response.chunk());
+            // Bodies already buffered pay no timer.
+            match futures::poll!(next.as_mut()) {
+                Poll::Ready(chunk) => chunk,
+                Poll::Pending => match tokio::time::timeout(idle, next).await {
+                    Ok(chunk) => chunk,
+                    Err(_) => Err(stalled(idle)),
+                },
+            }
+        };
+        // `bytes()` names the answer's URL in its errors; `chunk()` does not.
+        let chunk = chunk.map_err(|error| match error.url() {
+            Some(_) => error,
+            None => error.with_url(response.url().clone()),
+        })?;
+        match chunk {
+            None => {
+                return Ok(match joined {
+                    Some(joined) => joined.freeze(),
+                    None => first.unwrap_or_default(),
+                });
+            }
+            Some(piece) => match (&mut joined, first.take()) {
+                (Some(joined), _) => joined.extend_from_slice(&piece),
+                (None, None) => first = Some(piece),
+                (None, Some(earlier)) => {
+                    let mut both = bytes::BytesMut::with_capacity(earlier.len() + piece.len());
+                    both.extend_from_slice(&earlier);
+                    both.extend_from_slice(&piece);
+                    joined = Some(both);
+                }
+            },
+        }
+    }
+}
+
+/// The error a [`GuardedBody`] ends with after `idle` without data, as reqwest reports it.
+fn stalled(idle: Duration) -> reqwest::Error {
+    use futures::FutureExt as _;
+    struct Stalled(Option<std::io::Error>);
+    impl Body for Stalled {
+        type Data = Bytes;
+        type Error = Box<dyn std::error::Error + Send + Sync>;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(self.0.take().map(|error| Err(error.into())))
+        }
+    }
+    let response: reqwest::Response = http::Response::new(reqwest::Body::wrap(Stalled(Some(idle_error(idle))))).into();
+    let read = response.bytes().now_or_never();
+    read.and_then(Result::err).expect("a body whose only frame is an error fails at its first poll").without_url()
 }

@@ -38,7 +38,7 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 #[doc(hidden)]
-pub use self::body::response_value;
+pub use self::body::{response_stream, response_value};
 use self::call::{CallContext, current_call, outside_call};
 pub use self::call::{CheckedCall, CheckedFuture, SendExt};
 use self::limiter::Limiter;
@@ -213,15 +213,18 @@ impl Transport {
         request: Request,
         operation: &'static str,
     ) -> reqwest::Result<Response> {
-        self.execute(http, request, operation).await
+        self.execute(http, request, operation, false).await
     }
 
     /// Sends `request` for `operation`: the body of every generated client's `exec` hook.
+    /// `generated`: the answer goes to generated code, which reads a documented answer's body
+    /// through `response_value` or `response_stream`, so its slot can ride along unwrapped.
     async fn execute(
         &self,
         http: &reqwest::Client,
         request: Request,
         operation: &'static str,
+        generated: bool,
     ) -> reqwest::Result<Response> {
         let started = Instant::now();
         let call = current_call();
@@ -425,7 +428,16 @@ impl Transport {
             // An answer the spec does not document becomes an error that may be kept for long:
             // it must not keep a slot taken meanwhile.
             let permit = if facts.is_none_or(|facts| facts.documents(status.as_u16())) { permit } else { None };
-            return Ok(body::guard(response, url_without_query(target), permit, idle_timeout));
+            // The answer's URL is the request's: with no query, it needs no rewriting.
+            if generated
+                && facts.is_some()
+                && target.query().is_none()
+                && target.fragment().is_none()
+                && let Some(permit) = permit
+            {
+                return Ok(body::attach_slot(response, permit, idle_timeout));
+            }
+            return Ok(body::guard(response, url_without_query(target), permit.map(body::Permit::Own), idle_timeout));
         }
     }
 }
@@ -561,13 +573,13 @@ fn authentication_failed(call: Option<&CallContext>, attempts: u32, error: AuthE
 // one nesting less of a large future, moved and polled on every call.
 impl ClientHooks<Transport> for crate::raw::Client {
     fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
-        self.inner().execute(self.client(), request, info.operation_id)
+        self.inner().execute(self.client(), request, info.operation_id, true)
     }
 }
 
 #[cfg(feature = "test-tools")]
 impl ClientHooks<Transport> for crate::raw_test_tools::Client {
     fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
-        self.inner().execute(self.client(), request, info.operation_id)
+        self.inner().execute(self.client(), request, info.operation_id, true)
     }
 }
