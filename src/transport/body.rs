@@ -9,7 +9,6 @@
 //! the rest of the transport.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -28,7 +27,7 @@ fn idle_error(idle: Duration) -> std::io::Error {
 pub(crate) fn guard(
     response: reqwest::Response,
     url: url::Url,
-    permit: Option<Permit>,
+    permit: Option<OwnedSemaphorePermit>,
     idle: Duration,
 ) -> reqwest::Response {
     use reqwest::ResponseBuilderExt;
@@ -44,19 +43,18 @@ pub(crate) fn guard(
     http::Response::from_parts(parts, body).into()
 }
 
-/// An in-flight slot as a body holds it.
-pub(crate) enum Permit {
-    Own(#[allow(dead_code)] OwnedSemaphorePermit),
-    Shared(#[allow(dead_code)] Arc<OwnedSemaphorePermit>),
+/// The in-flight slot and idle timeout of a generated call's answer, kept in the answer's
+/// extensions until the generated code reads the body.
+pub(crate) struct BodySlot {
+    permit: Option<OwnedSemaphorePermit>,
+    idle: Duration,
 }
 
-/// The in-flight slot and idle timeout of a generated call's answer, kept in the answer's
-/// extensions until the generated code reads the body (shared, as extensions must be `Clone`:
-/// the slot is free once every copy is gone).
-#[derive(Clone)]
-pub(crate) struct BodySlot {
-    permit: Arc<OwnedSemaphorePermit>,
-    idle: Duration,
+/// Extensions must be `Clone`; the slot is not shared: a copy holds none (the original keeps it).
+impl Clone for BodySlot {
+    fn clone(&self) -> Self {
+        Self { permit: None, idle: self.idle }
+    }
 }
 
 /// `response` with `permit` and `idle` attached for [`response_value`] or [`response_stream`].
@@ -65,13 +63,13 @@ pub(crate) fn attach_slot(
     permit: OwnedSemaphorePermit,
     idle: Duration,
 ) -> reqwest::Response {
-    response.extensions_mut().insert(BodySlot { permit: Arc::new(permit), idle });
+    response.extensions_mut().insert(BodySlot { permit: Some(permit), idle });
     response
 }
 
 struct GuardedBody {
     inner: reqwest::Body,
-    permit: Option<Permit>,
+    permit: Option<OwnedSemaphorePermit>,
     idle: Duration,
     /// Armed only once the body makes the reader wait: bodies already buffered pay nothing.
     stall: Option<Pin<Box<Sleep>>>,
@@ -147,7 +145,7 @@ pub fn response_stream(
 ) -> progenitor_client::ResponseValue<progenitor_client::ByteStream> {
     if let Some(slot) = response.extensions_mut().remove::<BodySlot>() {
         let url = response.url().clone();
-        response = guard(response, url, Some(Permit::Shared(slot.permit)), slot.idle);
+        response = guard(response, url, slot.permit, slot.idle);
     }
     progenitor_client::ResponseValue::stream(response)
 }
