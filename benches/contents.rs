@@ -126,6 +126,29 @@ async fn run(size: u64, part_size: Option<usize>) {
     let upload_url = format!("{}/v1/{ACCOUNT}/contents", server.base_url());
     let download_url = format!("{upload_url}/{}", Uuid::new_v4());
 
+    let rounds = env_number("CONTENTS_BENCH_ROUNDS").unwrap_or(5).max(1);
+    if std::env::var("CONTENTS_BENCH_ONLY").is_ok_and(|only| only == "reader") {
+        // Only the upload from a reader (declared length) and bare reqwest's, for a profiler.
+        contents.upload(vec![1u8; 1000]).await.expect("warm-up upload");
+        let (mut module, mut bare) = (Runs::default(), Runs::default());
+        for _ in 0..rounds {
+            let (took, cpu, ()) = measured(bare_upload(&http, &upload_url, size)).await;
+            bare.push(size, took, cpu);
+            let (took, cpu, _) = measured(module_upload(&contents, size, part_size, in_flight, true)).await;
+            module.push(size, took, cpu);
+        }
+        let (ratio, low, high) = module.ratios(&bare);
+        println!(
+            "upload from a reader: bare {:.1} MB/s {:.2} CPU-s/GiB; module {:.1} MB/s {:.2} CPU-s/GiB; \
+             ratio {ratio:.2}x ({low:.2}-{high:.2}), CPU ratio {:.2}x",
+            bare.median(),
+            bare.cpu_median(),
+            module.median(),
+            module.cpu_median(),
+            module.cpu_ratio(&bare)
+        );
+        return;
+    }
     // The same bytes in a file, for the uploads from a path (a failed part is read from it again,
     // so no frame of the part on the wire is kept).
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
@@ -146,7 +169,6 @@ async fn run(size: u64, part_size: Option<usize>) {
     contents.upload(vec![1u8; 1000]).await.expect("warm-up upload");
     http.get(&download_url).header("range", "bytes=0-999").send().await.unwrap().bytes().await.unwrap();
 
-    let rounds = env_number("CONTENTS_BENCH_ROUNDS").unwrap_or(5).max(1);
     let (mut unknown_up, mut known_up, mut bare_up, mut module_down, mut bare_down) =
         (Runs::default(), Runs::default(), Runs::default(), Runs::default(), Runs::default());
     let (mut file_up, mut bare_file_up) = (Runs::default(), Runs::default());

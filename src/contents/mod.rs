@@ -35,6 +35,8 @@
 //! | A `content`, `decrypted-content` or `encrypted-content` link of an answer | [`Links::content`](crate::links::Links::content) | a link into the content service in `Range` chunks; any other link's base64 answer |
 //! | Cloud decryption result | [`DecryptedContent::download`](crate::cloud::DecryptedContent::download) | `Range` chunks |
 //! | Generated reply, content / printed form | [`ReplyHandle::content`](crate::handles::ReplyHandle::content), [`print_content`](crate::handles::ReplyHandle::print_content) | base64 fields of the reply (`get_reply`) |
+//! | PFR reply document, decrypted / encrypted / signature | [`PfrReplyHandle::document_content`](crate::handles::PfrReplyHandle::document_content), [`document_encrypted_content`](crate::handles::PfrReplyHandle::document_encrypted_content), [`document_signature`](crate::handles::PfrReplyHandle::document_signature) | the document's `decrypted-content` link as [`Links::content`](crate::links::Links::content) follows it; base64 fields of the reply (`get_pfr_reply`) |
+//! | Draft document's signature, legacy single-signature API | [`DraftSignatures::legacy`](crate::handles::DraftSignatures::legacy) | base64 answer of `…/documents/{id}/signature` |
 //! | Drafts builder file, content / signature | [`BuilderFileHandle::content`](crate::handles::BuilderFileHandle::content), [`signature`](crate::handles::BuilderFileHandle::signature) | the file's `content-id` in `Range` chunks, else the deprecated base64 answer / the base64 signature answer |
 //!
 //! A download that must first look something up (the document's list of contents, a base64

@@ -497,6 +497,70 @@ impl PfrReplyHandle {
         self.ctx.run_unit(None, call.send()).await
     }
 
+    /// The decrypted content of one document of the reply, from the `decrypted-content` link
+    /// the document carries: from the content service in `Range` chunks when the link leads
+    /// there, otherwise in one request.
+    pub fn document_content(&self, document: ReplyDocumentId) -> Download {
+        const OPERATION: &str = "get_pfr_reply";
+        let this = self.clone();
+        let lookup = self.document_download(document, "decrypted-content", |document| {
+            document.decrypted_content.map(Box::new).map(PfrField::Link)
+        });
+        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
+            match lookup.await? {
+                PfrField::Link(link) => this.ctx.client.links().locate(&link).await,
+                PfrField::Base64(bytes) => inline(bytes, OPERATION),
+            }
+        })
+    }
+
+    /// The content of one document of the reply encrypted for the regulator (carried as base64
+    /// in the reply: one request, handed over through the same [`Download`] as contents).
+    pub fn document_encrypted_content(&self, document: ReplyDocumentId) -> Download {
+        self.base64_field_download(document, "encrypted-content", |document| document.encrypted_content)
+    }
+
+    /// The signature of one document of the reply, once saved (base64 in the reply).
+    pub fn document_signature(&self, document: ReplyDocumentId) -> Download {
+        self.base64_field_download(document, "signature", |document| document.signature)
+    }
+
+    fn base64_field_download(
+        &self,
+        document: ReplyDocumentId,
+        name: &'static str,
+        field: fn(types::PfrReplyDocument) -> Option<types::Base64Bytes>,
+    ) -> Download {
+        const OPERATION: &str = "get_pfr_reply";
+        let lookup = self.document_download(document, name, move |document| field(document).map(PfrField::Base64));
+        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
+            match lookup.await? {
+                PfrField::Base64(bytes) => inline(bytes, OPERATION),
+                PfrField::Link(_) => unreachable!("a base64 field is never a link"),
+            }
+        })
+    }
+
+    /// Reads the reply and takes `name` of its document `document`; a missing document or
+    /// field is an error naming it.
+    fn document_download(
+        &self,
+        document: ReplyDocumentId,
+        name: &'static str,
+        field: impl FnOnce(types::PfrReplyDocument) -> Option<PfrField> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<PfrField, ContentError>> + Send + 'static {
+        const OPERATION: &str = "get_pfr_reply";
+        let this = self.clone();
+        async move {
+            let reply = this.get().await?;
+            let missing = |message: String| ContentError::Protocol { operation: OPERATION, message, trace_id: None };
+            let found = reply.documents.into_iter().find(|candidate| candidate.id == document.as_uuid());
+            let found =
+                found.ok_or_else(|| missing(format!("the PFR reply {} has no document {document}", this.id)))?;
+            field(found)
+                .ok_or_else(|| missing(format!("the document {document} of the PFR reply {} has no `{name}`", this.id)))
+        }
+    }
     /// Sends the signed reply; the answer is the docflow.
     pub async fn send(&self, sender_ip: Option<String>) -> Result<types::Docflow, Error> {
         let body = types::SendReplyRequest { sender_ip, ..Default::default() };
@@ -516,4 +580,10 @@ impl PfrReplyHandle {
     pub fn task(&self, id: TaskId) -> Task<AnyTask> {
         Task::attach(&self.ctx.client, id, self.task_location()).with_options(self.ctx.options.clone())
     }
+}
+
+/// Where a PFR reply document's bytes are: behind a link, or inline as base64.
+enum PfrField {
+    Link(Box<Link>),
+    Base64(types::Base64Bytes),
 }
