@@ -131,12 +131,18 @@ async fn run(size: u64, part_size: Option<usize>) {
         // Only the upload from a reader (declared length) and bare reqwest's, for a profiler.
         contents.upload(vec![1u8; 1000]).await.expect("warm-up upload");
         let (mut module, mut bare) = (Runs::default(), Runs::default());
+        let (mut module_faults, mut bare_faults) = (0, 0);
         for _ in 0..rounds {
+            let faults = minor_faults();
             let (took, cpu, ()) = measured(bare_upload(&http, &upload_url, size)).await;
+            bare_faults += minor_faults() - faults;
             bare.push(size, took, cpu);
+            let faults = minor_faults();
             let (took, cpu, _) = measured(module_upload(&contents, size, part_size, in_flight, true)).await;
+            module_faults += minor_faults() - faults;
             module.push(size, took, cpu);
         }
+        println!("page faults per round: bare {}, module {}", bare_faults / rounds, module_faults / rounds);
         let (ratio, low, high) = module.ratios(&bare);
         println!(
             "upload from a reader: bare {:.1} MB/s {:.2} CPU-s/GiB; module {:.1} MB/s {:.2} CPU-s/GiB; \
@@ -273,6 +279,13 @@ async fn run(size: u64, part_size: Option<usize>) {
         if reset { ", peak reset before each run" } else { ", peak could not be reset" }
     );
     println!("load average (1 5 15 min): {load_before} before, {} after, on {} cores", load_average(), cores());
+}
+
+/// Minor page faults of the process so far (`/proc/self/stat`, field 10).
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    after_name.split_whitespace().nth(7).and_then(|field| field.parse().ok()).unwrap_or(0)
 }
 
 fn cores() -> usize {

@@ -38,6 +38,8 @@ async fn parts_arrive_in_order_with_their_ranges_and_the_total_in_the_last() {
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len)))
         .part_size(MIB as usize)
+        // One part at a time: the service sees them strictly in order.
+        .parts_in_flight(1)
         .on_progress(move |p| log.lock().unwrap().push(p))
         .await
         .expect("the upload completes");
@@ -129,6 +131,8 @@ async fn a_part_answered_503_is_sent_again_alone() {
         .upload(UploadSource::reader(PatternReader::new(0, len)))
         .total_len(len)
         .part_size(MIB as usize)
+        // One part at a time, so the exact order of the requests can be asserted.
+        .parts_in_flight(1)
         .await
         .expect("the upload completes after the retry");
 
@@ -161,6 +165,8 @@ async fn a_streamed_part_refused_before_its_body_was_read_is_read_on_and_sent_ag
         .upload(UploadSource::reader(PatternReader::new(0, len)))
         .total_len(len)
         .part_size(MIB as usize)
+        // One part at a time, so the exact order of the requests can be asserted.
+        .parts_in_flight(1)
         .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
         .await
         .expect("the upload completes after the resend");
@@ -251,7 +257,12 @@ async fn failed_parts_of_a_file_are_read_from_the_file_again_and_sent_alone() {
     let path = std::env::temp_dir().join(format!("kontur-extern-contents-{}.bin", Uuid::new_v4()));
     std::fs::write(&path, pattern(0, len as usize)).unwrap();
 
-    let id = contents(&server).upload(UploadSource::path(&path)).part_size(MIB as usize).await;
+    let id = contents(&server)
+        .upload(UploadSource::path(&path))
+        .part_size(MIB as usize)
+        // One part at a time, so the exact order of the requests can be asserted.
+        .parts_in_flight(1)
+        .await;
     std::fs::remove_file(&path).ok();
     let id = id.expect("the upload completes after the resends");
 
@@ -294,6 +305,7 @@ async fn a_file_upload_resumes_at_the_checkpoint_offset() {
         .upload(UploadSource::path(&path))
         .resume_from(checkpoint.clone())
         .part_size(MIB as usize)
+        .parts_in_flight(1)
         .await
         .expect("the upload completes from the file");
     std::fs::remove_file(&path).ok();
@@ -354,8 +366,9 @@ async fn sources_that_do_not_match_the_declared_length_and_bad_part_sizes_fail()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_completes() {
-    let server = FakeContentService::start(0, Faults::default()).await;
+async fn by_default_two_parts_are_in_flight_every_part_arrives_once_and_a_failed_one_is_sent_again() {
+    let faults = Faults { fail_upload_request: Some(3), ..Faults::default() };
+    let server = FakeContentService::start(0, faults).await;
     let len = 5 * MIB + 99;
     let checkpoints = Arc::new(Mutex::new(Vec::new()));
     let log = checkpoints.clone();
@@ -363,7 +376,6 @@ async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_comple
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len)))
         .part_size(MIB as usize)
-        .parts_in_flight(2)
         .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
         .await
         .expect("the upload completes");
@@ -376,8 +388,21 @@ async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_comple
     let starts: Vec<&str> = seen.iter().map(|(_, range, _)| range.split('-').next().unwrap()).collect();
     assert_eq!(
         starts,
-        ["bytes 0", "bytes 1048576", "bytes 2097152", "bytes 3145728", "bytes 4194304", "bytes 5242880"]
+        [
+            "bytes 0",
+            "bytes 1048576",
+            "bytes 2097152",
+            "bytes 3145728",
+            "bytes 3145728",
+            "bytes 4194304",
+            "bytes 5242880"
+        ],
+        "every part once, and the part answered 503 once more"
     );
+    let mut retried: Vec<u16> =
+        seen.iter().filter(|(_, range, _)| range.starts_with("bytes 3145728-")).map(|(_, _, status)| *status).collect();
+    retried.sort();
+    assert_eq!(retried, [200, 503], "the failed part is sent again alone and accepted");
     assert_eq!(seen.last().unwrap().1, "bytes 5242880-5242978/5242979");
     assert_eq!(server.upload(id), Some((len, true, Some(len))));
     assert_eq!(

@@ -8,7 +8,8 @@
 //!
 //! - [`Contents::upload`] reads any [`AsyncRead`](tokio::io::AsyncRead), a file, bytes or a
 //!   stream of bytes in parts of [`Upload::part_size`], each streamed from the source into its
-//!   request and kept until accepted (about one part in memory). A failed part is sent again on its own; an
+//!   request and kept until accepted (about two parts in memory: the next part goes while the
+//!   answer to the one before is awaited). A failed part is sent again on its own; an
 //!   [`UploadCheckpoint`] saved after each part lets a later process finish the upload.
 //! - [`Contents::download`] gives a [`Stream`](futures::Stream) of bytes (or an `AsyncRead`, or a
 //!   file), fetching `Range` chunks with the next one requested while the current one is read.
