@@ -15,7 +15,9 @@
 //!
 //! `CONTENTS_BENCH_MIB=64` makes a quick run; `CONTENTS_BENCH_PART_MIB=16` changes the part and
 //! chunk size; `CONTENTS_BENCH_ROUNDS` the number of rounds (default 5);
-//! `CONTENTS_BENCH_PARTS_IN_FLIGHT=2` lets the upload send the next part before the last is answered.
+//! `CONTENTS_BENCH_PARTS_IN_FLIGHT=1` makes the upload wait for each part's answer before it sends
+//! the next (the default, 2, is the module's). `CONTENTS_BENCH_ONLY=reader` runs only the upload
+//! from a reader and bare reqwest's, interleaved, and prints their page faults too (for a profiler).
 //! Targets: at least 0.8x the bare throughput, peak RSS at most 64 MiB.
 
 #[path = "../tests/contents_support/mod.rs"]
@@ -117,7 +119,7 @@ impl Runs {
 /// Moves `size` bytes each way; parts and chunks of `part_size` bytes, or the module's defaults.
 async fn run(size: u64, part_size: Option<usize>) {
     let part_size = part_size.unwrap_or(DEFAULT_PART_SIZE);
-    let in_flight = env_number("CONTENTS_BENCH_PARTS_IN_FLIGHT").unwrap_or(1) as usize;
+    let in_flight = env_number("CONTENTS_BENCH_PARTS_IN_FLIGHT").unwrap_or(2) as usize;
     let load_before = load_average();
     let server = FakeContentService::start(size, Faults { skip_upload_check: true, ..Faults::default() }).await;
     let raw = Transport::unauthenticated().into_client(&server.base_url()).expect("a client");
