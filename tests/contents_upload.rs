@@ -427,3 +427,29 @@ async fn by_default_two_parts_are_in_flight_every_part_arrives_once_and_a_failed
         "checkpoints advance in order"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_gets_time_to_move_its_bytes_on_top_of_the_deadline_and_a_stalled_part_is_still_cut_off() {
+    // The transport gives a whole call 300 ms; a part of 256 KiB gets 2 s more (the time to move
+    // it at the slowest rate the module allows), on its attempt and on its deadline alike.
+    let faults = Faults { answer_upload_after: Some(Duration::from_millis(800)), ..Faults::default() };
+    let server = FakeContentService::start(0, faults).await;
+    let raw = Transport::unauthenticated()
+        .deadline(Duration::from_millis(300))
+        .first_byte_timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .into_client(&server.base_url())
+        .expect("a client");
+    let contents = Contents::with_raw(raw, ACCOUNT.parse().unwrap());
+    let len = 256 * 1024;
+
+    let id = contents.upload(pattern(0, len)).await.expect("a part that is still moving is not cut off");
+    assert_eq!(server.upload(id), Some((len as u64, true, Some(len as u64))));
+
+    // 64 KiB get 1 s more: an answer 3 s late is past both limits.
+    server.set_faults(Faults { answer_upload_after: Some(Duration::from_secs(3)), ..Faults::default() });
+    let started = std::time::Instant::now();
+    let error = contents.upload(pattern(0, 64 * 1024)).await.expect_err("a stalled part fails");
+    assert!(started.elapsed() < Duration::from_millis(2500), "cut off after {:?}", started.elapsed());
+    assert!(error.to_string().contains("upload_content"), "{error}");
+}

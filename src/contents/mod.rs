@@ -72,12 +72,18 @@ pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 const SLOWEST_RATE_BYTES_PER_SECOND: u64 = 128 * 1024;
 
 /// The time limit of one attempt to move `bytes` in one request: `base` (the caller's timeout,
-/// else the transport's, default 100 s) plus the time to move the bytes at
-/// [`SLOWEST_RATE_BYTES_PER_SECOND`], so a large part on a slow line is not cut off while it
-/// moves. This is the only place that decides it.
+/// else the transport's first-byte timeout) plus [`transfer_allowance`], so a large part on a
+/// slow line is not cut off while it moves.
 fn attempt_timeout(raw: &raw::Client, base: Option<Duration>, bytes: u64) -> Duration {
-    base.unwrap_or_else(|| raw.inner.current_default_timeout())
-        + Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
+    base.unwrap_or_else(|| raw.inner.current_default_timeout()) + transfer_allowance(bytes)
+}
+
+/// The time to move `bytes` at [`SLOWEST_RATE_BYTES_PER_SECOND`]: what a request carrying them
+/// gets on top of both its attempt's time limit and the whole call's deadline (an upload's body
+/// goes before the answer's head, which both of those wait for). This is the only place that
+/// decides it.
+fn transfer_allowance(bytes: u64) -> Duration {
+    Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
 }
 
 /// The content service of one account.
@@ -131,19 +137,17 @@ impl Contents {
         self
     }
 
-    /// The time limit of one request moving `bytes`.
-    fn attempt_timeout(&self, bytes: u64) -> Duration {
-        attempt_timeout(&self.raw, self.options.timeout_value(), bytes)
+    /// `call` with the options applied and the time limits of a request moving `bytes`: each
+    /// attempt's, and the whole call's deadline grown by the same [`transfer_allowance`].
+    fn limited<F>(&self, call: CheckedCall<F>, bytes: u64) -> CheckedCall<F> {
+        let deadline = self.raw.inner.current_deadline() + transfer_allowance(bytes);
+        let attempt = attempt_timeout(&self.raw, self.options.timeout_value(), bytes);
+        self.options.apply(call).timeout(attempt).deadline(deadline)
     }
 
     /// The retry policy of its requests: the options', else the transport's.
     fn retry_policy(&self) -> RetryPolicy {
         self.options.retry_policy_value().cloned().unwrap_or_else(|| self.raw.inner.current_retry_policy().clone())
-    }
-
-    /// `call` with the options applied (the time limit is set apart, per request).
-    fn apply<F>(&self, call: CheckedCall<F>) -> CheckedCall<F> {
-        self.options.apply(call)
     }
 
     /// The account whose contents these are.
@@ -236,6 +240,7 @@ mod tests {
         assert_eq!(attempt_timeout(&raw, None, 0), Duration::from_secs(10));
         assert_eq!(attempt_timeout(&raw, None, 64 * 1024 * 1024), Duration::from_secs(10 + 512));
         assert_eq!(attempt_timeout(&raw, Some(Duration::from_secs(3)), 128 * 1024), Duration::from_secs(4));
+        assert_eq!(transfer_allowance(8 * 1024 * 1024), Duration::from_secs(64));
     }
 
     #[test]

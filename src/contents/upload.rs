@@ -1043,7 +1043,6 @@ async fn send_bytes(
         format!("bytes {}-{}/{}", offset, end - 1, total)
     });
     let raw = &contents.raw;
-    let timeout = contents.attempt_timeout(len);
     let (operation, answer) = match content_id {
         None => {
             let mut call = raw.upload_content().account_id(contents.account_id).body(body);
@@ -1051,7 +1050,7 @@ async fn send_bytes(
                 call = call.content_range(range);
             }
             // A repeated first part at worst leaves an unused upload behind on the service.
-            (UPLOAD_CONTENT, contents.apply(call.send().checked()).retry_safe().timeout(timeout).await)
+            (UPLOAD_CONTENT, contents.limited(call.send().checked(), len).retry_safe().await)
         }
         Some(content_id) => {
             let call = raw
@@ -1060,7 +1059,7 @@ async fn send_bytes(
                 .content_id(content_id)
                 .content_range(range.unwrap_or_default())
                 .body(body);
-            (UPLOAD_CONTENT_PART, contents.apply(call.send().checked()).timeout(timeout).await)
+            (UPLOAD_CONTENT_PART, contents.limited(call.send().checked(), len).await)
         }
     };
     let answer = answer.map_err(|error| match error.status() {
