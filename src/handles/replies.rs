@@ -405,6 +405,9 @@ impl ReplyHandle {
     }
 }
 
+/// The operation that reads a PFR reply, which carries its documents' bytes.
+const GET_PFR_REPLY: &str = "get_pfr_reply";
+
 /// A generated PFR reply. From [`DocflowDocumentHandle::pfr_reply`](crate::handles::DocflowDocumentHandle::pfr_reply).
 ///
 /// ```no_run
@@ -501,16 +504,10 @@ impl PfrReplyHandle {
     /// the document carries: from the content service in `Range` chunks when the link leads
     /// there, otherwise in one request.
     pub fn document_content(&self, document: ReplyDocumentId) -> Download {
-        const OPERATION: &str = "get_pfr_reply";
         let this = self.clone();
-        let lookup = self.document_download(document, "decrypted-content", |document| {
-            document.decrypted_content.map(Box::new).map(PfrField::Link)
-        });
-        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
-            match lookup.await? {
-                PfrField::Link(link) => this.ctx.client.links().locate(&link).await,
-                PfrField::Base64(bytes) => inline(bytes, OPERATION),
-            }
+        let link = self.document_field(document, "decrypted-content", |document| document.decrypted_content);
+        Download::lookup(self.ctx.contents(self.account), GET_PFR_REPLY, async move {
+            this.ctx.client.links().locate(&link.await?).await
         })
     }
 
@@ -531,29 +528,27 @@ impl PfrReplyHandle {
         name: &'static str,
         field: fn(types::PfrReplyDocument) -> Option<types::Base64Bytes>,
     ) -> Download {
-        const OPERATION: &str = "get_pfr_reply";
-        let lookup = self.document_download(document, name, move |document| field(document).map(PfrField::Base64));
-        Download::lookup(self.ctx.contents(self.account), OPERATION, async move {
-            match lookup.await? {
-                PfrField::Base64(bytes) => inline(bytes, OPERATION),
-                PfrField::Link(_) => unreachable!("a base64 field is never a link"),
-            }
-        })
+        let bytes = self.document_field(document, name, field);
+        Download::lookup(
+            self.ctx.contents(self.account),
+            GET_PFR_REPLY,
+            async move { inline(bytes.await?, GET_PFR_REPLY) },
+        )
     }
 
-    /// Reads the reply and takes `name` of its document `document`; a missing document or
-    /// field is an error naming it.
-    fn document_download(
+    /// Reads the reply and takes field `name` of its document `document`; a missing document
+    /// or field is an error naming it.
+    fn document_field<T: Send + 'static>(
         &self,
         document: ReplyDocumentId,
         name: &'static str,
-        field: impl FnOnce(types::PfrReplyDocument) -> Option<PfrField> + Send + 'static,
-    ) -> impl std::future::Future<Output = Result<PfrField, ContentError>> + Send + 'static {
-        const OPERATION: &str = "get_pfr_reply";
+        field: impl FnOnce(types::PfrReplyDocument) -> Option<T> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T, ContentError>> + Send + 'static {
         let this = self.clone();
         async move {
             let reply = this.get().await?;
-            let missing = |message: String| ContentError::Protocol { operation: OPERATION, message, trace_id: None };
+            let missing =
+                |message: String| ContentError::Protocol { operation: GET_PFR_REPLY, message, trace_id: None };
             let found = reply.documents.into_iter().find(|candidate| candidate.id == document.as_uuid());
             let found =
                 found.ok_or_else(|| missing(format!("the PFR reply {} has no document {document}", this.id)))?;
@@ -561,6 +556,7 @@ impl PfrReplyHandle {
                 .ok_or_else(|| missing(format!("the document {document} of the PFR reply {} has no `{name}`", this.id)))
         }
     }
+
     /// Sends the signed reply; the answer is the docflow.
     pub async fn send(&self, sender_ip: Option<String>) -> Result<types::Docflow, Error> {
         let body = types::SendReplyRequest { sender_ip, ..Default::default() };
@@ -580,10 +576,4 @@ impl PfrReplyHandle {
     pub fn task(&self, id: TaskId) -> Task<AnyTask> {
         Task::attach(&self.ctx.client, id, self.task_location()).with_options(self.ctx.options.clone())
     }
-}
-
-/// Where a PFR reply document's bytes are: behind a link, or inline as base64.
-enum PfrField {
-    Link(Box<Link>),
-    Base64(types::Base64Bytes),
 }
