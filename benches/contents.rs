@@ -15,7 +15,9 @@
 //!
 //! `CONTENTS_BENCH_MIB=64` makes a quick run; `CONTENTS_BENCH_PART_MIB=16` changes the part and
 //! chunk size; `CONTENTS_BENCH_ROUNDS` the number of rounds (default 5);
-//! `CONTENTS_BENCH_PARTS_IN_FLIGHT=2` lets the upload send the next part before the last is answered.
+//! `CONTENTS_BENCH_PARTS_IN_FLIGHT=1` makes the upload wait for each part's answer before it sends
+//! the next (the default, 2, is the module's). `CONTENTS_BENCH_ONLY=reader` runs only the upload
+//! from a reader and bare reqwest's, interleaved, and prints their page faults too (for a profiler).
 //! Targets: at least 0.8x the bare throughput, peak RSS at most 64 MiB.
 
 #[path = "../tests/contents_support/mod.rs"]
@@ -117,7 +119,7 @@ impl Runs {
 /// Moves `size` bytes each way; parts and chunks of `part_size` bytes, or the module's defaults.
 async fn run(size: u64, part_size: Option<usize>) {
     let part_size = part_size.unwrap_or(DEFAULT_PART_SIZE);
-    let in_flight = env_number("CONTENTS_BENCH_PARTS_IN_FLIGHT").unwrap_or(1) as usize;
+    let in_flight = env_number("CONTENTS_BENCH_PARTS_IN_FLIGHT").unwrap_or(2) as usize;
     let load_before = load_average();
     let server = FakeContentService::start(size, Faults { skip_upload_check: true, ..Faults::default() }).await;
     let raw = Transport::unauthenticated().into_client(&server.base_url()).expect("a client");
@@ -126,6 +128,35 @@ async fn run(size: u64, part_size: Option<usize>) {
     let upload_url = format!("{}/v1/{ACCOUNT}/contents", server.base_url());
     let download_url = format!("{upload_url}/{}", Uuid::new_v4());
 
+    let rounds = env_number("CONTENTS_BENCH_ROUNDS").unwrap_or(5).max(1);
+    if std::env::var("CONTENTS_BENCH_ONLY").is_ok_and(|only| only == "reader") {
+        // Only the upload from a reader (declared length) and bare reqwest's, for a profiler.
+        contents.upload(vec![1u8; 1000]).await.expect("warm-up upload");
+        let (mut module, mut bare) = (Runs::default(), Runs::default());
+        let (mut module_faults, mut bare_faults) = (0, 0);
+        for _ in 0..rounds {
+            let faults = minor_faults();
+            let (took, cpu, ()) = measured(bare_upload(&http, &upload_url, size)).await;
+            bare_faults += minor_faults() - faults;
+            bare.push(size, took, cpu);
+            let faults = minor_faults();
+            let (took, cpu, _) = measured(module_upload(&contents, size, part_size, in_flight, true)).await;
+            module_faults += minor_faults() - faults;
+            module.push(size, took, cpu);
+        }
+        println!("page faults per round: bare {}, module {}", bare_faults / rounds, module_faults / rounds);
+        let (ratio, low, high) = module.ratios(&bare);
+        println!(
+            "upload from a reader: bare {:.1} MB/s {:.2} CPU-s/GiB; module {:.1} MB/s {:.2} CPU-s/GiB; \
+             ratio {ratio:.2}x ({low:.2}-{high:.2}), CPU ratio {:.2}x",
+            bare.median(),
+            bare.cpu_median(),
+            module.median(),
+            module.cpu_median(),
+            module.cpu_ratio(&bare)
+        );
+        return;
+    }
     // The same bytes in a file, for the uploads from a path (a failed part is read from it again,
     // so no frame of the part on the wire is kept).
     let file = tempfile::NamedTempFile::new().expect("a temporary file");
@@ -146,7 +177,6 @@ async fn run(size: u64, part_size: Option<usize>) {
     contents.upload(vec![1u8; 1000]).await.expect("warm-up upload");
     http.get(&download_url).header("range", "bytes=0-999").send().await.unwrap().bytes().await.unwrap();
 
-    let rounds = env_number("CONTENTS_BENCH_ROUNDS").unwrap_or(5).max(1);
     let (mut unknown_up, mut known_up, mut bare_up, mut module_down, mut bare_down) =
         (Runs::default(), Runs::default(), Runs::default(), Runs::default(), Runs::default());
     let (mut file_up, mut bare_file_up) = (Runs::default(), Runs::default());
@@ -251,6 +281,13 @@ async fn run(size: u64, part_size: Option<usize>) {
         if reset { ", peak reset before each run" } else { ", peak could not be reset" }
     );
     println!("load average (1 5 15 min): {load_before} before, {} after, on {} cores", load_average(), cores());
+}
+
+/// Minor page faults of the process so far (`/proc/self/stat`, field 10).
+fn minor_faults() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    after_name.split_whitespace().nth(7).and_then(|field| field.parse().ok()).unwrap_or(0)
 }
 
 fn cores() -> usize {

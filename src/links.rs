@@ -447,15 +447,19 @@ impl Links {
         let in_service = resolved.as_ref().ok().and_then(content_service_ids);
         let account = in_service.map_or(Uuid::nil(), |(account, _)| account);
         let contents = Contents::new(self.ctx.client.clone(), account);
-        let this = self.clone();
-        Download::lookup(contents, FOLLOW_LINK_OPERATION, async move {
-            let url = resolved?;
-            if let Some((_, content_id)) = in_service {
-                return Ok(Located::Content(content_id));
-            }
-            let (status, trace_id, body) = this.execute(Method::GET, url, None).await?;
-            Ok(Located::Inline(bytes_of(body, status, trace_id)?))
-        })
+        let (this, link) = (self.clone(), link.clone());
+        Download::lookup(contents, FOLLOW_LINK_OPERATION, async move { this.locate(&link).await })
+    }
+
+    /// Where the bytes behind a content link are: a content of the content service, or the
+    /// base64 answer of any other link, fetched and decoded.
+    pub(crate) async fn locate(&self, link: &Link) -> Result<Located, crate::contents::ContentError> {
+        let url = self.resolve(link)?;
+        if let Some((_, content_id)) = content_service_ids(&url) {
+            return Ok(Located::Content(content_id));
+        }
+        let (status, trace_id, body) = self.execute(Method::GET, url, None).await?;
+        Ok(Located::Inline(bytes_of(body, status, trace_id)?))
     }
 
     /// Follows a `next` (or `first`, `last`, `prev`) page link; `T` is the page type.

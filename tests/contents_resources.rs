@@ -418,3 +418,78 @@ async fn a_handles_options_reach_the_content_service_requests() {
     assert!(error.is_err());
     assert_eq!(busy.calls_async().await, 3, "three attempts, as the handle's policy says");
 }
+
+#[tokio::test]
+async fn pfr_reply_documents_and_the_legacy_signature_download_through_the_same_mechanism() {
+    const PFR_DOCUMENT: &str = "e1d2c3b4-a596-4877-8899-aabbccddeeff";
+    const UNSIGNED: &str = "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b";
+    let server = MockServer::start_async().await;
+    let decrypted_link = server.url(content_path(DECRYPTED));
+    let reply = server
+        .mock_async(move |when, then| {
+            when.method(GET).path(docflow_document(&format!("/pfr-replies/{REPLY}")));
+            then.status(200).json_body(json!({
+                "id": REPLY,
+                "documents": [
+                    {
+                        "id": PFR_DOCUMENT,
+                        "encrypted-content": DIGITS_BASE64,
+                        "signature": "c2lnbmF0dXJl",
+                        "decrypted-content": { "href": decrypted_link, "rel": "decrypted-content" }
+                    },
+                    { "id": UNSIGNED, "encrypted-content": "bm90IHNpZ25lZA==" }
+                ]
+            }));
+        })
+        .await;
+    let decrypted = serve_in_ranges(&server, DECRYPTED, b"<pfr-answer/>", 8).await;
+    let legacy = server
+        .mock_async(|when, then| {
+            when.method(GET).path(draft_document("/signature"));
+            then.status(200).json_body(json!("bGVnYWN5"));
+        })
+        .await;
+    let put_legacy = server
+        .mock_async(|when, then| {
+            when.method(PUT)
+                .path(draft_document("/signature"))
+                .header("content-type", "application/octet-stream")
+                .body("detached");
+            then.status(200);
+        })
+        .await;
+    let client = layer_client(&server);
+    let pfr = client
+        .account(account())
+        .docflow(DocflowId::from(id(DOCFLOW)))
+        .document(DocumentId::from(id(DOCUMENT)))
+        .pfr_reply(ReplyId::from(id(REPLY)));
+    let document = kontur_extern::ids::ReplyDocumentId::from(id(PFR_DOCUMENT));
+    let unsigned = kontur_extern::ids::ReplyDocumentId::from(id(UNSIGNED));
+
+    let (seen, record) = recorder();
+    let encrypted = pfr.document_encrypted_content(document).chunk_size(4).on_progress(record).bytes().await;
+    assert_eq!(&encrypted.expect("encrypted content")[..], b"0123456789");
+    assert_eq!(seen.lock().unwrap().last().map(|progress| progress.done), Some(10), "progress reaches the end");
+    assert_eq!(&pfr.document_signature(document).bytes().await.expect("signature")[..], b"signature");
+    assert_eq!(&pfr.document_encrypted_content(unsigned).bytes().await.expect("second document")[..], b"not signed");
+    let decrypted_bytes = pfr.document_content(document).chunk_size(8).bytes().await.expect("decrypted content");
+    assert_eq!(&decrypted_bytes[..], b"<pfr-answer/>");
+    decrypted[1].assert_async().await;
+
+    let error = pfr.document_signature(unsigned).bytes().await.expect_err("the second document has no signature");
+    assert!(error.to_string().contains("`signature`") && error.to_string().contains(UNSIGNED), "{error}");
+    let error = pfr.document_content(unsigned).bytes().await.expect_err("the second document has no link");
+    assert!(error.to_string().contains("`decrypted-content`"), "{error}");
+    let stranger = kontur_extern::ids::ReplyDocumentId::from(id(SIGNATURE));
+    let error = pfr.document_encrypted_content(stranger).bytes().await.expect_err("no such document");
+    assert!(error.to_string().contains(&format!("has no document {SIGNATURE}")), "{error}");
+    assert_eq!(reply.calls_async().await, 7, "each of the seven downloads reads the reply once");
+
+    let signatures =
+        client.account(account()).draft(DraftId::from(id(DRAFT))).document(DocumentId::from(id(DOCUMENT))).signatures();
+    assert_eq!(&signatures.legacy().bytes().await.expect("legacy signature")[..], b"legacy");
+    legacy.assert_async().await;
+    signatures.put_legacy(b"detached".to_vec()).await.expect("legacy signature saved");
+    put_legacy.assert_async().await;
+}

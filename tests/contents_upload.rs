@@ -2,6 +2,9 @@
 
 mod contents_support;
 
+// Most tests send one part at a time (`.parts_in_flight(1)`), so the exact order of the requests
+// the service sees can be asserted; the default, two in flight, has its own test.
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +40,7 @@ async fn parts_arrive_in_order_with_their_ranges_and_the_total_in_the_last() {
 
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len)))
+        .parts_in_flight(1)
         .part_size(MIB as usize)
         .on_progress(move |p| log.lock().unwrap().push(p))
         .await
@@ -62,7 +66,12 @@ async fn a_known_length_is_named_in_every_part() {
     let server = FakeContentService::start(0, Faults::default()).await;
     let len = 2 * MIB + 10;
 
-    let id = contents(&server).upload(pattern(0, len as usize)).part_size(MIB as usize).await.expect("uploaded");
+    let id = contents(&server)
+        .upload(pattern(0, len as usize))
+        .parts_in_flight(1)
+        .part_size(MIB as usize)
+        .await
+        .expect("uploaded");
 
     assert_eq!(
         ranges(&server.seen()),
@@ -81,6 +90,7 @@ async fn a_reader_ending_on_a_part_boundary_still_names_the_total_in_its_last_pa
 
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, 2 * MIB)))
+        .parts_in_flight(1)
         .part_size(MIB as usize)
         .await
         .expect("uploaded");
@@ -96,8 +106,8 @@ async fn a_reader_ending_on_a_part_boundary_still_names_the_total_in_its_last_pa
 async fn small_and_empty_contents_go_in_one_request() {
     let server = FakeContentService::start(0, Faults::default()).await;
 
-    let small = contents(&server).upload(pattern(0, 100)).await.expect("uploaded");
-    let empty = contents(&server).upload(Vec::new()).await.expect("uploaded");
+    let small = contents(&server).upload(pattern(0, 100)).parts_in_flight(1).await.expect("uploaded");
+    let empty = contents(&server).upload(Vec::new()).parts_in_flight(1).await.expect("uploaded");
 
     assert_eq!(ranges(&server.seen()), expected(&[("POST", "bytes 0-99/100", 201), ("POST", "", 201)]));
     assert_eq!(server.upload(small), Some((100, true, Some(100))));
@@ -110,7 +120,12 @@ async fn a_stream_source_is_uploaded_in_parts() {
     let len = MIB + 3;
     let stream = contents_support::pattern_stream(0, len);
 
-    let id = contents(&server).upload(UploadSource::stream(stream)).part_size(MIB as usize).await.expect("uploaded");
+    let id = contents(&server)
+        .upload(UploadSource::stream(stream))
+        .parts_in_flight(1)
+        .part_size(MIB as usize)
+        .await
+        .expect("uploaded");
 
     assert_eq!(
         ranges(&server.seen()),
@@ -127,6 +142,7 @@ async fn a_part_answered_503_is_sent_again_alone() {
 
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len)))
+        .parts_in_flight(1)
         .total_len(len)
         .part_size(MIB as usize)
         .await
@@ -159,6 +175,7 @@ async fn a_streamed_part_refused_before_its_body_was_read_is_read_on_and_sent_ag
 
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len)))
+        .parts_in_flight(1)
         .total_len(len)
         .part_size(MIB as usize)
         .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
@@ -187,6 +204,7 @@ async fn a_source_of_unknown_length_that_breaks_mid_part_fails_at_the_exact_byte
 
     let error = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, 4 * MIB).failing_at(MIB + MIB / 2)))
+        .parts_in_flight(1)
         .part_size(MIB as usize)
         .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
         .await
@@ -211,6 +229,7 @@ async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
     // The first process: its source breaks in the middle of the third part.
     let error = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len).failing_at(2 * MIB + MIB / 2)))
+        .parts_in_flight(1)
         .total_len(len)
         .part_size(MIB as usize)
         .on_checkpoint(move |checkpoint| *save.lock().unwrap() = Some(serde_json::to_string(checkpoint).unwrap()))
@@ -227,6 +246,7 @@ async fn an_upload_resumes_in_another_client_from_a_saved_checkpoint() {
     // A later process, with a new client, reads on from the checkpoint.
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(checkpoint.offset, len)))
+        .parts_in_flight(1)
         .resume_from(checkpoint.clone())
         .part_size(MIB as usize)
         .await
@@ -251,7 +271,7 @@ async fn failed_parts_of_a_file_are_read_from_the_file_again_and_sent_alone() {
     let path = std::env::temp_dir().join(format!("kontur-extern-contents-{}.bin", Uuid::new_v4()));
     std::fs::write(&path, pattern(0, len as usize)).unwrap();
 
-    let id = contents(&server).upload(UploadSource::path(&path)).part_size(MIB as usize).await;
+    let id = contents(&server).upload(UploadSource::path(&path)).parts_in_flight(1).part_size(MIB as usize).await;
     std::fs::remove_file(&path).ok();
     let id = id.expect("the upload completes after the resends");
 
@@ -281,6 +301,7 @@ async fn a_file_upload_resumes_at_the_checkpoint_offset() {
     // A process that stopped after the first part was accepted.
     let started = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len).failing_at(MIB)))
+        .parts_in_flight(1)
         .part_size(MIB as usize)
         .total_len(len);
     let checkpoints = Arc::new(Mutex::new(Vec::new()));
@@ -292,6 +313,7 @@ async fn a_file_upload_resumes_at_the_checkpoint_offset() {
 
     let id = contents(&server)
         .upload(UploadSource::path(&path))
+        .parts_in_flight(1)
         .resume_from(checkpoint.clone())
         .part_size(MIB as usize)
         .await
@@ -317,6 +339,7 @@ async fn a_part_refused_as_too_large_is_an_error_naming_the_part_size() {
 
     let error = contents(&server)
         .upload(pattern(0, 3 * MIB as usize))
+        .parts_in_flight(1)
         .part_size(2 * MIB as usize)
         .await
         .expect_err("the service refuses 2 MiB parts");
@@ -336,16 +359,24 @@ async fn a_part_refused_as_too_large_is_an_error_naming_the_part_size() {
 async fn sources_that_do_not_match_the_declared_length_and_bad_part_sizes_fail() {
     let server = FakeContentService::start(0, Faults::default()).await;
 
-    let short = contents(&server).upload(UploadSource::reader(PatternReader::new(0, 100))).total_len(101).await;
+    let short = contents(&server)
+        .upload(UploadSource::reader(PatternReader::new(0, 100)))
+        .parts_in_flight(1)
+        .total_len(101)
+        .await;
     assert!(
         matches!(short, Err(ContentError::LengthMismatch { declared: 101, actual: 100, more: false })),
         "{short:?}"
     );
 
-    let long = contents(&server).upload(UploadSource::reader(PatternReader::new(0, 100))).total_len(99).await;
+    let long = contents(&server)
+        .upload(UploadSource::reader(PatternReader::new(0, 100)))
+        .parts_in_flight(1)
+        .total_len(99)
+        .await;
     assert!(matches!(long, Err(ContentError::LengthMismatch { declared: 99, more: true, .. })), "{long:?}");
 
-    let too_big = contents(&server).upload(pattern(0, 10)).part_size(65 * MIB as usize).await;
+    let too_big = contents(&server).upload(pattern(0, 10)).parts_in_flight(1).part_size(65 * MIB as usize).await;
     assert!(matches!(too_big, Err(ContentError::InvalidSize { .. })), "{too_big:?}");
     assert!(
         server.seen().iter().all(|seen| !seen.range.as_deref().unwrap_or("").ends_with("/99")),
@@ -354,8 +385,9 @@ async fn sources_that_do_not_match_the_declared_length_and_bad_part_sizes_fail()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_completes() {
-    let server = FakeContentService::start(0, Faults::default()).await;
+async fn by_default_two_parts_are_in_flight_every_part_arrives_once_and_a_failed_one_is_sent_again() {
+    let faults = Faults { fail_upload_request: Some(3), ..Faults::default() };
+    let server = FakeContentService::start(0, faults).await;
     let len = 5 * MIB + 99;
     let checkpoints = Arc::new(Mutex::new(Vec::new()));
     let log = checkpoints.clone();
@@ -363,7 +395,6 @@ async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_comple
     let id = contents(&server)
         .upload(UploadSource::reader(PatternReader::new(0, len)))
         .part_size(MIB as usize)
-        .parts_in_flight(2)
         .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
         .await
         .expect("the upload completes");
@@ -374,10 +405,20 @@ async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_comple
         range.trim_start_matches("bytes ").split('-').next().unwrap().parse::<u64>().unwrap()
     });
     let starts: Vec<&str> = seen.iter().map(|(_, range, _)| range.split('-').next().unwrap()).collect();
+    let failed: Vec<&str> =
+        seen.iter().filter(|(_, _, status)| *status == 503).map(|(_, range, _)| range.as_str()).collect();
+    assert_eq!(failed.len(), 1, "one request was answered 503: {seen:?}");
+    let mut once_each = starts.clone();
+    once_each.dedup();
     assert_eq!(
-        starts,
-        ["bytes 0", "bytes 1048576", "bytes 2097152", "bytes 3145728", "bytes 4194304", "bytes 5242880"]
+        once_each,
+        ["bytes 0", "bytes 1048576", "bytes 2097152", "bytes 3145728", "bytes 4194304", "bytes 5242880"],
+        "every part arrives"
     );
+    assert_eq!(starts.len(), once_each.len() + 1, "only the part answered 503 is sent again");
+    let again: Vec<u16> =
+        seen.iter().filter(|(_, range, _)| range == failed[0]).map(|(_, _, status)| *status).collect();
+    assert!(again.len() == 2 && again.contains(&503) && again.iter().any(|status| *status < 300), "{again:?}");
     assert_eq!(seen.last().unwrap().1, "bytes 5242880-5242978/5242979");
     assert_eq!(server.upload(id), Some((len, true, Some(len))));
     assert_eq!(
@@ -385,4 +426,30 @@ async fn with_two_parts_in_flight_every_part_arrives_once_and_the_content_comple
         [MIB, 2 * MIB, 3 * MIB, 4 * MIB, 5 * MIB, len],
         "checkpoints advance in order"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_gets_time_to_move_its_bytes_on_top_of_the_deadline_and_a_stalled_part_is_still_cut_off() {
+    // The transport gives a whole call 300 ms; a part of 256 KiB gets 2 s more (the time to move
+    // it at the slowest rate the module allows), on its attempt and on its deadline alike.
+    let faults = Faults { answer_upload_after: Some(Duration::from_millis(800)), ..Faults::default() };
+    let server = FakeContentService::start(0, faults).await;
+    let raw = Transport::unauthenticated()
+        .deadline(Duration::from_millis(300))
+        .first_byte_timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .into_client(&server.base_url())
+        .expect("a client");
+    let contents = Contents::with_raw(raw, ACCOUNT.parse().unwrap());
+    let len = 256 * 1024;
+
+    let id = contents.upload(pattern(0, len)).await.expect("a part that is still moving is not cut off");
+    assert_eq!(server.upload(id), Some((len as u64, true, Some(len as u64))));
+
+    // 64 KiB get 1 s more: an answer 3 s late is past both limits.
+    server.set_faults(Faults { answer_upload_after: Some(Duration::from_secs(3)), ..Faults::default() });
+    let started = std::time::Instant::now();
+    let error = contents.upload(pattern(0, 64 * 1024)).await.expect_err("a stalled part fails");
+    assert!(started.elapsed() < Duration::from_millis(2500), "cut off after {:?}", started.elapsed());
+    assert!(error.to_string().contains("upload_content"), "{error}");
 }

@@ -519,7 +519,7 @@ async fn request(contents: Contents, content_id: Uuid, from: u64, to: u64) -> Re
         .range(format!("bytes={from}-{to}"))
         .send()
         .checked();
-    let answer = contents.apply(call).timeout(contents.attempt_timeout(to - from + 1)).await;
+    let answer = contents.limited(call, to - from + 1).await;
     let answer = match answer {
         Ok(answer) => answer,
         Err(error) if error.status().is_some_and(|status| status.as_u16() == 416) => {

@@ -8,7 +8,8 @@
 //!
 //! - [`Contents::upload`] reads any [`AsyncRead`](tokio::io::AsyncRead), a file, bytes or a
 //!   stream of bytes in parts of [`Upload::part_size`], each streamed from the source into its
-//!   request and kept until accepted (about one part in memory). A failed part is sent again on its own; an
+//!   request and kept until accepted (about two parts in memory: the next part goes while the
+//!   answer to the one before is awaited). A failed part is sent again on its own; an
 //!   [`UploadCheckpoint`] saved after each part lets a later process finish the upload.
 //! - [`Contents::download`] gives a [`Stream`](futures::Stream) of bytes (or an `AsyncRead`, or a
 //!   file), fetching `Range` chunks with the next one requested while the current one is read.
@@ -35,6 +36,8 @@
 //! | A `content`, `decrypted-content` or `encrypted-content` link of an answer | [`Links::content`](crate::links::Links::content) | a link into the content service in `Range` chunks; any other link's base64 answer |
 //! | Cloud decryption result | [`DecryptedContent::download`](crate::cloud::DecryptedContent::download) | `Range` chunks |
 //! | Generated reply, content / printed form | [`ReplyHandle::content`](crate::handles::ReplyHandle::content), [`print_content`](crate::handles::ReplyHandle::print_content) | base64 fields of the reply (`get_reply`) |
+//! | PFR reply document, decrypted / encrypted / signature | [`PfrReplyHandle::document_content`](crate::handles::PfrReplyHandle::document_content), [`document_encrypted_content`](crate::handles::PfrReplyHandle::document_encrypted_content), [`document_signature`](crate::handles::PfrReplyHandle::document_signature) | the document's `decrypted-content` link as [`Links::content`](crate::links::Links::content) follows it; base64 fields of the reply (`get_pfr_reply`) |
+//! | Draft document's signature, legacy single-signature API | [`DraftSignatures::legacy`](crate::handles::DraftSignatures::legacy) | base64 answer of `…/documents/{id}/signature` |
 //! | Drafts builder file, content / signature | [`BuilderFileHandle::content`](crate::handles::BuilderFileHandle::content), [`signature`](crate::handles::BuilderFileHandle::signature) | the file's `content-id` in `Range` chunks, else the deprecated base64 answer / the base64 signature answer |
 //!
 //! A download that must first look something up (the document's list of contents, a base64
@@ -69,12 +72,18 @@ pub const DEFAULT_CHUNK_SIZE: usize = 8 * 1024 * 1024;
 const SLOWEST_RATE_BYTES_PER_SECOND: u64 = 128 * 1024;
 
 /// The time limit of one attempt to move `bytes` in one request: `base` (the caller's timeout,
-/// else the transport's, default 100 s) plus the time to move the bytes at
-/// [`SLOWEST_RATE_BYTES_PER_SECOND`], so a large part on a slow line is not cut off while it
-/// moves. This is the only place that decides it.
+/// else the transport's first-byte timeout) plus [`transfer_allowance`], so a large part on a
+/// slow line is not cut off while it moves.
 fn attempt_timeout(raw: &raw::Client, base: Option<Duration>, bytes: u64) -> Duration {
-    base.unwrap_or_else(|| raw.inner.current_default_timeout())
-        + Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
+    base.unwrap_or_else(|| raw.inner.current_default_timeout()) + transfer_allowance(bytes)
+}
+
+/// The time to move `bytes` at [`SLOWEST_RATE_BYTES_PER_SECOND`]: what a request carrying them
+/// gets on top of both its attempt's time limit and the whole call's deadline (an upload's body
+/// goes before the answer's head, which both of those wait for). This is the only place that
+/// decides it.
+fn transfer_allowance(bytes: u64) -> Duration {
+    Duration::from_secs(bytes.div_ceil(SLOWEST_RATE_BYTES_PER_SECOND))
 }
 
 /// The content service of one account.
@@ -128,19 +137,17 @@ impl Contents {
         self
     }
 
-    /// The time limit of one request moving `bytes`.
-    fn attempt_timeout(&self, bytes: u64) -> Duration {
-        attempt_timeout(&self.raw, self.options.timeout_value(), bytes)
+    /// `call` with the options applied and the time limits of a request moving `bytes`: each
+    /// attempt's, and the whole call's deadline grown by the same [`transfer_allowance`].
+    fn limited<F>(&self, call: CheckedCall<F>, bytes: u64) -> CheckedCall<F> {
+        let deadline = self.raw.inner.current_deadline() + transfer_allowance(bytes);
+        let attempt = attempt_timeout(&self.raw, self.options.timeout_value(), bytes);
+        self.options.apply(call).timeout(attempt).deadline(deadline)
     }
 
     /// The retry policy of its requests: the options', else the transport's.
     fn retry_policy(&self) -> RetryPolicy {
         self.options.retry_policy_value().cloned().unwrap_or_else(|| self.raw.inner.current_retry_policy().clone())
-    }
-
-    /// `call` with the options applied (the time limit is set apart, per request).
-    fn apply<F>(&self, call: CheckedCall<F>) -> CheckedCall<F> {
-        self.options.apply(call)
     }
 
     /// The account whose contents these are.
@@ -233,6 +240,7 @@ mod tests {
         assert_eq!(attempt_timeout(&raw, None, 0), Duration::from_secs(10));
         assert_eq!(attempt_timeout(&raw, None, 64 * 1024 * 1024), Duration::from_secs(10 + 512));
         assert_eq!(attempt_timeout(&raw, Some(Duration::from_secs(3)), 128 * 1024), Duration::from_secs(4));
+        assert_eq!(transfer_allowance(8 * 1024 * 1024), Duration::from_secs(64));
     }
 
     #[test]

@@ -533,6 +533,38 @@ impl DraftSignatures {
         d.ctx.run(d.lock(), call.send()).await
     }
 
+    /// The document's one signature through the legacy single-signature endpoint
+    /// (`…/documents/{documentId}/signature`, base64 in JSON), for documents signed through it.
+    pub fn legacy(&self) -> Download {
+        const OPERATION: &str = "get_draft_document_legacy_signature";
+        let d = self.document.clone();
+        Download::lookup(d.ctx.contents(d.account), OPERATION, async move {
+            let call = d
+                .ctx
+                .raw()
+                .get_draft_document_legacy_signature()
+                .account_id(d.account)
+                .draft_id(d.draft)
+                .document_id(d.id);
+            inline(d.ctx.run(d.lock(), call.send()).await?, OPERATION)
+        })
+    }
+
+    /// Saves the document's one signature (detached CMS bytes) through the legacy
+    /// single-signature endpoint; [`add`](Self::add) is the current way.
+    pub async fn put_legacy(&self, signature: impl Into<Vec<u8>>) -> Result<(), Error> {
+        let d = &self.document;
+        let call = d
+            .ctx
+            .raw()
+            .put_draft_document_legacy_signature()
+            .account_id(d.account)
+            .draft_id(d.draft)
+            .document_id(d.id)
+            .body(signature.into());
+        d.ctx.run_unit(d.lock(), call.send()).await
+    }
+
     /// Removes a signature.
     pub async fn delete(&self, id: SignatureId) -> Result<(), Error> {
         let d = &self.document;

@@ -405,6 +405,9 @@ impl ReplyHandle {
     }
 }
 
+/// The operation that reads a PFR reply, which carries its documents' bytes.
+const GET_PFR_REPLY: &str = "get_pfr_reply";
+
 /// A generated PFR reply. From [`DocflowDocumentHandle::pfr_reply`](crate::handles::DocflowDocumentHandle::pfr_reply).
 ///
 /// ```no_run
@@ -495,6 +498,63 @@ impl PfrReplyHandle {
             .reply_document_id(document)
             .body(content.into());
         self.ctx.run_unit(None, call.send()).await
+    }
+
+    /// The decrypted content of one document of the reply, from the `decrypted-content` link
+    /// the document carries: from the content service in `Range` chunks when the link leads
+    /// there, otherwise in one request.
+    pub fn document_content(&self, document: ReplyDocumentId) -> Download {
+        let this = self.clone();
+        let link = self.document_field(document, "decrypted-content", |document| document.decrypted_content);
+        Download::lookup(self.ctx.contents(self.account), GET_PFR_REPLY, async move {
+            this.ctx.client.links().locate(&link.await?).await
+        })
+    }
+
+    /// The content of one document of the reply encrypted for the regulator (carried as base64
+    /// in the reply: one request, handed over through the same [`Download`] as contents).
+    pub fn document_encrypted_content(&self, document: ReplyDocumentId) -> Download {
+        self.base64_field_download(document, "encrypted-content", |document| document.encrypted_content)
+    }
+
+    /// The signature of one document of the reply, once saved (base64 in the reply).
+    pub fn document_signature(&self, document: ReplyDocumentId) -> Download {
+        self.base64_field_download(document, "signature", |document| document.signature)
+    }
+
+    fn base64_field_download(
+        &self,
+        document: ReplyDocumentId,
+        name: &'static str,
+        field: fn(types::PfrReplyDocument) -> Option<types::Base64Bytes>,
+    ) -> Download {
+        let bytes = self.document_field(document, name, field);
+        Download::lookup(
+            self.ctx.contents(self.account),
+            GET_PFR_REPLY,
+            async move { inline(bytes.await?, GET_PFR_REPLY) },
+        )
+    }
+
+    /// Reads the reply and takes field `name` of its document `document`; a missing document
+    /// or field is an error naming it.
+    fn document_field<T: Send + 'static>(
+        &self,
+        document: ReplyDocumentId,
+        name: &'static str,
+        field: impl FnOnce(types::PfrReplyDocument) -> Option<T> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T, ContentError>> + Send + 'static {
+        let this = self.clone();
+        async move {
+            let reply = this.get().await?;
+            let missing =
+                |message: String| ContentError::Protocol { operation: GET_PFR_REPLY, message, trace_id: None };
+            let found = reply.documents.into_iter().find(|candidate| candidate.id == document.as_uuid());
+            let found =
+                found.ok_or_else(|| missing(format!("the PFR reply {} has no document {document}", this.id)))?;
+            field(found)
+                .ok_or_else(|| missing(format!("the document {document} of the PFR reply {} has no `{name}`", this.id)))
+        }
     }
 
     /// Sends the signed reply; the answer is the docflow.

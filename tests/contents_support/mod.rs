@@ -153,6 +153,9 @@ pub struct Faults {
     pub hide_total: bool,
     /// Skip checking uploaded bytes against the pattern (benchmarks).
     pub skip_upload_check: bool,
+    /// Answer every upload request this long after its body was read (a slow line, whose
+    /// bytes the sender's socket buffer took at once).
+    pub answer_upload_after: Option<std::time::Duration>,
 }
 
 /// One request the server saw.
@@ -228,6 +231,12 @@ impl FakeContentService {
     /// Every request so far, in the order they were answered.
     pub fn seen(&self) -> Vec<Seen> {
         self.state.seen.lock().unwrap().clone()
+    }
+
+    /// Replaces what the server is to do wrong from now on.
+    #[allow(dead_code)] // not every test binary that shares this module uses it
+    pub fn set_faults(&self, faults: Faults) {
+        *self.state.faults.lock().unwrap() = faults;
     }
 
     /// Forgets the requests seen so far.
@@ -316,6 +325,10 @@ async fn upload(state: &State, id: Option<Uuid>, request: Request<Incoming>) -> 
         }
     }
 
+    let pause = state.faults.lock().unwrap().answer_upload_after;
+    if let Some(pause) = pause {
+        tokio::time::sleep(pause).await;
+    }
     let status = {
         let mut faults = state.faults.lock().unwrap();
         if faults.fail_upload_request == Some(index) {
