@@ -290,9 +290,9 @@ impl syn::visit_mut::VisitMut for HeadersMovedOut {
             && path.path.segments[0].ident == "ResponseValue"
         {
             if path.path.segments[1].ident == "from_response" {
-                call.func = Box::new(syn::parse_quote!(crate::transport::response_value));
+                *call.func = syn::parse_quote!(crate::transport::response_value);
             } else if path.path.segments[1].ident == "stream" {
-                call.func = Box::new(syn::parse_quote!(crate::transport::response_stream));
+                *call.func = syn::parse_quote!(crate::transport::response_stream);
             }
         }
         syn::visit_mut::visit_expr_mut(self, expr);

@@ -117,8 +117,9 @@ impl Body for GuardedBody {
 
 /// An answer's JSON body decoded into `T`, as `progenitor_client::ResponseValue::from_response`
 /// does (the same value and the same errors) without copying the answer's headers first: they are
-/// moved out, as nothing but the body is read afterwards. `build.rs` makes the generated code
-/// call this.
+/// moved out, as nothing but the body is read afterwards. An answer that carries its in-flight
+/// slot keeps it until the body is read, which fails after the idle timeout without data, as a
+/// guarded body does. `build.rs` makes the generated code call this.
 #[doc(hidden)]
 pub async fn response_value<T: serde::de::DeserializeOwned, E>(
     mut response: reqwest::Response,
@@ -138,7 +139,7 @@ pub async fn response_value<T: serde::de::DeserializeOwned, E>(
 }
 
 /// What `progenitor_client::ResponseValue::stream` makes of `response`, its body guarded by the
-/// answer's [`BodySlot`] when it has one. `build.rs` makes the generated code call this.
+/// answer's `BodySlot` when it has one. `build.rs` makes the generated code call this.
 #[doc(hidden)]
 pub fn response_stream(
     mut response: reqwest::Response,
