@@ -190,3 +190,23 @@ async fn a_decoded_answer_whose_body_stalls_ends_with_a_timeout() {
     }
     assert_eq!(cause.to_string(), "no data for 300 ms");
 }
+
+#[tokio::test]
+async fn checked_calls_polled_together_on_one_task_each_name_their_own_operation() {
+    let body = json!({ "id": "urn:error:externapi:notFound", "status-code": 404 });
+    let server = LoopbackServer::always(Reply::json(404, body).delay(Duration::from_millis(50))).await;
+    let raw = client(&server.base_url);
+    let (docflow, draft, bare) = tokio::join!(
+        raw.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked(),
+        raw.get_draft().account_id(uuid(ACCOUNT)).draft_id(uuid(DOCFLOW)).send().checked(),
+        raw.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send(),
+    );
+    assert_eq!(docflow.expect_err("404").operation(), Some("get_docflow"));
+    assert_eq!(draft.expect_err("404").operation(), Some("get_draft"));
+    let bare = kontur_extern::Error::from(bare.expect_err("404"));
+    assert_eq!(bare.operation(), None, "a bare call polled beside checked ones is in no call's context");
+
+    // Nothing is left behind on the thread: a later bare call is in no context either.
+    let later = raw.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().await;
+    assert_eq!(kontur_extern::Error::from(later.expect_err("404")).operation(), None);
+}
