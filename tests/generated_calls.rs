@@ -210,3 +210,28 @@ async fn checked_calls_polled_together_on_one_task_each_name_their_own_operation
     let later = raw.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().await;
     assert_eq!(kontur_extern::Error::from(later.expect_err("404")).operation(), None);
 }
+
+#[tokio::test]
+async fn a_checked_decoded_answer_keeps_its_slot_until_its_body_is_read() {
+    let (base_url, overlapped) = pausing_server(Some(Duration::from_millis(300))).await;
+    let client = Transport::unauthenticated().max_in_flight(1).into_client(&base_url).unwrap();
+    let get = || client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked();
+    let (first, second) = tokio::join!(get(), get());
+    assert_eq!(first.expect("the first docflow").into_inner().id, uuid(DOCFLOW));
+    assert_eq!(second.expect("the second docflow").into_inner().id, uuid(DOCFLOW));
+    assert_eq!(*overlapped.lock().unwrap(), [false, false], "the second request waited for the first body");
+}
+
+#[tokio::test]
+async fn a_checked_answer_without_a_body_frees_its_slot() {
+    let server = LoopbackServer::always(Reply::raw(204, "")).await;
+    let client = Transport::unauthenticated().max_in_flight(1).into_client(&server.base_url).unwrap();
+    for _ in 0..3 {
+        let deleted = client.delete_account().account_id(uuid(ACCOUNT)).send().checked();
+        tokio::time::timeout(Duration::from_secs(5), deleted)
+            .await
+            .expect("the slot of the call before was freed")
+            .expect("deleted");
+    }
+    assert_eq!(server.hits(), 3);
+}

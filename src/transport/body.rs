@@ -44,7 +44,8 @@ pub(crate) fn guard(
 }
 
 /// The in-flight slot and idle timeout of a generated call's answer, kept in the answer's
-/// extensions until the generated code reads the body.
+/// extensions (or the checked call's context) until the generated code reads the body.
+#[derive(Debug)]
 pub(crate) struct BodySlot {
     permit: Option<OwnedSemaphorePermit>,
     idle: Duration,
@@ -55,6 +56,22 @@ impl Clone for BodySlot {
     fn clone(&self) -> Self {
         Self { permit: None, idle: self.idle }
     }
+}
+
+impl BodySlot {
+    pub(crate) fn new(permit: OwnedSemaphorePermit, idle: Duration) -> Self {
+        Self { permit: Some(permit), idle }
+    }
+}
+
+/// The slot of `response`: in the checked call's context, or else in the answer's extensions.
+fn take_slot(response: &mut reqwest::Response) -> Option<BodySlot> {
+    if let Some(call) = super::call::current_call()
+        && let Some(slot) = call.take_body_slot()
+    {
+        return Some(slot);
+    }
+    response.extensions_mut().remove::<BodySlot>()
 }
 
 /// `response` with `permit` and `idle` attached for [`response_value`] or [`response_stream`].
@@ -126,7 +143,7 @@ pub async fn response_value<T: serde::de::DeserializeOwned, E>(
 ) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let slot = response.extensions_mut().remove::<BodySlot>();
+    let slot = take_slot(&mut response);
     let full = match &slot {
         Some(slot) => bytes_within(response, slot.idle).await,
         None => response.bytes().await,
@@ -144,7 +161,7 @@ pub async fn response_value<T: serde::de::DeserializeOwned, E>(
 pub fn response_stream(
     mut response: reqwest::Response,
 ) -> progenitor_client::ResponseValue<progenitor_client::ByteStream> {
-    if let Some(slot) = response.extensions_mut().remove::<BodySlot>() {
+    if let Some(slot) = take_slot(&mut response) {
         let url = response.url().clone();
         response = guard(response, url, slot.permit, slot.idle);
     }

@@ -19,6 +19,7 @@ use futures::future::BoxFuture;
 use progenitor_client::ResponseValue;
 use serde::Serialize;
 
+use super::body::BodySlot;
 use super::retry::RetryPolicy;
 use crate::auth::AuthError;
 use crate::error::{CallFacts, Error, UnexpectedStatus, excerpt, trace_id_of};
@@ -66,6 +67,8 @@ pub(crate) struct CallContext {
 struct CallRecord {
     facts: CallFacts,
     auth_error: Option<AuthError>,
+    /// The answer's in-flight slot, until the generated code reads its body.
+    body_slot: Option<BodySlot>,
 }
 
 impl CallContext {
@@ -87,6 +90,16 @@ impl CallContext {
 
     pub(crate) fn note_auth_error(&self, error: AuthError) {
         self.record().auth_error = Some(error);
+    }
+
+    /// Keeps the answer's slot for the generated code to take (no allocation, unlike the
+    /// answer's extensions).
+    pub(crate) fn keep_body_slot(&self, slot: BodySlot) {
+        self.record().body_slot = Some(slot);
+    }
+
+    pub(crate) fn take_body_slot(&self) -> Option<BodySlot> {
+        self.record().body_slot.take()
     }
 }
 
@@ -249,6 +262,8 @@ where
                         Poll::Ready(result) => result,
                     };
                     this.state.set(State::Done);
+                    // A slot the generated code did not take (an answer without a body) is free now.
+                    drop(this.context.take_body_slot());
                     let raw_error = match result {
                         Ok(value) => return Poll::Ready(Ok(value)),
                         Err(error) => error,

@@ -434,6 +434,11 @@ impl Transport {
                 && request.url().fragment().is_none()
                 && let Some(permit) = permit
             {
+                // A checked call keeps the slot in its context: no allocation, unlike extensions.
+                if let Some(call) = &call {
+                    call.keep_body_slot(body::BodySlot::new(permit, idle_timeout));
+                    return Ok(response);
+                }
                 return Ok(body::attach_slot(response, permit, idle_timeout));
             }
             return Ok(body::guard(response, url_without_query(request.url().clone()), permit, idle_timeout));
