@@ -235,3 +235,29 @@ async fn a_checked_answer_without_a_body_frees_its_slot() {
     }
     assert_eq!(server.hits(), 3);
 }
+
+#[tokio::test]
+async fn a_retried_call_sends_the_same_request_again() {
+    let docflow = json!({ "id": DOCFLOW, "documents": [] });
+    let server =
+        LoopbackServer::sequence(vec![Reply::json(503, json!({ "status-code": 503 })), Reply::json(200, docflow)])
+            .await;
+    let policy = RetryPolicy::default().with_base_delay(Duration::from_millis(10)).with_max_attempts(2);
+    let client = Transport::unauthenticated().retry_policy(policy).into_client(&server.base_url).unwrap();
+    let answer = client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked().await;
+    assert_eq!(answer.expect("the second attempt answers").into_inner().id, uuid(DOCFLOW));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.path, format!("/v1/{ACCOUNT}/docflows/{DOCFLOW}"));
+        assert_eq!(request.header("accept"), Some("application/json"));
+        assert!(request.header("api-version").is_some_and(|version| !version.is_empty()), "{request:?}");
+        assert!(request.header("user-agent").is_some_and(|agent| agent.starts_with("kontur-extern/")), "{request:?}");
+    }
+    let mut first = seen[0].headers.clone();
+    let mut second = seen[1].headers.clone();
+    first.sort();
+    second.sort();
+    assert_eq!(first, second, "the retry repeats the head");
+}

@@ -264,7 +264,7 @@ impl Transport {
             // Send a copy and keep the request for a retry or repeat; a streaming body cannot be
             // copied and is sent once. (No second request is kept alongside: every request kept
             // across an `.await` makes the call's future larger, and it is moved on every call.)
-            let (mut this_try, repeatable) = match request.try_clone() {
+            let (mut this_try, repeatable) = match copy_to_send(&request, generated) {
                 Some(copy) => (copy, true),
                 // The stand-in keeps the URL, which errors and the answer name.
                 None => {
@@ -444,6 +444,20 @@ impl Transport {
             return Ok(body::guard(response, url_without_query(request.url().clone()), permit, idle_timeout));
         }
     }
+}
+
+/// A copy of `request` to send, the original kept for a retry or repeat; `None` for a body that
+/// cannot be copied. A generated call's request without a body is only its head (progenitor sets
+/// no timeout or extensions, and the transport clears a timeout), so it is copied field by field:
+/// reqwest's `try_clone` makes and drops an extension map (three allocations) on every copy.
+fn copy_to_send(request: &Request, generated: bool) -> Option<Request> {
+    if generated && request.body().is_none() && request.timeout().is_none() {
+        let mut copy = Request::new(request.method().clone(), request.url().clone());
+        *copy.headers_mut() = request.headers().clone();
+        *copy.version_mut() = request.version();
+        return Some(copy);
+    }
+    request.try_clone()
 }
 
 /// `future`'s output, or `Err` once `deadline` passes. A future that is ready at once (a fresh
