@@ -99,6 +99,15 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     syn::visit_mut::VisitMut::visit_file_mut(&mut EmptyExtraByDefault, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut NullListsAreEmpty, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegmentsInPlace, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut HeadersMovedOut, &mut file);
+    for item in &mut file.items {
+        // The operation builders (`crate::raw::builder`), not the body types' (`types::builder`).
+        if let syn::Item::Mod(module) = item
+            && module.ident == "builder"
+        {
+            syn::visit_mut::VisitMut::visit_item_mod_mut(&mut StaticBuilderErrors, module);
+        }
+    }
     Ok(prettyplease::unparse(&file))
 }
 
@@ -187,6 +196,106 @@ impl syn::visit_mut::VisitMut for PathSegmentsInPlace {
             }
         }
         syn::visit_mut::visit_macro_mut(self, mac);
+    }
+}
+
+/// progenitor's operation builders start each required field as
+/// `Err("<field> was not initialized".to_string())`: a string allocated per field on every call,
+/// though set fields never read it. Their errors become `Cow<'static, str>`: the fixed messages
+/// are borrowed, formatted ones owned, and `send()` hands `Error::InvalidRequest` the same text.
+struct StaticBuilderErrors;
+
+impl StaticBuilderErrors {
+    /// `"text".to_string()` (alone or as a block's only expression) → its literal.
+    fn literal_to_string(expr: &syn::Expr) -> Option<&syn::LitStr> {
+        match expr {
+            syn::Expr::Block(block) if block.block.stmts.len() == 1 => match &block.block.stmts[0] {
+                syn::Stmt::Expr(inner, None) => Self::literal_to_string(inner),
+                _ => None,
+            },
+            syn::Expr::MethodCall(call) if call.method == "to_string" && call.args.is_empty() => {
+                match &*call.receiver {
+                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. }) => Some(text),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The error of a builder field: a borrowed literal or an owned formatted text.
+    fn error_expr(expr: &syn::Expr) -> syn::Expr {
+        match Self::literal_to_string(expr) {
+            Some(text) => syn::parse_quote!(::std::borrow::Cow::Borrowed(#text)),
+            None => syn::parse_quote!(::std::borrow::Cow::<'static, str>::Owned(#expr)),
+        }
+    }
+}
+
+impl syn::visit_mut::VisitMut for StaticBuilderErrors {
+    /// `Result<T, String>` fields → `Result<T, Cow<'static, str>>`.
+    fn visit_field_mut(&mut self, field: &mut syn::Field) {
+        if let syn::Type::Path(path) = &mut field.ty
+            && let Some(last) = path.path.segments.last_mut()
+            && last.ident == "Result"
+            && let syn::PathArguments::AngleBracketed(arguments) = &mut last.arguments
+            && arguments.args.len() == 2
+            && let Some(syn::GenericArgument::Type(error)) = arguments.args.last_mut()
+            && matches!(error, syn::Type::Path(error) if error.path.is_ident("String"))
+        {
+            *error = syn::parse_quote!(::std::borrow::Cow<'static, str>);
+        }
+        syn::visit_mut::visit_field_mut(self, field);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        match expr {
+            // `Err("x was not initialized".to_string())` in `new()`.
+            syn::Expr::Call(call)
+                if matches!(&*call.func, syn::Expr::Path(path) if path.path.is_ident("Err"))
+                    && call.args.len() == 1
+                    && Self::literal_to_string(&call.args[0]).is_some() =>
+            {
+                call.args[0] = Self::error_expr(&call.args[0]);
+            }
+            syn::Expr::MethodCall(call) if call.method == "map_err" && call.args.len() == 1 => {
+                match &mut call.args[0] {
+                    // The setters' and the body conversion's `map_err(|e| <message>)`.
+                    syn::Expr::Closure(closure) => *closure.body = Self::error_expr(&closure.body),
+                    // `send()`'s `map_err(Error::InvalidRequest)`.
+                    syn::Expr::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "InvalidRequest") => {
+                        let variant = path.clone();
+                        call.args[0] = syn::parse_quote!(|error| #variant(::std::string::String::from(error)));
+                    }
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// progenitor's `ResponseValue::from_response` copies the answer's headers before reading its
+/// body; `crate::transport::response_value` moves them out instead (same errors, same value).
+/// Both it and `crate::transport::response_stream` (for `ResponseValue::stream`) keep the
+/// request's in-flight slot until the body is read (see `src/transport/body.rs`).
+struct HeadersMovedOut;
+
+impl syn::visit_mut::VisitMut for HeadersMovedOut {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Call(call) = expr
+            && let syn::Expr::Path(path) = &*call.func
+            && path.path.segments.len() == 2
+            && path.path.segments[0].ident == "ResponseValue"
+        {
+            if path.path.segments[1].ident == "from_response" {
+                *call.func = syn::parse_quote!(crate::transport::response_value);
+            } else if path.path.segments[1].ident == "stream" {
+                *call.func = syn::parse_quote!(crate::transport::response_stream);
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
     }
 }
 

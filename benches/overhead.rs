@@ -381,6 +381,9 @@ fn main() {
             let response: reqwest::Response = http::Response::new(reqwest::Body::from("{}")).into();
             let decode = progenitor_client::ResponseValue::<Docflow>::from_response::<raw::types::ApiError>(response);
             println!("from_response future: {}", std::mem::size_of_val(&decode));
+            let response: reqwest::Response = http::Response::new(reqwest::Body::from("{}")).into();
+            let decode = kontur_extern::transport::response_value::<Docflow, raw::types::ApiError>(response);
+            println!("response_value future: {}", std::mem::size_of_val(&decode));
             println!("Docflow: {}", std::mem::size_of::<Docflow>());
             return;
         }

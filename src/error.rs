@@ -347,7 +347,10 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 
 /// `X-Kontur-Trace-Id` of an answer, when present and printable.
 pub(crate) fn trace_id_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    headers.get(TRACE_ID_HEADER).and_then(|value| value.to_str().ok()).map(str::to_owned)
+    // A ready header name: looking up the `&str` would lowercase and check it on every answer.
+    static TRACE_ID_NAME: reqwest::header::HeaderName = reqwest::header::HeaderName::from_static("x-kontur-trace-id");
+    debug_assert!(TRACE_ID_NAME.as_str().eq_ignore_ascii_case(TRACE_ID_HEADER));
+    headers.get(&TRACE_ID_NAME).and_then(|value| value.to_str().ok()).map(str::to_owned)
 }
 
 /// The body as our [`ApiError`]; the test-tools client has a structurally identical type of its own.

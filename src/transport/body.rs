@@ -1,6 +1,12 @@
 //! The answer's body as the caller reads it: it keeps the request's in-flight slot until it is
 //! read or dropped, and fails when no data arrives for the idle timeout. There is no limit on the
 //! total time, so a long download that keeps moving is never cut off.
+//!
+//! A hand-built request's answer gets its body wrapped ([`guard`]). A generated call's answer
+//! carries its slot as a [`BodySlot`] instead, and the generated code reads it through
+//! [`response_value`] (JSON, read here within the idle timeout) or [`response_stream`] (which
+//! wraps the body then): rebuilding every answer around a wrapped body cost each call more than
+//! the rest of the transport.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -35,6 +41,47 @@ pub(crate) fn guard(
     parts.extensions.extend(url_extension);
     let body = reqwest::Body::wrap(GuardedBody { inner: body, permit, idle, stall: None });
     http::Response::from_parts(parts, body).into()
+}
+
+/// The in-flight slot and idle timeout of a generated call's answer, kept in the answer's
+/// extensions (or the checked call's context) until the generated code reads the body.
+#[derive(Debug)]
+pub(crate) struct BodySlot {
+    permit: Option<OwnedSemaphorePermit>,
+    idle: Duration,
+}
+
+/// Extensions must be `Clone`; the slot is not shared: a copy holds none (the original keeps it).
+impl Clone for BodySlot {
+    fn clone(&self) -> Self {
+        Self { permit: None, idle: self.idle }
+    }
+}
+
+impl BodySlot {
+    pub(crate) fn new(permit: OwnedSemaphorePermit, idle: Duration) -> Self {
+        Self { permit: Some(permit), idle }
+    }
+}
+
+/// The slot of `response`: in the checked call's context, or else in the answer's extensions.
+fn take_slot(response: &mut reqwest::Response) -> Option<BodySlot> {
+    if let Some(call) = super::call::current_call()
+        && let Some(slot) = call.take_body_slot()
+    {
+        return Some(slot);
+    }
+    response.extensions_mut().remove::<BodySlot>()
+}
+
+/// `response` with `permit` and `idle` attached for [`response_value`] or [`response_stream`].
+pub(crate) fn attach_slot(
+    mut response: reqwest::Response,
+    permit: OwnedSemaphorePermit,
+    idle: Duration,
+) -> reqwest::Response {
+    response.extensions_mut().insert(BodySlot { permit: Some(permit), idle });
+    response
 }
 
 struct GuardedBody {
@@ -83,4 +130,101 @@ impl Body for GuardedBody {
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
     }
+}
+
+/// An answer's JSON body decoded into `T`, as `progenitor_client::ResponseValue::from_response`
+/// does (the same value and the same errors) without copying the answer's headers first: they are
+/// moved out, as nothing but the body is read afterwards. An answer that carries its in-flight
+/// slot keeps it until the body is read, which fails after the idle timeout without data, as a
+/// guarded body does. `build.rs` makes the generated code call this.
+#[doc(hidden)]
+pub async fn response_value<T: serde::de::DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let slot = take_slot(&mut response);
+    let full = match &slot {
+        Some(slot) => bytes_within(response, slot.idle).await,
+        None => response.bytes().await,
+    };
+    drop(slot);
+    let full = full.map_err(progenitor_client::Error::ResponseBodyError)?;
+    let inner =
+        serde_json::from_slice(&full).map_err(|error| progenitor_client::Error::InvalidResponsePayload(full, error))?;
+    Ok(progenitor_client::ResponseValue::new(inner, status, headers))
+}
+
+/// What `progenitor_client::ResponseValue::stream` makes of `response`, its body guarded by the
+/// answer's `BodySlot` when it has one. `build.rs` makes the generated code call this.
+#[doc(hidden)]
+pub fn response_stream(
+    mut response: reqwest::Response,
+) -> progenitor_client::ResponseValue<progenitor_client::ByteStream> {
+    if let Some(slot) = take_slot(&mut response) {
+        let url = response.url().clone();
+        response = guard(response, url, slot.permit, slot.idle);
+    }
+    progenitor_client::ResponseValue::stream(response)
+}
+
+/// `response.bytes()`, failing as a [`GuardedBody`] does when no data arrives for `idle`.
+async fn bytes_within(mut response: reqwest::Response, idle: Duration) -> reqwest::Result<Bytes> {
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<bytes::BytesMut> = None;
+    loop {
+        let chunk = {
+            let mut next = std::pin::pin!(response.chunk());
+            // Bodies already buffered pay no timer.
+            match futures::poll!(next.as_mut()) {
+                Poll::Ready(chunk) => chunk,
+                Poll::Pending => match tokio::time::timeout(idle, next).await {
+                    Ok(chunk) => chunk,
+                    Err(_) => Err(stalled(idle)),
+                },
+            }
+        };
+        // `bytes()` names the answer's URL in its errors; `chunk()` does not.
+        let chunk = chunk.map_err(|error| match error.url() {
+            Some(_) => error,
+            None => error.with_url(response.url().clone()),
+        })?;
+        match chunk {
+            None => {
+                return Ok(match joined {
+                    Some(joined) => joined.freeze(),
+                    None => first.unwrap_or_default(),
+                });
+            }
+            Some(piece) => match (&mut joined, first.take()) {
+                (Some(joined), _) => joined.extend_from_slice(&piece),
+                (None, None) => first = Some(piece),
+                (None, Some(earlier)) => {
+                    let mut both = bytes::BytesMut::with_capacity(earlier.len() + piece.len());
+                    both.extend_from_slice(&earlier);
+                    both.extend_from_slice(&piece);
+                    joined = Some(both);
+                }
+            },
+        }
+    }
+}
+
+/// The error a [`GuardedBody`] ends with after `idle` without data, as reqwest reports it.
+fn stalled(idle: Duration) -> reqwest::Error {
+    use futures::FutureExt as _;
+    struct Stalled(Option<std::io::Error>);
+    impl Body for Stalled {
+        type Data = Bytes;
+        type Error = Box<dyn std::error::Error + Send + Sync>;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Ready(self.0.take().map(|error| Err(error.into())))
+        }
+    }
+    let response: reqwest::Response = http::Response::new(reqwest::Body::wrap(Stalled(Some(idle_error(idle))))).into();
+    let read = response.bytes().now_or_never();
+    read.and_then(Result::err).expect("a body whose only frame is an error fails at its first poll").without_url()
 }

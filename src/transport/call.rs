@@ -1,11 +1,14 @@
 //! Per-call options and facts, passed between the caller and the transport hook.
 //!
 //! The generated `send()` hands the hook only the request and the operation name, and the hook
-//! may only return a `reqwest::Result<Response>`. So [`SendExt::checked`] runs `send()` inside
-//! a task-local [`CallContext`]: the hook reads the caller's options from it and writes back what
-//! it learnt (status, trace id, attempts, an authentication failure), from which the wrapper
-//! builds a [`crate::Error`] that says everything.
+//! may only return a `reqwest::Result<Response>`. So [`SendExt::checked`] polls `send()` with a
+//! [`CallContext`] set as the current call (a thread local set around each poll, as a tokio task
+//! local is, without a wrapping future that every call's answer is moved through): the hook
+//! reads the caller's options from it and writes back what it learnt (status, trace id,
+//! attempts, an authentication failure), from which the wrapper builds a [`crate::Error`] that
+//! says everything.
 
+use std::cell::Cell;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,14 +18,32 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use progenitor_client::ResponseValue;
 use serde::Serialize;
-use tokio::task::futures::TaskLocalFuture;
 
+use super::body::BodySlot;
 use super::retry::RetryPolicy;
 use crate::auth::AuthError;
 use crate::error::{CallFacts, Error, UnexpectedStatus, excerpt, trace_id_of};
 
-tokio::task_local! {
-    static CURRENT_CALL: Option<Arc<CallContext>>;
+thread_local! {
+    /// The call whose future is being polled on this thread, if it runs under [`SendExt::checked`].
+    static CURRENT_CALL: Cell<Option<Arc<CallContext>>> = const { Cell::new(None) };
+}
+
+/// Makes `call` the current call until dropped, then puts back the one before (also when the
+/// poll it surrounds panics).
+struct Entered(Option<Arc<CallContext>>);
+
+impl Entered {
+    fn new(call: Option<Arc<CallContext>>) -> Self {
+        Self(CURRENT_CALL.replace(call))
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        let _ = CURRENT_CALL.try_with(|current| current.set(previous));
+    }
 }
 
 /// What the caller asked for one call.
@@ -46,6 +67,8 @@ pub(crate) struct CallContext {
 struct CallRecord {
     facts: CallFacts,
     auth_error: Option<AuthError>,
+    /// The answer's in-flight slot, until the generated code reads its body.
+    body_slot: Option<BodySlot>,
 }
 
 impl CallContext {
@@ -68,17 +91,51 @@ impl CallContext {
     pub(crate) fn note_auth_error(&self, error: AuthError) {
         self.record().auth_error = Some(error);
     }
+
+    /// Keeps the answer's slot for the generated code to take (no allocation, unlike the
+    /// answer's extensions).
+    pub(crate) fn keep_body_slot(&self, slot: BodySlot) {
+        self.record().body_slot = Some(slot);
+    }
+
+    pub(crate) fn take_body_slot(&self) -> Option<BodySlot> {
+        self.record().body_slot.take()
+    }
 }
 
 /// The context of the call being executed on this task, if it runs under [`SendExt::checked`].
 pub(crate) fn current_call() -> Option<Arc<CallContext>> {
-    CURRENT_CALL.try_with(|call| call.clone()).ok().flatten()
+    CURRENT_CALL
+        .try_with(|current| {
+            let call = current.take();
+            current.set(call.clone());
+            call
+        })
+        .ok()
+        .flatten()
 }
 
 /// Runs `future` outside any call context, so requests it makes (an authenticator fetching a
 /// token, say) neither read nor overwrite the facts of the call that waits for it.
-pub(crate) fn outside_call<F: Future>(future: F) -> TaskLocalFuture<Option<Arc<CallContext>>, F> {
-    CURRENT_CALL.scope(None, future)
+pub(crate) fn outside_call<F: Future>(future: F) -> OutsideCall<F> {
+    OutsideCall { future }
+}
+
+pin_project_lite::pin_project! {
+    /// A future polled with no current call: see [`outside_call`].
+    pub(crate) struct OutsideCall<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for OutsideCall<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let _outside = Entered::new(None);
+        self.project().future.poll(cx)
+    }
 }
 
 /// Adds [`checked`](SendExt::checked) to the futures returned by the generated `send()`.
@@ -158,7 +215,7 @@ where
 
     fn into_future(self) -> CheckedFuture<F> {
         let context = Arc::new(CallContext { options: self.options, record: Mutex::default() });
-        CheckedFuture { state: State::Sending { send: CURRENT_CALL.scope(Some(context.clone()), self.send) }, context }
+        CheckedFuture { state: State::Sending { send: self.send }, context }
     }
 }
 
@@ -177,7 +234,7 @@ pin_project_lite::pin_project! {
 pin_project_lite::pin_project! {
     #[project = StateProjection]
     enum State<F> {
-        Sending { #[pin] send: TaskLocalFuture<Option<Arc<CallContext>>, F> },
+        Sending { #[pin] send: F },
         /// Reading the start of an undocumented answer's body for the error message.
         ReadingExcerpt { reading: BoxFuture<'static, Error> },
         Done,
@@ -196,11 +253,17 @@ where
         loop {
             match this.state.as_mut().project() {
                 StateProjection::Sending { send } => {
-                    let result = match send.poll(cx) {
+                    let polled = {
+                        let _call = Entered::new(Some(this.context.clone()));
+                        send.poll(cx)
+                    };
+                    let result = match polled {
                         Poll::Pending => return Poll::Pending,
                         Poll::Ready(result) => result,
                     };
                     this.state.set(State::Done);
+                    // A slot the generated code did not take (an answer without a body) is free now.
+                    drop(this.context.take_body_slot());
                     let raw_error = match result {
                         Ok(value) => return Poll::Ready(Ok(value)),
                         Err(error) => error,

@@ -37,6 +37,8 @@ use reqwest::{Method, Request, Response, StatusCode};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+#[doc(hidden)]
+pub use self::body::{response_stream, response_value};
 use self::call::{CallContext, current_call, outside_call};
 pub use self::call::{CheckedCall, CheckedFuture, SendExt};
 use self::limiter::Limiter;
@@ -211,15 +213,18 @@ impl Transport {
         request: Request,
         operation: &'static str,
     ) -> reqwest::Result<Response> {
-        self.execute(http, request, operation).await
+        self.execute(http, request, operation, false).await
     }
 
     /// Sends `request` for `operation`: the body of every generated client's `exec` hook.
+    /// `generated`: the answer goes to generated code, which reads a documented answer's body
+    /// through `response_value` or `response_stream`, so its slot can ride along unwrapped.
     async fn execute(
         &self,
         http: &reqwest::Client,
-        request: Request,
+        mut request: Request,
         operation: &'static str,
+        generated: bool,
     ) -> reqwest::Result<Response> {
         let started = Instant::now();
         let call = current_call();
@@ -238,7 +243,6 @@ impl Transport {
         let idle_timeout = options.and_then(|o| o.idle_timeout).unwrap_or(self.idle_timeout);
         let deadline = started + options.and_then(|o| o.deadline).unwrap_or(self.deadline);
 
-        let mut request = request;
         // reqwest's own timeout would also cut the body; the transport times the head itself.
         // (`timeout_mut` adds an extension map to the request, which every retry copy would
         // then copy: only touch it when a timeout is set.)
@@ -249,7 +253,6 @@ impl Transport {
             request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
         }
         let route = Route { operation, method: request.method().clone() };
-        let target = request.url().clone();
         let mut attempts = 0u32;
         let mut reauthorized = false;
         // Whether anything since `started` waited (a login, a slot, a pause): if nothing did,
@@ -258,10 +261,16 @@ impl Transport {
 
         loop {
             attempts += 1;
-            // Keep a copy for a retry or repeat; a streaming body cannot be copied and is sent once.
-            let (mut this_try, spare) = match request.try_clone() {
-                Some(copy) => (copy, Some(request)),
-                None => (request, None),
+            // Send a copy and keep the request for a retry or repeat; a streaming body cannot be
+            // copied and is sent once. (No second request is kept alongside: every request kept
+            // across an `.await` makes the call's future larger, and it is moved on every call.)
+            let (mut this_try, repeatable) = match request.try_clone() {
+                Some(copy) => (copy, true),
+                // The stand-in keeps the URL, which errors and the answer name.
+                None => {
+                    let stand_in = Request::new(Method::GET, request.url().clone());
+                    (std::mem::replace(&mut request, stand_in), false)
+                }
             };
             let span = route.span(attempts, this_try.url());
 
@@ -285,7 +294,7 @@ impl Transport {
                         return Err(timed_out(
                             call.as_deref(),
                             attempts,
-                            &target,
+                            request.url(),
                             "the deadline passed while obtaining credentials",
                         ));
                     }
@@ -304,7 +313,7 @@ impl Transport {
                         return Err(timed_out(
                             call.as_deref(),
                             attempts,
-                            &target,
+                            request.url(),
                             "the deadline passed while waiting for a free slot",
                         ));
                     };
@@ -322,7 +331,7 @@ impl Transport {
             };
             let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
                 Ok(outcome) => outcome,
-                Err(_) => Err(timeout_error(&target, "no answer within the first-byte timeout or the deadline")),
+                Err(_) => Err(timeout_error(request.url(), "no answer within the first-byte timeout or the deadline")),
             };
             if !span.is_disabled() {
                 span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
@@ -339,14 +348,13 @@ impl Transport {
                     let may_retry =
                         if retry_safe { retry::is_retryable_error(&error) } else { retry::was_never_sent(&error) };
                     if may_retry
-                        && let Some(spare) = spare
+                        && repeatable
                         && let Some(pause) = policy.pause_before_retry(attempts, started.elapsed(), None)
                         && Instant::now() + pause < deadline
                     {
                         tracing::info!(parent: &span, error = %error_summary(&error), pause_ms = pause.as_millis() as u64, "no answer, retrying");
                         tokio::time::sleep(pause).await;
                         waited = true;
-                        request = spare;
                         continue;
                     }
                     tracing::warn!(parent: &span, error = %error_summary(&error), "no answer");
@@ -372,20 +380,17 @@ impl Transport {
             {
                 reauthorized = true;
                 drop(permit);
-                let rejected = rejected_request(&route.method, &target, presented);
+                let rejected = rejected_request(&route.method, request.url(), presented);
                 let reauthorizing = outside_call(authenticator.reauthorize(&rejected)).instrument(span.clone());
                 match tokio::time::timeout_at(deadline, reauthorizing).await {
-                    Ok(Ok(true)) => match spare {
-                        Some(spare) => {
+                    Ok(Ok(true)) => {
+                        if repeatable {
                             tracing::info!(parent: &span, "credentials refreshed after 401, repeating once");
                             waited = true;
-                            request = spare;
                             continue;
                         }
-                        None => {
-                            tracing::info!(parent: &span, "credentials refreshed after 401; the body cannot be sent again")
-                        }
-                    },
+                        tracing::info!(parent: &span, "credentials refreshed after 401; the body cannot be sent again")
+                    }
                     Ok(Ok(false)) => {
                         tracing::info!(parent: &span, "401 and no fresher credentials")
                     }
@@ -399,13 +404,13 @@ impl Transport {
                         tracing::warn!(parent: &span, "deadline passed while refreshing credentials after 401")
                     }
                 }
-                return Ok(body::guard(response, url_without_query(target), None, idle_timeout));
+                return Ok(body::guard(response, url_without_query(request.url().clone()), None, idle_timeout));
             }
 
             let may_retry =
                 if retry_safe { retry::is_retryable_status(status) } else { retry::was_never_processed(status) };
             if may_retry
-                && let Some(spare) = spare
+                && repeatable
                 && let Some(pause) =
                     policy.pause_before_retry(attempts, started.elapsed(), retry::retry_after(response.headers()))
                 && Instant::now() + pause < deadline
@@ -416,14 +421,27 @@ impl Transport {
                 drop(permit);
                 tokio::time::sleep(pause).await;
                 waited = true;
-                request = spare;
                 continue;
             }
             tracing::debug!(parent: &span, "answered");
             // An answer the spec does not document becomes an error that may be kept for long:
             // it must not keep a slot taken meanwhile.
             let permit = if facts.is_none_or(|facts| facts.documents(status.as_u16())) { permit } else { None };
-            return Ok(body::guard(response, url_without_query(target), permit, idle_timeout));
+            // The answer's URL is the request's: with no query, it needs no rewriting.
+            if generated
+                && facts.is_some()
+                && request.url().query().is_none()
+                && request.url().fragment().is_none()
+                && let Some(permit) = permit
+            {
+                // A checked call keeps the slot in its context: no allocation, unlike extensions.
+                if let Some(call) = &call {
+                    call.keep_body_slot(body::BodySlot::new(permit, idle_timeout));
+                    return Ok(response);
+                }
+                return Ok(body::attach_slot(response, permit, idle_timeout));
+            }
+            return Ok(body::guard(response, url_without_query(request.url().clone()), permit, idle_timeout));
         }
     }
 }
@@ -559,13 +577,13 @@ fn authentication_failed(call: Option<&CallContext>, attempts: u32, error: AuthE
 // one nesting less of a large future, moved and polled on every call.
 impl ClientHooks<Transport> for crate::raw::Client {
     fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
-        self.inner().execute(self.client(), request, info.operation_id)
+        self.inner().execute(self.client(), request, info.operation_id, true)
     }
 }
 
 #[cfg(feature = "test-tools")]
 impl ClientHooks<Transport> for crate::raw_test_tools::Client {
     fn exec(&self, request: Request, info: &OperationInfo) -> impl Future<Output = reqwest::Result<Response>> {
-        self.inner().execute(self.client(), request, info.operation_id)
+        self.inner().execute(self.client(), request, info.operation_id, true)
     }
 }

@@ -36,7 +36,21 @@ pub static OPERATIONS: &[OperationFacts] = include!(concat!(env!("OUT_DIR"), "/o
 
 /// The facts of operation `id`, when the spec names it.
 pub fn operation_facts(id: &str) -> Option<&'static OperationFacts> {
-    OPERATIONS.binary_search_by(|facts| facts.id.cmp(id)).ok().map(|index| &OPERATIONS[index])
+    // Calls mostly repeat the operation just made (polling, paging): try it before searching.
+    thread_local! {
+        static LAST: std::cell::Cell<Option<&'static OperationFacts>> = const { std::cell::Cell::new(None) };
+    }
+    let last = LAST.try_with(std::cell::Cell::get).ok().flatten();
+    if let Some(facts) = last
+        && facts.id == id
+    {
+        return Some(facts);
+    }
+    let found = OPERATIONS.binary_search_by(|facts| facts.id.cmp(id)).ok().map(|index| &OPERATIONS[index]);
+    if found.is_some() {
+        let _ = LAST.try_with(|last| last.set(found));
+    }
+    found
 }
 
 /// The retry decision for every operation of the spec, as the Markdown table committed in

@@ -50,8 +50,9 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
 
         impl fmt::Write for Encoding<'_, '_> {
             fn write_str(&mut self, text: &str) -> fmt::Result {
-                // Ids and numbers need no encoding: pass them on whole.
-                if text.bytes().all(|byte| LEFT_AS_IS[usize::from(byte)]) {
+                // Ids and numbers need no encoding: pass them on whole. (A fold rather than
+                // `all`: no branch per byte.)
+                if text.bytes().fold(true, |clean, byte| clean & LEFT_AS_IS[usize::from(byte)]) {
                     return self.0.write_str(text);
                 }
                 utf8_percent_encode(text, PATH_SEGMENT).try_for_each(|piece| self.0.write_str(piece))
