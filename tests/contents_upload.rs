@@ -453,3 +453,33 @@ async fn a_part_gets_time_to_move_its_bytes_on_top_of_the_deadline_and_a_stalled
     assert!(started.elapsed() < Duration::from_millis(2500), "cut off after {:?}", started.elapsed());
     assert!(error.to_string().contains("upload_content"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_four_parts_in_flight_every_part_arrives_once_and_checkpoints_advance_in_order() {
+    let server = FakeContentService::start(0, Faults::default()).await;
+    let len = 9 * MIB + 5;
+    let checkpoints = Arc::new(Mutex::new(Vec::new()));
+    let log = checkpoints.clone();
+
+    let id = contents(&server)
+        .upload(UploadSource::reader(PatternReader::new(0, len)))
+        .total_len(len)
+        .part_size(MIB as usize)
+        .parts_in_flight(4)
+        .on_checkpoint(move |checkpoint| log.lock().unwrap().push(checkpoint.offset))
+        .await
+        .expect("the upload completes");
+
+    let mut starts: Vec<u64> = server
+        .seen()
+        .iter()
+        .map(|seen| {
+            seen.range.as_deref().unwrap().trim_start_matches("bytes ").split('-').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    starts.sort();
+    assert_eq!(starts, (0..10).map(|part| part * MIB).collect::<Vec<_>>(), "every part once");
+    assert_eq!(server.upload(id), Some((len, true, Some(len))));
+    let expected: Vec<u64> = (1..10).map(|part| part * MIB).chain([len]).collect();
+    assert_eq!(*checkpoints.lock().unwrap(), expected, "checkpoints advance in order");
+}

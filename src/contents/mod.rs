@@ -55,7 +55,7 @@ use uuid::Uuid;
 pub(crate) use self::download::Located;
 pub use self::download::{ContentStream, Download};
 pub use self::progress::Progress;
-pub use self::upload::{Upload, UploadCheckpoint, UploadSource};
+pub use self::upload::{MAX_PARTS_IN_FLIGHT, Upload, UploadCheckpoint, UploadSource};
 use crate::transport::{CheckedCall, RetryPolicy};
 use crate::{Client, RequestOptions, raw};
 

@@ -115,7 +115,7 @@ type CheckpointCallback = Arc<dyn Fn(&UploadCheckpoint) + Send + Sync>;
 /// kept until the service accepts the part (a file's are not kept: a failed part is read from
 /// the file again), so about two parts are in memory: by default the next part is read and sent
 /// while the answer to the previous one is awaited ([`parts_in_flight`](Self::parts_in_flight)
-/// 1 waits for it first, and holds one part). Only the first part of a content of unknown length is read
+/// sets how many parts may be on their way, and so in memory). Only the first part of a content of unknown length is read
 /// in full before it is sent (a content that fits in one part then goes in one request with
 /// its total); later parts are announced whole and, when the source ends within one, it is sent
 /// again as the last part with the total. Declaring the length ([`total_len`](Self::total_len);
@@ -174,15 +174,15 @@ impl Upload {
         self
     }
 
-    /// How many parts may be on their way at once: 2 (the default) sends the next part while the
-    /// answer to the previous one is awaited, which keeps the line busy instead of idle for a
-    /// round trip and the service's answer at every part (the service takes parts in any order;
-    /// `cargo bench --bench contents` measured about a tenth more throughput on loopback); 1
-    /// sends each part only after the previous one is accepted, so the service receives them
-    /// strictly in order, with one part fewer in memory.
-    /// Other values count as the nearest of the two.
+    /// How many parts may be on their way at once, each in memory until accepted (1 to
+    /// [`MAX_PARTS_IN_FLIGHT`]; other values count as the nearest). 2 (the default) sends the
+    /// next part while the answer to the previous one is awaited, which keeps the line busy
+    /// instead of idle for a round trip and the service's answer at every part (the service
+    /// takes parts in any order; `cargo bench --bench contents` measured about a tenth more
+    /// throughput on loopback); more help a line with a long round trip; 1 sends each part only
+    /// after the previous one is accepted, so the service receives them strictly in order.
     pub fn parts_in_flight(mut self, parts: usize) -> Self {
-        self.parts_in_flight = parts.clamp(1, 2);
+        self.parts_in_flight = parts.clamp(1, MAX_PARTS_IN_FLIGHT);
         self
     }
 
@@ -293,8 +293,8 @@ impl Upload {
                 }
                 return Ok(content_id.expect("the last part was answered"));
             }
-            // Two parts in memory at most: one more is read only when at most one is on its way.
-            while in_flight.len() >= 2 {
+            // Parts in memory are the ones on their way: the next is read only when one is answered.
+            while in_flight.len() >= self.parts_in_flight {
                 sender.acknowledge(in_flight.oldest().await?)?;
             }
             part = match parts.next().await {
@@ -662,6 +662,9 @@ impl PartReader {
         }
     }
 }
+
+/// The most parts an upload sends at once (see [`Upload::parts_in_flight`]).
+pub const MAX_PARTS_IN_FLIGHT: usize = 8;
 
 /// Bytes per frame of a streamed part: small enough to stay in the processor's cache between
 /// the read that writes them and the socket write that copies them.
