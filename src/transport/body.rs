@@ -74,13 +74,9 @@ fn take_slot(response: &mut reqwest::Response) -> Option<BodySlot> {
     response.extensions_mut().remove::<BodySlot>()
 }
 
-/// `response` with `permit` and `idle` attached for [`response_value`] or [`response_stream`].
-pub(crate) fn attach_slot(
-    mut response: reqwest::Response,
-    permit: OwnedSemaphorePermit,
-    idle: Duration,
-) -> reqwest::Response {
-    response.extensions_mut().insert(BodySlot { permit: Some(permit), idle });
+/// `response` with `slot` attached for [`response_value`] or [`response_stream`].
+pub(crate) fn attach_slot(mut response: reqwest::Response, slot: BodySlot) -> reqwest::Response {
+    response.extensions_mut().insert(slot);
     response
 }
 
@@ -212,19 +208,17 @@ async fn bytes_within(mut response: reqwest::Response, idle: Duration) -> reqwes
 
 /// The error a [`GuardedBody`] ends with after `idle` without data, as reqwest reports it.
 fn stalled(idle: Duration) -> reqwest::Error {
+    body_failure(idle_error(idle)).without_url()
+}
+
+/// A reqwest error for a body that failed with `error`, as reqwest reports a body's failure
+/// (`is_timeout()` for `TimedOut`, `error` in its source chain). reqwest offers no constructor,
+/// so this reads a local body whose only piece is `error`: nothing is sent anywhere, and the
+/// body fails at its first poll, so nothing waits.
+pub(crate) fn body_failure(error: std::io::Error) -> reqwest::Error {
     use futures::FutureExt as _;
-    struct Stalled(Option<std::io::Error>);
-    impl Body for Stalled {
-        type Data = Bytes;
-        type Error = Box<dyn std::error::Error + Send + Sync>;
-        fn poll_frame(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            Poll::Ready(self.0.take().map(|error| Err(error.into())))
-        }
-    }
-    let response: reqwest::Response = http::Response::new(reqwest::Body::wrap(Stalled(Some(idle_error(idle))))).into();
+    let failing = futures::stream::iter([Err::<Bytes, _>(error)]);
+    let response: reqwest::Response = http::Response::new(reqwest::Body::wrap_stream(failing)).into();
     let read = response.bytes().now_or_never();
-    read.and_then(Result::err).expect("a body whose only frame is an error fails at its first poll").without_url()
+    read.and_then(Result::err).expect("a body whose only piece is an error fails at its first poll")
 }

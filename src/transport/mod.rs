@@ -434,12 +434,13 @@ impl Transport {
                 && request.url().fragment().is_none()
                 && let Some(permit) = permit
             {
+                let slot = body::BodySlot::new(permit, idle_timeout);
                 // A checked call keeps the slot in its context: no allocation, unlike extensions.
                 if let Some(call) = &call {
-                    call.keep_body_slot(body::BodySlot::new(permit, idle_timeout));
+                    call.keep_body_slot(slot);
                     return Ok(response);
                 }
-                return Ok(body::attach_slot(response, permit, idle_timeout));
+                return Ok(body::attach_slot(response, slot));
             }
             return Ok(body::guard(response, url_without_query(request.url().clone()), permit, idle_timeout));
         }
@@ -478,18 +479,11 @@ fn timed_out(call: Option<&CallContext>, attempts: u32, url: &url::Url, what: &'
     timeout_error(url, what)
 }
 
-/// A reqwest error that is a timeout (`is_timeout()`) and says `what` timed out. reqwest offers no
-/// constructor, so this reads a local body that fails with `io::ErrorKind::TimedOut`: nothing is
-/// sent anywhere, and the body fails on its first poll, so no waiting (and no future kept in
-/// every call's state for this rare case). The error names only the origin of `url`.
+/// A reqwest error that is a timeout (`is_timeout()`) and says `what` timed out (made without
+/// waiting, and with no future kept in every call's state for this rare case). The error names
+/// only the origin of `url`.
 fn timeout_error(url: &url::Url, what: &'static str) -> reqwest::Error {
-    use futures::FutureExt as _;
-    let failing =
-        futures::stream::iter([Err::<bytes::Bytes, _>(std::io::Error::new(std::io::ErrorKind::TimedOut, what))]);
-    let response: Response = http::Response::new(reqwest::Body::wrap_stream(failing)).into();
-    let read = response.bytes().now_or_never();
-    let error = read.and_then(Result::err).expect("a body whose only piece is an error fails at its first poll");
-    error.with_url(url_origin(url))
+    body::body_failure(std::io::Error::new(std::io::ErrorKind::TimedOut, what)).with_url(url_origin(url))
 }
 
 /// `url` without its query and fragment: queries carry codes (`code`, `requestId`, `innKpp`).
