@@ -286,38 +286,25 @@ impl Upload {
         }
         let mut in_flight = InFlight::default();
         loop {
-            while in_flight.len() >= self.parts_in_flight {
-                sender.acknowledge(in_flight.oldest().await?)?;
-            }
             let last = part.last;
             let task = send_part(sender.contents.clone(), sender.content_id, part, total);
             in_flight.push(tokio::spawn(task));
             if last {
-                let mut content_id = sender.content_id;
-                while !in_flight.is_empty() {
-                    content_id = Some(sender.acknowledge(in_flight.oldest().await?)?);
-                }
-                return Ok(content_id.expect("the last part was answered"));
+                let content_id = sender.acknowledge_until(&mut in_flight, 0).await?;
+                return Ok(content_id.or(sender.content_id).expect("the last part was answered"));
             }
             // Parts in memory are the ones on their way: the next is read only when one is answered.
-            while in_flight.len() >= self.parts_in_flight {
-                sender.acknowledge(in_flight.oldest().await?)?;
-            }
+            sender.acknowledge_until(&mut in_flight, self.parts_in_flight - 1).await?;
             part = match parts.next().await {
                 Ok(Some(next)) => next,
                 // The part just sent found the end of the source: it was the last.
                 Ok(None) => {
-                    let mut content_id = sender.content_id;
-                    while !in_flight.is_empty() {
-                        content_id = Some(sender.acknowledge(in_flight.oldest().await?)?);
-                    }
-                    return Ok(content_id.expect("the last part was answered"));
+                    let content_id = sender.acknowledge_until(&mut in_flight, 0).await?;
+                    return Ok(content_id.or(sender.content_id).expect("the last part was answered"));
                 }
                 Err(error) => {
                     // Let the parts on their way finish, so the last checkpoint covers them.
-                    while !in_flight.is_empty() {
-                        sender.acknowledge(in_flight.oldest().await?)?;
-                    }
+                    sender.acknowledge_until(&mut in_flight, 0).await?;
                     return Err(error);
                 }
             };
@@ -334,10 +321,6 @@ struct InFlight {
 impl InFlight {
     fn len(&self) -> usize {
         self.tasks.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.tasks.is_empty()
     }
 
     fn push(&mut self, task: JoinHandle<Result<Sent, ContentError>>) {
@@ -1093,6 +1076,16 @@ struct PartSender {
 
 impl PartSender {
     /// Records that every byte before `sent.end` is accepted; returns the content id.
+    /// Takes the answers of the parts on their way, oldest first, until at most `keep` remain;
+    /// gives the content id of the last one taken.
+    async fn acknowledge_until(&mut self, in_flight: &mut InFlight, keep: usize) -> Result<Option<Uuid>, ContentError> {
+        let mut content_id = None;
+        while in_flight.len() > keep {
+            content_id = Some(self.acknowledge(in_flight.oldest().await?)?);
+        }
+        Ok(content_id)
+    }
+
     fn acknowledge(&mut self, sent: Sent) -> Result<Uuid, ContentError> {
         let content_id = match self.content_id {
             Some(ours) if ours != sent.content_id => {
