@@ -447,14 +447,18 @@ impl Links {
         let in_service = resolved.as_ref().ok().and_then(content_service_ids);
         let account = in_service.map_or(Uuid::nil(), |(account, _)| account);
         let contents = Contents::new(self.ctx.client.clone(), account);
-        let (this, link) = (self.clone(), link.clone());
-        Download::lookup(contents, FOLLOW_LINK_OPERATION, async move { this.locate(&link).await })
+        let this = self.clone();
+        Download::lookup(contents, FOLLOW_LINK_OPERATION, async move { this.locate_url(resolved?).await })
     }
 
     /// Where the bytes behind a content link are: a content of the content service, or the
     /// base64 answer of any other link, fetched and decoded.
     pub(crate) async fn locate(&self, link: &Link) -> Result<Located, crate::contents::ContentError> {
-        let url = self.resolve(link)?;
+        self.locate_url(self.resolve(link)?).await
+    }
+
+    /// [`locate`](Self::locate) for a link already resolved to `url`.
+    async fn locate_url(&self, url: Url) -> Result<Located, crate::contents::ContentError> {
         if let Some((_, content_id)) = content_service_ids(&url) {
             return Ok(Located::Content(content_id));
         }
