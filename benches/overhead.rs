@@ -17,11 +17,17 @@
 //! divided by the floor's in the same round (paired, so load that drifts between rounds cancels
 //! out). Allocations per call are counted on the client thread. `KONTUR_BENCH_CALLS` (default
 //! 1000) sets the calls per variant and round, `KONTUR_BENCH_ROUNDS` (default 15) the rounds.
-//! `KONTUR_BENCH_ONLY=floor|raw|checked|client` runs only that variant, sequentially,
-//! `KONTUR_BENCH_ROUNDS` rounds, for a profiler. On a shared machine thread CPU time drifts with
-//! the load; instruction counts do not: run each variant once under
-//! `valgrind --tool=callgrind` with `KONTUR_BENCH_ROUNDS=1 KONTUR_BENCH_CALLS=1000` and compare the
-//! program totals (the difference over 1000 is the overhead per call in instructions).
+//! `KONTUR_BENCH_ONLY=floor|raw|checked|client` runs only that variant, `KONTUR_BENCH_ROUNDS`
+//! rounds, from `KONTUR_BENCH_TASKS` tasks (default 1), for a profiler.
+//!
+//! With two or more CPUs the client thread runs on CPU 0 and the server on CPU 1
+//! (`KONTUR_BENCH_PIN=0` leaves them to the scheduler): otherwise rounds where the scheduler
+//! put both threads on one core take a third longer than the others, and the ratios wander. On
+//! a shared machine thread CPU time still drifts with the load; instruction counts drift much
+//! less: run each variant under `valgrind --tool=callgrind` with `KONTUR_BENCH_ROUNDS=1
+//! KONTUR_BENCH_CALLS=2000` and compare the program totals (the difference over 2000 is the
+//! overhead per call in instructions, give or take a few hundred, as the polls a call needs
+//! depend on when the server answers).
 //! `KONTUR_BENCH_SIZES=1` prints the sizes of the futures a call moves around.
 //!
 //! `cargo bench --bench overhead`
@@ -152,6 +158,7 @@ fn start_server(body: Vec<u8>) -> String {
             .into_bytes();
     answer.extend_from_slice(&body);
     std::thread::spawn(move || {
+        pin_to_cpu(1);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
@@ -184,6 +191,27 @@ fn start_server(body: Vec<u8>) -> String {
         });
     });
     format!("http://{address}")
+}
+
+/// Keeps the calling thread on CPU `cpu` when the machine has more than one, so the client and
+/// the server always run on cores of their own: a client thread that the scheduler moves onto
+/// the server's core, or off it, changes the time per call by a third between rounds.
+/// `KONTUR_BENCH_PIN=0` leaves placement to the scheduler.
+fn pin_to_cpu(cpu: usize) {
+    if std::env::var("KONTUR_BENCH_PIN").is_ok_and(|pin| pin == "0") {
+        return;
+    }
+    let available = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
+    if available < 2 {
+        return;
+    }
+    // SAFETY: `set` is a zeroed cpu_set_t that CPU_SET fills in; sched_setaffinity(0, ...) only
+    // changes the calling thread's placement.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu % available, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
 }
 
 /// CPU time of the calling thread.
@@ -324,6 +352,7 @@ fn main() {
     let only = std::env::var("KONTUR_BENCH_ONLY").ok();
     let body = docflow_body();
     let base = start_server(body.clone());
+    pin_to_cpu(0);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async move {
         let mut floor_headers = HeaderMap::new();
@@ -389,8 +418,9 @@ fn main() {
         }
         if let Some(only) = only {
             let variant = VARIANTS.into_iter().find(|v| v.key() == only).expect("floor, raw, checked or client");
+            let tasks = env_number("KONTUR_BENCH_TASKS", 1);
             for round in 1..=rounds {
-                let sample = setup.measure(variant, calls, 1).await;
+                let sample = setup.measure(variant, calls, tasks).await;
                 println!(
                     "{} round {round}: {:.1} CPU µs/call, {:.1} allocations/call",
                     variant.name(),

@@ -9,7 +9,7 @@
 //! says everything.
 
 use std::cell::Cell;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -151,18 +151,30 @@ pub trait SendExt<T, E>: Future<Output = Result<ResponseValue<T>, progenitor_cli
     /// Runs the call so that a failure becomes a [`crate::Error`] naming the operation, the
     /// status and the trace id, and so that per-call options can be set on the returned value.
     fn checked(self) -> CheckedCall<Self> {
-        CheckedCall { send: self, options: CallOptions::default() }
+        CheckedCall { state: State::Sending { send: self }, options: CallOptions::default(), context: None }
     }
 }
 
 impl<F, T, E> SendExt<T, E> for F where F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> {}
 
-/// A generated call with per-call options; `.await` it.
-#[must_use = "a call does nothing until awaited"]
-pub struct CheckedCall<F> {
-    send: F,
-    options: CallOptions,
+pin_project_lite::pin_project! {
+    /// A generated call with per-call options; `.await` it.
+    ///
+    /// The call is its own future (rather than turning into another one when awaited): a call's
+    /// future is large, and every conversion would copy it.
+    #[must_use = "a call does nothing until awaited"]
+    pub struct CheckedCall<F> {
+        // Inline rather than boxed: boxing it cost every call an allocation and a copy.
+        #[pin]
+        state: State<F>,
+        options: CallOptions,
+        // Made at the first poll, from `options`.
+        context: Option<Arc<CallContext>>,
+    }
 }
+
+/// The old name of [`CheckedCall`], from when awaiting a call turned it into another future.
+pub type CheckedFuture<F> = CheckedCall<F>;
 
 impl<F> CheckedCall<F> {
     /// The time limit of this whole call until its answer's head arrives (login, slot wait,
@@ -205,32 +217,6 @@ impl<F> CheckedCall<F> {
     }
 }
 
-impl<F, T, E> IntoFuture for CheckedCall<F>
-where
-    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
-    E: Serialize,
-{
-    type Output = Result<ResponseValue<T>, Error>;
-    type IntoFuture = CheckedFuture<F>;
-
-    fn into_future(self) -> CheckedFuture<F> {
-        let context = Arc::new(CallContext { options: self.options, record: Mutex::default() });
-        CheckedFuture { state: State::Sending { send: self.send }, context }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future of a [`CheckedCall`].
-    #[must_use = "a call does nothing until awaited"]
-    pub struct CheckedFuture<F> {
-        // Inline rather than boxed: a call's future is large, and boxing it cost every call an
-        // allocation and a copy.
-        #[pin]
-        state: State<F>,
-        context: Arc<CallContext>,
-    }
-}
-
 pin_project_lite::pin_project! {
     #[project = StateProjection]
     enum State<F> {
@@ -241,7 +227,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, T, E> Future for CheckedFuture<F>
+impl<F, T, E> Future for CheckedCall<F>
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     E: Serialize,
@@ -250,26 +236,31 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let options = &mut *this.options;
+        let context = this.context.get_or_insert_with(|| {
+            Arc::new(CallContext { options: std::mem::take(options), record: Mutex::default() })
+        });
         loop {
             match this.state.as_mut().project() {
                 StateProjection::Sending { send } => {
                     let polled = {
-                        let _call = Entered::new(Some(this.context.clone()));
+                        let _call = Entered::new(Some(context.clone()));
                         send.poll(cx)
                     };
-                    let result = match polled {
+                    let raw_error = match polled {
                         Poll::Pending => return Poll::Pending,
-                        Poll::Ready(result) => result,
+                        Poll::Ready(Ok(value)) => {
+                            this.state.set(State::Done);
+                            // A slot the generated code did not take (an answer without a body) is free now.
+                            drop(context.take_body_slot());
+                            return Poll::Ready(Ok(value));
+                        }
+                        Poll::Ready(Err(error)) => error,
                     };
                     this.state.set(State::Done);
-                    // A slot the generated code did not take (an answer without a body) is free now.
-                    drop(this.context.take_body_slot());
-                    let raw_error = match result {
-                        Ok(value) => return Poll::Ready(Ok(value)),
-                        Err(error) => error,
-                    };
+                    drop(context.take_body_slot());
                     let (facts, auth_error) = {
-                        let mut record = this.context.record();
+                        let mut record = context.record();
                         (record.facts.clone(), record.auth_error.take())
                     };
                     if let Some(source) = auth_error {
@@ -291,7 +282,7 @@ where
                     this.state.set(State::Done);
                     return Poll::Ready(Err(error));
                 }
-                StateProjection::Done => panic!("CheckedFuture polled after completion"),
+                StateProjection::Done => panic!("CheckedCall polled after completion"),
             }
         }
     }

@@ -219,230 +219,241 @@ impl Transport {
     /// Sends `request` for `operation`: the body of every generated client's `exec` hook.
     /// `generated`: the answer goes to generated code, which reads a documented answer's body
     /// through `response_value` or `response_stream`, so its slot can ride along unwrapped.
-    async fn execute(
-        &self,
-        http: &reqwest::Client,
+    ///
+    /// An `async` block rather than an `async fn`: an `async fn` keeps a second copy of its
+    /// arguments in its future, and the future is moved on every call. For the same reason the
+    /// rare waits (a login, a full cap, a renewal after 401, a pause before a retry) are boxed,
+    /// so their futures take no room in every call's future.
+    #[allow(clippy::manual_async_fn, reason = "an `async fn` would keep its arguments twice")]
+    fn execute<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
         mut request: Request,
         operation: &'static str,
         generated: bool,
-    ) -> reqwest::Result<Response> {
-        let started = Instant::now();
-        let call = current_call();
-        if let Some(call) = &call {
-            call.note_operation(operation);
-        }
-        let options = call.as_ref().map(|call| &call.options);
-        let policy = options.and_then(|o| o.retry_policy.as_ref()).unwrap_or(&self.retry_policy);
-        let facts = operation_facts(operation);
-        let retry_safe = options.is_some_and(|o| o.retry_safe)
-            || facts.map_or_else(|| retry::is_idempotent(request.method()), |facts| facts.retry_safe);
-        let first_byte_timeout = options
-            .and_then(|o| o.first_byte_timeout)
-            .or(request.timeout().copied())
-            .unwrap_or(self.first_byte_timeout);
-        let idle_timeout = options.and_then(|o| o.idle_timeout).unwrap_or(self.idle_timeout);
-        let deadline = started + options.and_then(|o| o.deadline).unwrap_or(self.deadline);
+    ) -> impl Future<Output = reqwest::Result<Response>> + Send + 'a {
+        async move {
+            let started = Instant::now();
+            let call = current_call();
+            if let Some(call) = &call {
+                call.note_operation(operation);
+            }
+            let options = call.as_ref().map(|call| &call.options);
+            let policy = options.and_then(|o| o.retry_policy.as_ref()).unwrap_or(&self.retry_policy);
+            let facts = operation_facts(operation);
+            let retry_safe = options.is_some_and(|o| o.retry_safe)
+                || facts.map_or_else(|| retry::is_idempotent(request.method()), |facts| facts.retry_safe);
+            let first_byte_timeout = options
+                .and_then(|o| o.first_byte_timeout)
+                .or(request.timeout().copied())
+                .unwrap_or(self.first_byte_timeout);
+            let idle_timeout = options.and_then(|o| o.idle_timeout).unwrap_or(self.idle_timeout);
+            let deadline = started + options.and_then(|o| o.deadline).unwrap_or(self.deadline);
 
-        // reqwest's own timeout would also cut the body; the transport times the head itself.
-        // (`timeout_mut` adds an extension map to the request, which every retry copy would
-        // then copy: only touch it when a timeout is set.)
-        if request.timeout().is_some() {
-            *request.timeout_mut() = None;
-        }
-        if !request.headers().contains_key(USER_AGENT) {
-            request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
-        }
-        let route = Route { operation, method: request.method().clone() };
-        let mut attempts = 0u32;
-        let mut reauthorized = false;
-        // Whether anything since `started` waited (a login, a slot, a pause): if nothing did,
-        // the attempt starts at `started` and needs no clock reading of its own.
-        let mut waited = false;
+            // reqwest's own timeout would also cut the body; the transport times the head itself.
+            // (`timeout_mut` adds an extension map to the request, which every retry copy would
+            // then copy: only touch it when a timeout is set.)
+            if request.timeout().is_some() {
+                *request.timeout_mut() = None;
+            }
+            if !request.headers().contains_key(USER_AGENT) {
+                request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
+            }
+            let route = Route { operation, method: request.method().clone() };
+            let mut attempts = 0u32;
+            let mut reauthorized = false;
+            // Whether anything since `started` waited (a login, a slot, a pause): if nothing did,
+            // the attempt starts at `started` and needs no clock reading of its own.
+            let mut waited = false;
 
-        loop {
-            attempts += 1;
-            // Send a copy and keep the request for a retry or repeat; a streaming body cannot be
-            // copied and is sent once. (No second request is kept alongside: every request kept
-            // across an `.await` makes the call's future larger, and it is moved on every call.)
-            let (mut this_try, repeatable) = match copy_to_send(&request, generated) {
-                Some(copy) => (copy, true),
-                // The stand-in keeps the URL, which errors and the answer name.
-                None => {
-                    let stand_in = Request::new(Method::GET, request.url().clone());
-                    (std::mem::replace(&mut request, stand_in), false)
-                }
-            };
-            let span = route.span(attempts, this_try.url());
-
-            if let Some(authenticator) = &self.authenticator {
-                let authorized = match authenticator.authorize_now(&mut this_try) {
-                    Some(done) => Ok(done),
+            loop {
+                attempts += 1;
+                // Send a copy and keep the request for a retry or repeat; a streaming body cannot be
+                // copied and is sent once. (No second request is kept alongside: every request kept
+                // across an `.await` makes the call's future larger, and it is moved on every call.)
+                let (mut this_try, repeatable) = match copy_to_send(&request, generated) {
+                    Some(copy) => (copy, true),
+                    // The stand-in keeps the URL, which errors and the answer name.
                     None => {
-                        waited = true;
-                        let authorizing = outside_call(authenticator.authorize(&mut this_try)).instrument(span.clone());
-                        until(deadline, authorizing).await
+                        let stand_in = Request::new(Method::GET, request.url().clone());
+                        (std::mem::replace(&mut request, stand_in), false)
                     }
                 };
-                match authorized {
-                    Ok(Ok(())) => {}
-                    Ok(Err(error)) => {
-                        tracing::warn!(parent: &span, %error, "could not authorize the request");
-                        return Ok(authentication_failed(call.as_deref(), attempts, error));
-                    }
-                    Err(_) => {
-                        tracing::warn!(parent: &span, "deadline passed while obtaining credentials");
-                        return Err(timed_out(
-                            call.as_deref(),
-                            attempts,
-                            request.url(),
-                            "the deadline passed while obtaining credentials",
-                        ));
-                    }
-                }
-            }
-            // What the authenticator attached, for `reauthorize` after a 401 (a header, not a copy
-            // of the request: most calls never need it).
-            let presented = this_try.headers().get(AUTHORIZATION).cloned();
+                let span = route.span(attempts, this_try.url());
 
-            let permit = match self.limiter.try_acquire() {
-                Some(permit) => Some(permit),
-                None => {
-                    waited = true;
-                    let Ok(permit) = until(deadline, self.limiter.acquire()).await else {
-                        tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
-                        return Err(timed_out(
-                            call.as_deref(),
-                            attempts,
-                            request.url(),
-                            "the deadline passed while waiting for a free slot",
-                        ));
+                if let Some(authenticator) = &self.authenticator {
+                    let authorized = match authenticator.authorize_now(&mut this_try) {
+                        Some(done) => Ok(done),
+                        None => {
+                            waited = true;
+                            let authorizing =
+                                outside_call(authenticator.authorize(&mut this_try)).instrument(span.clone());
+                            Box::pin(until(deadline, authorizing)).await
+                        }
                     };
-                    permit
-                }
-            };
-            let attempt_started = if waited { Instant::now() } else { started };
-            let attempt_limit = deadline.min(attempt_started + first_byte_timeout);
-            // A span that no subscriber listens to would cost every poll an enter and an exit.
-            let sending = http.execute(this_try);
-            let sending = if span.is_disabled() {
-                futures::future::Either::Left(sending)
-            } else {
-                futures::future::Either::Right(sending.instrument(span.clone()))
-            };
-            let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(timeout_error(request.url(), "no answer within the first-byte timeout or the deadline")),
-            };
-            if !span.is_disabled() {
-                span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
-            }
-
-            let response = match outcome {
-                Ok(response) => response,
-                Err(error) => {
-                    drop(permit);
-                    let error = without_query(error);
-                    if let Some(call) = &call {
-                        call.note_answer(attempts, None, None);
+                    match authorized {
+                        Ok(Ok(())) => {}
+                        Ok(Err(error)) => {
+                            tracing::warn!(parent: &span, %error, "could not authorize the request");
+                            return Ok(authentication_failed(call.as_deref(), attempts, error));
+                        }
+                        Err(_) => {
+                            tracing::warn!(parent: &span, "deadline passed while obtaining credentials");
+                            return Err(timed_out(
+                                call.as_deref(),
+                                attempts,
+                                request.url(),
+                                "the deadline passed while obtaining credentials",
+                            ));
+                        }
                     }
-                    let may_retry =
-                        if retry_safe { retry::is_retryable_error(&error) } else { retry::was_never_sent(&error) };
-                    if may_retry
-                        && repeatable
-                        && let Some(pause) = policy.pause_before_retry(attempts, started.elapsed(), None)
-                        && Instant::now() + pause < deadline
-                    {
-                        tracing::info!(parent: &span, error = %error_summary(&error), pause_ms = pause.as_millis() as u64, "no answer, retrying");
-                        tokio::time::sleep(pause).await;
+                }
+                // What the authenticator attached, for `reauthorize` after a 401 (a header, not a copy
+                // of the request: most calls never need it).
+                let presented = this_try.headers().get(AUTHORIZATION).cloned();
+
+                let permit = match self.limiter.try_acquire() {
+                    Some(permit) => Some(permit),
+                    None => {
                         waited = true;
-                        continue;
+                        let Ok(permit) = Box::pin(until(deadline, self.limiter.acquire())).await else {
+                            tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
+                            return Err(timed_out(
+                                call.as_deref(),
+                                attempts,
+                                request.url(),
+                                "the deadline passed while waiting for a free slot",
+                            ));
+                        };
+                        permit
                     }
-                    tracing::warn!(parent: &span, error = %error_summary(&error), "no answer");
-                    return Err(error);
+                };
+                let attempt_started = if waited { Instant::now() } else { started };
+                let attempt_limit = deadline.min(attempt_started + first_byte_timeout);
+                // A span that no subscriber listens to would cost every poll an enter and an exit.
+                let sending = http.execute(this_try);
+                let sending = if span.is_disabled() {
+                    futures::future::Either::Left(sending)
+                } else {
+                    futures::future::Either::Right(sending.instrument(span.clone()))
+                };
+                let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        Err(timeout_error(request.url(), "no answer within the first-byte timeout or the deadline"))
+                    }
+                };
+                if !span.is_disabled() {
+                    span.record("duration_ms", attempt_started.elapsed().as_millis() as u64);
                 }
-            };
 
-            let status = response.status();
-            let trace_id = trace_id_of(response.headers());
-            if !span.is_disabled() {
-                span.record("status", status.as_u16());
-                if let Some(trace_id) = &trace_id {
-                    span.record("trace_id", trace_id.as_str());
-                }
-            }
-            if let Some(call) = &call {
-                call.note_answer(attempts, Some(status), trace_id);
-            }
-
-            if status == StatusCode::UNAUTHORIZED
-                && !reauthorized
-                && let Some(authenticator) = &self.authenticator
-            {
-                reauthorized = true;
-                drop(permit);
-                let rejected = rejected_request(&route.method, request.url(), presented);
-                let reauthorizing = outside_call(authenticator.reauthorize(&rejected)).instrument(span.clone());
-                match tokio::time::timeout_at(deadline, reauthorizing).await {
-                    Ok(Ok(true)) => {
-                        if repeatable {
-                            tracing::info!(parent: &span, "credentials refreshed after 401, repeating once");
+                let response = match outcome {
+                    Ok(response) => response,
+                    Err(error) => {
+                        drop(permit);
+                        let error = without_query(error);
+                        if let Some(call) = &call {
+                            call.note_answer(attempts, None, None);
+                        }
+                        let may_retry =
+                            if retry_safe { retry::is_retryable_error(&error) } else { retry::was_never_sent(&error) };
+                        if may_retry
+                            && repeatable
+                            && let Some(pause) = policy.pause_before_retry(attempts, started.elapsed(), None)
+                            && Instant::now() + pause < deadline
+                        {
+                            tracing::info!(parent: &span, error = %error_summary(&error), pause_ms = pause.as_millis() as u64, "no answer, retrying");
+                            Box::pin(tokio::time::sleep(pause)).await;
                             waited = true;
                             continue;
                         }
-                        tracing::info!(parent: &span, "credentials refreshed after 401; the body cannot be sent again")
+                        tracing::warn!(parent: &span, error = %error_summary(&error), "no answer");
+                        return Err(error);
                     }
-                    Ok(Ok(false)) => {
-                        tracing::info!(parent: &span, "401 and no fresher credentials")
+                };
+
+                let status = response.status();
+                let trace_id = trace_id_of(response.headers());
+                if !span.is_disabled() {
+                    span.record("status", status.as_u16());
+                    if let Some(trace_id) = &trace_id {
+                        span.record("trace_id", trace_id.as_str());
                     }
-                    Ok(Err(error)) => {
-                        tracing::warn!(parent: &span, %error, "could not refresh credentials after 401");
-                        if let Some(call) = &call {
-                            call.note_auth_error(error);
+                }
+                if let Some(call) = &call {
+                    call.note_answer(attempts, Some(status), trace_id);
+                }
+
+                if status == StatusCode::UNAUTHORIZED
+                    && !reauthorized
+                    && let Some(authenticator) = &self.authenticator
+                {
+                    reauthorized = true;
+                    drop(permit);
+                    let rejected = rejected_request(&route.method, request.url(), presented);
+                    let reauthorizing = outside_call(authenticator.reauthorize(&rejected)).instrument(span.clone());
+                    match Box::pin(tokio::time::timeout_at(deadline, reauthorizing)).await {
+                        Ok(Ok(true)) => {
+                            if repeatable {
+                                tracing::info!(parent: &span, "credentials refreshed after 401, repeating once");
+                                waited = true;
+                                continue;
+                            }
+                            tracing::info!(parent: &span, "credentials refreshed after 401; the body cannot be sent again")
+                        }
+                        Ok(Ok(false)) => {
+                            tracing::info!(parent: &span, "401 and no fresher credentials")
+                        }
+                        Ok(Err(error)) => {
+                            tracing::warn!(parent: &span, %error, "could not refresh credentials after 401");
+                            if let Some(call) = &call {
+                                call.note_auth_error(error);
+                            }
+                        }
+                        Err(_) => {
+                            tracing::warn!(parent: &span, "deadline passed while refreshing credentials after 401")
                         }
                     }
-                    Err(_) => {
-                        tracing::warn!(parent: &span, "deadline passed while refreshing credentials after 401")
-                    }
+                    return Ok(body::guard(response, url_without_query(request.url().clone()), None, idle_timeout));
                 }
-                return Ok(body::guard(response, url_without_query(request.url().clone()), None, idle_timeout));
-            }
 
-            let may_retry =
-                if retry_safe { retry::is_retryable_status(status) } else { retry::was_never_processed(status) };
-            if may_retry
-                && repeatable
-                && let Some(pause) =
-                    policy.pause_before_retry(attempts, started.elapsed(), retry::retry_after(response.headers()))
-                && Instant::now() + pause < deadline
-            {
-                tracing::info!(parent: &span, pause_ms = pause.as_millis() as u64, "answered, retrying");
-                // Free the slot and the connection before pausing.
-                drop(response);
-                drop(permit);
-                tokio::time::sleep(pause).await;
-                waited = true;
-                continue;
-            }
-            tracing::debug!(parent: &span, "answered");
-            // An answer the spec does not document becomes an error that may be kept for long:
-            // it must not keep a slot taken meanwhile.
-            let permit = if facts.is_none_or(|facts| facts.documents(status.as_u16())) { permit } else { None };
-            // The answer's URL is the request's: with no query, it needs no rewriting.
-            if generated
-                && facts.is_some()
-                && request.url().query().is_none()
-                && request.url().fragment().is_none()
-                && let Some(permit) = permit
-            {
-                let slot = body::BodySlot::new(permit, idle_timeout);
-                // A checked call keeps the slot in its context: no allocation, unlike extensions.
-                if let Some(call) = &call {
-                    call.keep_body_slot(slot);
-                    return Ok(response);
+                let may_retry =
+                    if retry_safe { retry::is_retryable_status(status) } else { retry::was_never_processed(status) };
+                if may_retry
+                    && repeatable
+                    && let Some(pause) =
+                        policy.pause_before_retry(attempts, started.elapsed(), retry::retry_after(response.headers()))
+                    && Instant::now() + pause < deadline
+                {
+                    tracing::info!(parent: &span, pause_ms = pause.as_millis() as u64, "answered, retrying");
+                    // Free the slot and the connection before pausing.
+                    drop(response);
+                    drop(permit);
+                    Box::pin(tokio::time::sleep(pause)).await;
+                    waited = true;
+                    continue;
                 }
-                return Ok(body::attach_slot(response, slot));
+                tracing::debug!(parent: &span, "answered");
+                // An answer the spec does not document becomes an error that may be kept for long:
+                // it must not keep a slot taken meanwhile.
+                let permit = if facts.is_none_or(|facts| facts.documents(status.as_u16())) { permit } else { None };
+                // The answer's URL is the request's: with no query, it needs no rewriting.
+                if generated
+                    && facts.is_some()
+                    && request.url().query().is_none()
+                    && request.url().fragment().is_none()
+                    && let Some(permit) = permit
+                {
+                    let slot = body::BodySlot::new(permit, idle_timeout);
+                    // A checked call keeps the slot in its context: no allocation, unlike extensions.
+                    if let Some(call) = &call {
+                        call.keep_body_slot(slot);
+                        return Ok(response);
+                    }
+                    return Ok(body::attach_slot(response, slot));
+                }
+                return Ok(body::guard(response, url_without_query(request.url().clone()), permit, idle_timeout));
             }
-            return Ok(body::guard(response, url_without_query(request.url().clone()), permit, idle_timeout));
         }
     }
 }
