@@ -99,6 +99,7 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     syn::visit_mut::VisitMut::visit_file_mut(&mut EmptyExtraByDefault, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut NullListsAreEmpty, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegmentsInPlace, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut LargeObjectsBoxed { names: large_objects(spec) }, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut HeadersMovedOut, &mut file);
     for item in &mut file.items {
         // The operation builders (`crate::raw::builder`), not the body types' (`types::builder`).
@@ -296,6 +297,60 @@ impl syn::visit_mut::VisitMut for HeadersMovedOut {
             }
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// Objects with at least this many properties are kept behind a `Box` where another object holds
+/// them.
+const BOXED_FROM_PROPERTIES: usize = 32;
+
+/// Names of the component schemas that are objects of [`BOXED_FROM_PROPERTIES`] properties or
+/// more (`DocflowDescription`, which lists the fields of every kind of docflow: 2 KB inline).
+fn large_objects(spec: &openapiv3::OpenAPI) -> Vec<String> {
+    use openapiv3::{ReferenceOr, SchemaKind, Type};
+    let Some(components) = &spec.components else {
+        return Vec::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter_map(|(name, schema)| match schema {
+            ReferenceOr::Item(schema) => match &schema.schema_kind {
+                SchemaKind::Type(Type::Object(object)) if object.properties.len() >= BOXED_FROM_PROPERTIES => {
+                    Some(name.clone())
+                }
+                _ => None,
+            },
+            ReferenceOr::Reference { .. } => None,
+        })
+        .collect()
+}
+
+/// An optional field holding a large object (see [`large_objects`]) holds it boxed:
+/// `Option<Box<T>>` instead of `Option<T>`, in the type and in its builder. Otherwise every
+/// object that holds one (a docflow, each item of a docflow page) is 2 KB larger, and every move
+/// of it, and of every future or answer that holds it, copies those 2 KB.
+struct LargeObjectsBoxed {
+    names: Vec<String>,
+}
+
+impl syn::visit_mut::VisitMut for LargeObjectsBoxed {
+    fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+        syn::visit_mut::visit_type_mut(self, ty);
+        let syn::Type::Path(path) = ty else { return };
+        let Some(last) = path.path.segments.last_mut() else { return };
+        if last.ident != "Option" {
+            return;
+        }
+        let syn::PathArguments::AngleBracketed(arguments) = &mut last.arguments else { return };
+        let Some(syn::GenericArgument::Type(inner)) = arguments.args.first_mut() else { return };
+        let is_large = matches!(&*inner, syn::Type::Path(inner)
+        if inner.path.segments.last().is_some_and(|segment| {
+            segment.arguments.is_none() && self.names.iter().any(|name| segment.ident == name)
+        }));
+        if is_large {
+            *inner = syn::parse_quote!(::std::boxed::Box<#inner>);
+        }
     }
 }
 

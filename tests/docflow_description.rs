@@ -25,7 +25,7 @@ fn docflow(type_urn: &str, description: Value) -> Docflow {
 fn description(type_urn: &str, description: Value) -> DocflowDescription {
     let decoded = docflow(type_urn, description);
     assert_eq!(decoded.type_.as_ref().map(|v| v.as_str()), Some(type_urn));
-    decoded.description.expect("description")
+    *decoded.description.expect("description")
 }
 
 fn id(text: &str) -> Uuid {

@@ -244,3 +244,25 @@ fn null_lists_and_maps_read_as_empty() {
     let error: types::ApiError = serde_json::from_value(json!({ "properties": null, "context": null })).unwrap();
     assert!(error.properties.is_empty() && error.context.is_empty());
 }
+
+/// `DocflowDescription` lists the fields of every kind of docflow (2 KB inline): the objects that
+/// hold one hold it boxed, so a docflow, a page item, and every answer or future holding one stay
+/// small to move. `build.rs` boxes objects of 32 properties or more.
+#[test]
+fn a_docflow_holds_its_large_description_boxed() {
+    let description = std::mem::size_of::<types::DocflowDescription>();
+    assert!(description > 1024, "the description is the large object this test is about ({description} bytes)");
+    for (name, size) in [
+        ("Docflow", std::mem::size_of::<types::Docflow>()),
+        ("DocflowPageItem", std::mem::size_of::<types::DocflowPageItem>()),
+    ] {
+        assert!(size < 512, "{name} is {size} bytes: its description is not boxed");
+    }
+    let docflow: types::Docflow = serde_json::from_value(json!({
+        "id": "0c7e1b3a-2d4f-4a6b-8c9d-1e2f3a4b5c6d",
+        "description": { "recipient": "0087", "correction-number": 0 }
+    }))
+    .expect("a docflow");
+    let description = docflow.description.as_deref().expect("its description");
+    assert_eq!(description.recipient.as_deref(), Some("0087"));
+}

@@ -110,7 +110,7 @@ pub fn docflow_wire(ctx: &Ctx, docflow: &DocflowRecord) -> Docflow {
     wire.organization_id = docflow.organization_id;
     wire.send_date = Some(moscow_date(docflow.send_date));
     wire.last_change_date = Some(date(docflow.last_change));
-    wire.description = Some(description_wire(docflow));
+    wire.description = Some(Box::new(description_wire(docflow)));
     wire.documents = docflow.documents.iter().map(|doc| document_wire(ctx, docflow, doc)).collect();
     wire.links = docflow_links(ctx, docflow);
     wire
@@ -124,7 +124,7 @@ fn page_item(ctx: &Ctx, docflow: &DocflowRecord) -> DocflowPageItem {
     item.organization_id = docflow.organization_id;
     item.send_date = Some(moscow_date(docflow.send_date));
     item.last_change_date = Some(date(docflow.last_change));
-    item.description = Some(description_wire(docflow));
+    item.description = Some(Box::new(description_wire(docflow)));
     item.links = docflow_links(ctx, docflow);
     item
 }
