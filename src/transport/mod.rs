@@ -28,6 +28,7 @@ mod operations;
 mod path;
 mod retry;
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -272,7 +273,8 @@ impl Transport {
                 // copied and is sent once. (No second request is kept alongside: every request kept
                 // across an `.await` makes the call's future larger, and it is moved on every call.)
                 let (mut this_try, repeatable) = match copy_to_send(&request, generated) {
-                    Some(copy) => (copy, true),
+                    // The original goes and the copy stays: the copy's header map is the reused one.
+                    Some(copy) => (std::mem::replace(&mut request, copy), true),
                     // The stand-in keeps the URL, which errors and the answer name.
                     None => {
                         let stand_in = Request::new(Method::GET, request.url().clone());
@@ -446,6 +448,7 @@ impl Transport {
                 {
                     let slot = body::BodySlot::new(permit, idle_timeout);
                     // A checked call keeps the slot in its context: no allocation, unlike extensions.
+                    recycle_headers(&mut request);
                     if let Some(call) = &call {
                         call.keep_body_slot(slot);
                         return Ok(response);
@@ -462,14 +465,37 @@ impl Transport {
 /// cannot be copied. A generated call's request without a body is only its head (progenitor sets
 /// no timeout or extensions, and the transport clears a timeout), so it is copied field by field:
 /// reqwest's `try_clone` makes and drops an extension map (three allocations) on every copy.
+///
+/// The copy's header map is the one the last call on this thread left ([`recycle_headers`]):
+/// a fresh map per call cost two allocations, and the pattern of allocations it caused cost the
+/// allocator more than everything else the transport does.
 fn copy_to_send(request: &Request, generated: bool) -> Option<Request> {
     if generated && request.body().is_none() && request.timeout().is_none() {
         let mut copy = Request::new(request.method().clone(), request.url().clone());
-        *copy.headers_mut() = request.headers().clone();
+        let mut headers = SPARE_HEADERS.try_with(Cell::take).ok().flatten().unwrap_or_default();
+        headers.clear();
+        headers.reserve(request.headers().len());
+        for (name, value) in request.headers() {
+            headers.append(name.clone(), value.clone());
+        }
+        *copy.headers_mut() = headers;
         *copy.version_mut() = request.version();
         return Some(copy);
     }
     request.try_clone()
+}
+
+thread_local! {
+    /// The header map of a finished call's kept copy, for the next call's copy.
+    static SPARE_HEADERS: Cell<Option<reqwest::header::HeaderMap>> = const { Cell::new(None) };
+}
+
+/// Leaves `request`'s header map (its values are dropped, its room is kept) to the next
+/// [`copy_to_send`] on this thread.
+fn recycle_headers(request: &mut Request) {
+    let mut headers = std::mem::take(request.headers_mut());
+    headers.clear();
+    let _ = SPARE_HEADERS.try_with(|spare| spare.set(Some(headers)));
 }
 
 /// `future`'s output, or `Err` once `deadline` passes. A future that is ready at once (a fresh
