@@ -236,6 +236,46 @@ async fn a_checked_answer_without_a_body_frees_its_slot() {
     assert_eq!(server.hits(), 3);
 }
 
+/// The kept copy of a request reuses the header map an earlier call left on the thread: none of
+/// that call's headers may reach a later call, on its first attempt or its retry.
+#[tokio::test]
+async fn a_call_never_carries_the_headers_of_the_call_before_it() {
+    let docflow = json!({ "id": DOCFLOW, "documents": [] });
+    let content = json!({ "id": DOCFLOW });
+    let server = LoopbackServer::sequence(vec![
+        Reply::json(201, content),
+        Reply::json(503, json!({ "status-code": 503 })),
+        Reply::json(200, docflow),
+    ])
+    .await;
+    let policy = RetryPolicy::default().with_base_delay(Duration::from_millis(10)).with_max_attempts(2);
+    let client = Transport::unauthenticated().retry_policy(policy).into_client(&server.base_url).unwrap();
+    client
+        .upload_content()
+        .account_id(uuid(ACCOUNT))
+        .content_range("bytes 0-2/3")
+        .body(b"abc".to_vec())
+        .send()
+        .checked()
+        .await
+        .expect("the upload is answered");
+    let answer = client.get_docflow().account_id(uuid(ACCOUNT)).docflow_id(uuid(DOCFLOW)).send().checked().await;
+    assert_eq!(answer.expect("the retry answers").into_inner().id, uuid(DOCFLOW));
+    let seen = server.seen();
+    assert_eq!(seen.len(), 3);
+    assert_eq!(seen[0].header("content-range"), Some("bytes 0-2/3"));
+    for request in &seen[1..] {
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.header("content-range"), None, "{request:?}");
+        assert_eq!(request.header("content-type"), None, "{request:?}");
+    }
+    let mut first = seen[1].headers.clone();
+    let mut second = seen[2].headers.clone();
+    first.sort();
+    second.sort();
+    assert_eq!(first, second, "the retry repeats the head");
+}
+
 #[tokio::test]
 async fn a_retried_call_sends_the_same_request_again() {
     let docflow = json!({ "id": DOCFLOW, "documents": [] });
