@@ -467,8 +467,8 @@ impl Transport {
 /// reqwest's `try_clone` makes and drops an extension map (three allocations) on every copy.
 ///
 /// The copy's header map is the one the last call on this thread left ([`recycle_headers`]):
-/// a fresh map per call cost two allocations, and the pattern of allocations it caused cost the
-/// allocator more than everything else the transport does.
+/// a fresh map per call cost two allocations, which sent the allocator down its slow paths more
+/// often (callgrind: about 650 instructions per call more than reusing the map).
 fn copy_to_send(request: &Request, generated: bool) -> Option<Request> {
     if generated && request.body().is_none() && request.timeout().is_none() {
         let mut copy = Request::new(request.method().clone(), request.url().clone());
