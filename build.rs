@@ -101,6 +101,7 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     syn::visit_mut::VisitMut::visit_file_mut(&mut PathSegmentsInPlace, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut LargeObjectsBoxed { names: large_objects(spec) }, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut HeadersMovedOut, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut HeadersBuiltOnce, &mut file);
     for item in &mut file.items {
         // The operation builders (`crate::raw::builder`), not the body types' (`types::builder`).
         if let syn::Item::Mod(module) = item
@@ -351,6 +352,89 @@ impl syn::visit_mut::VisitMut for LargeObjectsBoxed {
         if is_large {
             *inner = syn::parse_quote!(::std::boxed::Box<#inner>);
         }
+    }
+}
+
+/// progenitor builds a request's header parameters in a map of their own, sets `Accept` in the
+/// request builder's map, and then copies the first map into the second, which grows again when
+/// the transport adds `User-Agent` and `Authorization`. Instead the parameters' map is sized for
+/// every header the request will carry (`crate::transport::header_capacity`), takes `Accept` (a
+/// parameter of the same name would win, as before) and becomes the request's map
+/// (`crate::transport::adopt_headers`, which keeps what the builder still sets, such as a JSON
+/// body's `Content-Type`).
+struct HeadersBuiltOnce;
+
+impl HeadersBuiltOnce {
+    /// For `let mut request = <chain>.headers(header_map).build()?;`: removes `.headers(header_map)`
+    /// and every `.header(name, value)` from the chain, and returns those headers.
+    fn strip_headers_calls(stmt: &mut syn::Stmt) -> Option<Vec<(syn::Expr, syn::Expr)>> {
+        let syn::Stmt::Local(local) = stmt else { return None };
+        let is_request = matches!(&local.pat, syn::Pat::Ident(binding) if binding.ident == "request");
+        let init = local.init.as_mut()?;
+        let syn::Expr::Try(attempt) = &mut *init.expr else { return None };
+        let syn::Expr::MethodCall(build) = &mut *attempt.expr else { return None };
+        if !is_request || build.method != "build" || !build.args.is_empty() {
+            return None;
+        }
+        let syn::Expr::MethodCall(headers) = &*build.receiver else { return None };
+        let passes_header_map = headers.args.len() == 1
+            && matches!(&headers.args[0], syn::Expr::Path(path) if path.path.is_ident("header_map"));
+        if headers.method != "headers" || !passes_header_map {
+            return None;
+        }
+        let mut chain = (*headers.receiver).clone();
+        let mut moved = Vec::new();
+        Self::take_header_calls(&mut chain, &mut moved);
+        moved.reverse();
+        *build.receiver = chain;
+        Some(moved)
+    }
+
+    /// Unlinks every `.header(name, value)` from the method chain `expr`, pushing them last first.
+    fn take_header_calls(expr: &mut syn::Expr, moved: &mut Vec<(syn::Expr, syn::Expr)>) {
+        while let syn::Expr::MethodCall(call) = expr
+            && call.method == "header"
+            && call.args.len() == 2
+        {
+            moved.push((call.args[0].clone(), call.args[1].clone()));
+            *expr = (*call.receiver).clone();
+        }
+        if let syn::Expr::MethodCall(call) = expr {
+            Self::take_header_calls(&mut call.receiver, moved);
+        }
+    }
+}
+
+impl syn::visit_mut::VisitMut for HeadersBuiltOnce {
+    /// `HeaderMap::with_capacity(N)` → `HeaderMap::with_capacity(crate::transport::header_capacity(N))`.
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        let is_with_capacity = matches!(&*call.func, syn::Expr::Path(path)
+            if path.path.segments.len() >= 2
+                && path.path.segments[path.path.segments.len() - 2].ident == "HeaderMap"
+                && path.path.segments[path.path.segments.len() - 1].ident == "with_capacity");
+        if is_with_capacity && call.args.len() == 1 {
+            let parameters = &call.args[0];
+            call.args[0] = syn::parse_quote!(crate::transport::header_capacity(#parameters));
+        }
+        syn::visit_mut::visit_expr_call_mut(self, call);
+    }
+
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let mut statements = Vec::with_capacity(block.stmts.len() + 2);
+        for mut statement in std::mem::take(&mut block.stmts) {
+            match Self::strip_headers_calls(&mut statement) {
+                Some(moved) => {
+                    for (name, value) in moved {
+                        statements.push(syn::parse_quote!(header_map.entry(#name).or_insert(#value);));
+                    }
+                    statements.push(statement);
+                    statements.push(syn::parse_quote!(crate::transport::adopt_headers(&mut request, header_map);));
+                }
+                None => statements.push(statement),
+            }
+        }
+        block.stmts = statements;
+        syn::visit_mut::visit_block_mut(self, block);
     }
 }
 

@@ -461,6 +461,38 @@ impl Transport {
     }
 }
 
+/// Headers the request builder or the transport add to those a generated call sets itself:
+/// `Accept`, `Content-Type`, `User-Agent` and `Authorization`.
+const HEADERS_ADDED: usize = 4;
+
+/// The capacity of a generated call's header map that has `parameters` header parameters: room
+/// for every header the request will carry, so the map never grows on its way. `build.rs` makes
+/// the generated code call this.
+#[doc(hidden)]
+pub const fn header_capacity(parameters: usize) -> usize {
+    parameters + HEADERS_ADDED
+}
+
+/// Makes `headers` (a generated call's header parameters and `Accept`, sized by
+/// [`header_capacity`]) the request's headers, adding those the request builder set (a body's
+/// `Content-Type`) unless `headers` names them: what `RequestBuilder::headers(headers)` does,
+/// without copying `headers` into the builder's map. `build.rs` makes the generated code call this.
+#[doc(hidden)]
+pub fn adopt_headers(request: &mut Request, mut headers: reqwest::header::HeaderMap) {
+    let built = std::mem::take(request.headers_mut());
+    // The map yields a name with its first value and `None` with each further value of it.
+    let mut kept: Option<reqwest::header::HeaderName> = None;
+    for (name, value) in built {
+        if let Some(name) = name {
+            kept = (!headers.contains_key(&name)).then_some(name);
+        }
+        if let Some(name) = &kept {
+            headers.append(name.clone(), value);
+        }
+    }
+    *request.headers_mut() = headers;
+}
+
 /// A copy of `request` to send, the original kept for a retry or repeat; `None` for a body that
 /// cannot be copied. A generated call's request without a body is only its head (progenitor sets
 /// no timeout or extensions, and the transport clears a timeout), so it is copied field by field:
