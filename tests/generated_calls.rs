@@ -13,7 +13,7 @@ use kontur_extern::raw;
 use kontur_extern::transport::{RetryPolicy, SendExt, Transport};
 use progenitor_client::Error as RawError;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use transport_support::{ACCOUNT, DOCFLOW, LoopbackServer, Reply, uuid};
 
@@ -130,13 +130,8 @@ async fn pausing_server(pause: Option<Duration>) -> (String, Arc<Mutex<Vec<bool>
         while let Ok((mut socket, _)) = listener.accept().await {
             let (seen, unfinished) = (seen.clone(), unfinished.clone());
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    if socket.read(&mut byte).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    head.push(byte[0]);
+                if transport_support::read_request(&mut socket).await.is_none() {
+                    return;
                 }
                 seen.lock().unwrap().push(unfinished.fetch_add(1, Ordering::SeqCst) > 0);
                 let body = json!({ "id": DOCFLOW, "documents": [] }).to_string();

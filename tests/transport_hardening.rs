@@ -15,7 +15,7 @@ use kontur_extern::transport::{
 use kontur_extern::{Client, Environment, Error, raw};
 use secrecy::SecretString;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use transport_support::{ACCOUNT, DOCFLOW, DRAFT, LoopbackServer, Reply, uuid};
 
@@ -291,13 +291,8 @@ async fn trickling_server(chunks: usize, size: usize, gap: Duration, stall_after
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         let (mut socket, _) = listener.accept().await.unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if socket.read(&mut byte).await.unwrap_or(0) == 0 {
-                return;
-            }
-            head.push(byte[0]);
+        if transport_support::read_request(&mut socket).await.is_none() {
+            return;
         }
         let total = chunks * size;
         let head =

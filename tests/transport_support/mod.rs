@@ -166,7 +166,8 @@ async fn serve(mut socket: TcpStream, state: Arc<ServerState>) {
     let _ = socket.shutdown().await;
 }
 
-async fn read_request(socket: &mut TcpStream) -> Option<Seen> {
+/// Reads one request (head and body) from `socket`; `None` when the peer closes first.
+pub async fn read_request(socket: &mut TcpStream) -> Option<Seen> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
