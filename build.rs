@@ -308,22 +308,9 @@ const BOXED_FROM_PROPERTIES: usize = 32;
 /// Names of the component schemas that are objects of [`BOXED_FROM_PROPERTIES`] properties or
 /// more (`DocflowDescription`, which lists the fields of every kind of docflow: 2 KB inline).
 fn large_objects(spec: &openapiv3::OpenAPI) -> Vec<String> {
-    use openapiv3::{ReferenceOr, SchemaKind, Type};
-    let Some(components) = &spec.components else {
-        return Vec::new();
-    };
-    components
-        .schemas
-        .iter()
-        .filter_map(|(name, schema)| match schema {
-            ReferenceOr::Item(schema) => match &schema.schema_kind {
-                SchemaKind::Type(Type::Object(object)) if object.properties.len() >= BOXED_FROM_PROPERTIES => {
-                    Some(name.clone())
-                }
-                _ => None,
-            },
-            ReferenceOr::Reference { .. } => None,
-        })
+    object_schemas(spec)
+        .filter(|(_, object)| object.properties.len() >= BOXED_FROM_PROPERTIES)
+        .map(|(name, _)| name.clone())
         .collect()
 }
 
@@ -440,27 +427,24 @@ impl syn::visit_mut::VisitMut for HeadersBuiltOnce {
 
 /// Names of the component schemas that are objects with unknown fields kept and no required field.
 fn open_optional_objects(spec: &openapiv3::OpenAPI) -> Vec<String> {
-    use openapiv3::{ReferenceOr, SchemaKind, Type};
-    let Some(components) = &spec.components else {
-        return Vec::new();
-    };
-    components
-        .schemas
-        .iter()
-        .filter_map(|(name, schema)| match schema {
-            ReferenceOr::Item(schema) => match &schema.schema_kind {
-                SchemaKind::Type(Type::Object(object))
-                    if object.additional_properties.is_some()
-                        && !object.properties.is_empty()
-                        && object.required.is_empty() =>
-                {
-                    Some(name.clone())
-                }
-                _ => None,
-            },
-            ReferenceOr::Reference { .. } => None,
+    object_schemas(spec)
+        .filter(|(_, object)| {
+            object.additional_properties.is_some() && !object.properties.is_empty() && object.required.is_empty()
         })
+        .map(|(name, _)| name.clone())
         .collect()
+}
+
+/// The component schemas that are objects, by name.
+fn object_schemas(spec: &openapiv3::OpenAPI) -> impl Iterator<Item = (&String, &openapiv3::ObjectType)> {
+    use openapiv3::{ReferenceOr, SchemaKind, Type};
+    spec.components.iter().flat_map(|components| &components.schemas).filter_map(|(name, schema)| match schema {
+        ReferenceOr::Item(schema) => match &schema.schema_kind {
+            SchemaKind::Type(Type::Object(object)) => Some((name, object)),
+            _ => None,
+        },
+        ReferenceOr::Reference { .. } => None,
+    })
 }
 
 /// One vocabulary of the API: a named string schema whose known values the normaliser listed.
