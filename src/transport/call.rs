@@ -247,18 +247,17 @@ where
                         let _call = Entered::new(Some(context.clone()));
                         send.poll(cx)
                     };
-                    let raw_error = match polled {
+                    let result = match polled {
                         Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Ok(value)) => {
-                            this.state.set(State::Done);
-                            // A slot the generated code did not take (an answer without a body) is free now.
-                            drop(context.take_body_slot());
-                            return Poll::Ready(Ok(value));
-                        }
-                        Poll::Ready(Err(error)) => error,
+                        Poll::Ready(result) => result,
                     };
                     this.state.set(State::Done);
+                    // A slot the generated code did not take (an answer without a body) is free now.
                     drop(context.take_body_slot());
+                    let raw_error = match result {
+                        Ok(value) => return Poll::Ready(Ok(value)),
+                        Err(error) => error,
+                    };
                     let (facts, auth_error) = {
                         let mut record = context.record();
                         (record.facts.clone(), record.auth_error.take())

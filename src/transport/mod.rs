@@ -504,8 +504,8 @@ pub fn adopt_headers(request: &mut Request, mut headers: reqwest::header::Header
 fn copy_to_send(request: &Request, generated: bool) -> Option<Request> {
     if generated && request.body().is_none() && request.timeout().is_none() {
         let mut copy = Request::new(request.method().clone(), request.url().clone());
+        // Empty: `recycle_headers` clears a map before leaving it.
         let mut headers = SPARE_HEADERS.try_with(Cell::take).ok().flatten().unwrap_or_default();
-        headers.clear();
         headers.reserve(request.headers().len());
         for (name, value) in request.headers() {
             headers.append(name.clone(), value.clone());
