@@ -110,7 +110,13 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
             syn::visit_mut::VisitMut::visit_item_mod_mut(&mut StaticBuilderErrors, module);
         }
     }
-    Ok(prettyplease::unparse(&file))
+    let code = prettyplease::unparse(&file);
+    // The transport leaves `User-Agent` to `adopt_headers` for generated requests: every one must call it.
+    let (sent, adopted) = (code.matches(".exec(request").count(), code.matches("adopt_headers(&mut request").count());
+    if sent != adopted {
+        return Err(format!("{sent} generated requests are sent but {adopted} adopt their headers"));
+    }
+    Ok(code)
 }
 
 /// typify's builders start every field as "no value supplied", `extra` included, so a builder of

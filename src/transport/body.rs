@@ -146,8 +146,14 @@ pub async fn response_value<T: serde::de::DeserializeOwned, E>(
     };
     drop(slot);
     let full = full.map_err(progenitor_client::Error::ResponseBodyError)?;
-    let inner =
-        serde_json::from_slice(&full).map_err(|error| progenitor_client::Error::InvalidResponsePayload(full, error))?;
+    // (`map_err` rather than `match`: the compiler copies the decoded value less.)
+    let inner = serde_json::from_slice(&full).map_err(|error| {
+        // The transport reads a success's trace id only now, for the error to name it.
+        if let Some(call) = super::call::current_call() {
+            call.note_trace_id(crate::error::trace_id_of(&headers));
+        }
+        progenitor_client::Error::InvalidResponsePayload(full, error)
+    })?;
     Ok(progenitor_client::ResponseValue::new(inner, status, headers))
 }
 

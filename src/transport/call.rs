@@ -46,6 +46,31 @@ impl Drop for Entered {
     }
 }
 
+/// Lends the context in `slot` to the thread as the current call until dropped, then takes it
+/// back and puts back the call before: moving it costs no reference count, which a clone per
+/// poll would (also when the poll it surrounds panics).
+struct Lent<'a> {
+    slot: &'a mut Option<Arc<CallContext>>,
+    previous: Option<Arc<CallContext>>,
+}
+
+impl<'a> Lent<'a> {
+    fn new(slot: &'a mut Option<Arc<CallContext>>) -> Self {
+        let previous = CURRENT_CALL.replace(slot.take());
+        Self { slot, previous }
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Only while the thread is torn down is there no thread local left to take it back from.
+        if let Ok(lent) = CURRENT_CALL.try_with(|current| current.replace(previous)) {
+            *self.slot = lent;
+        }
+    }
+}
+
 /// What the caller asked for one call.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CallOptions {
@@ -86,6 +111,11 @@ impl CallContext {
         record.facts.attempts = attempts;
         record.facts.status = status;
         record.facts.trace_id = trace_id;
+    }
+
+    /// The trace id of a success whose body then failed to decode.
+    pub(crate) fn note_trace_id(&self, trace_id: Option<String>) {
+        self.record().facts.trace_id = trace_id;
     }
 
     pub(crate) fn note_auth_error(&self, error: AuthError) {
@@ -236,15 +266,15 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let options = &mut *this.options;
-        let context = this.context.get_or_insert_with(|| {
-            Arc::new(CallContext { options: std::mem::take(options), record: Mutex::default() })
-        });
+        if this.context.is_none() {
+            let options = std::mem::take(this.options);
+            *this.context = Some(Arc::new(CallContext { options, record: Mutex::default() }));
+        }
         loop {
             match this.state.as_mut().project() {
                 StateProjection::Sending { send } => {
                     let polled = {
-                        let _call = Entered::new(Some(context.clone()));
+                        let _call = Lent::new(this.context);
                         send.poll(cx)
                     };
                     let result = match polled {
@@ -253,11 +283,15 @@ where
                     };
                     this.state.set(State::Done);
                     // A slot the generated code did not take (an answer without a body) is free now.
-                    drop(context.take_body_slot());
+                    // (The context is back; it is gone only if the thread's locals were torn down.)
+                    if let Some(context) = this.context.as_ref() {
+                        drop(context.take_body_slot());
+                    }
                     let raw_error = match result {
                         Ok(value) => return Poll::Ready(Ok(value)),
                         Err(error) => error,
                     };
+                    let context = this.context.get_or_insert_with(Arc::default);
                     let (facts, auth_error) = {
                         let mut record = context.record();
                         (record.facts.clone(), record.auth_error.take())

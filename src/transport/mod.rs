@@ -257,7 +257,8 @@ impl Transport {
             if request.timeout().is_some() {
                 *request.timeout_mut() = None;
             }
-            if !request.headers().contains_key(USER_AGENT) {
+            // A generated request has it from `adopt_headers`.
+            if !generated && !request.headers().contains_key(USER_AGENT) {
                 request.headers_mut().insert(USER_AGENT, HeaderValue::from_static(USER_AGENT_VALUE));
             }
             let route = Route { operation, method: request.method().clone() };
@@ -266,15 +267,16 @@ impl Transport {
             // Whether anything since `started` waited (a login, a slot, a pause): if nothing did,
             // the attempt starts at `started` and needs no clock reading of its own.
             let mut waited = false;
+            // The headers of a generated request, while its head is out being sent.
+            let mut kept_headers = Vec::new();
 
             loop {
                 attempts += 1;
                 // Send a copy and keep the request for a retry or repeat; a streaming body cannot be
                 // copied and is sent once. (No second request is kept alongside: every request kept
                 // across an `.await` makes the call's future larger, and it is moved on every call.)
-                let (mut this_try, repeatable) = match copy_to_send(&request, generated) {
-                    // The original goes and the copy stays: the copy's header map is the reused one.
-                    Some(copy) => (std::mem::replace(&mut request, copy), true),
+                let (mut this_try, repeatable) = match copy_to_send(&mut request, &mut kept_headers, generated) {
+                    Some(copy) => (copy, true),
                     // The stand-in keeps the URL, which errors and the answer name.
                     None => {
                         let stand_in = Request::new(Method::GET, request.url().clone());
@@ -375,7 +377,10 @@ impl Transport {
                 };
 
                 let status = response.status();
-                let trace_id = trace_id_of(response.headers());
+                // A success's trace id is only read if its body then fails to decode
+                // (`response_value` notes it then): reading it copies it into a string.
+                let trace_id =
+                    if status.is_success() && span.is_disabled() { None } else { trace_id_of(response.headers()) };
                 if !span.is_disabled() {
                     span.record("status", status.as_u16());
                     if let Some(trace_id) = &trace_id {
@@ -448,7 +453,7 @@ impl Transport {
                 {
                     let slot = body::BodySlot::new(permit, idle_timeout);
                     // A checked call keeps the slot in its context: no allocation, unlike extensions.
-                    recycle_headers(&mut request);
+                    recycle_kept_headers(kept_headers);
                     if let Some(call) = &call {
                         call.keep_body_slot(slot);
                         return Ok(response);
@@ -476,9 +481,11 @@ pub const fn header_capacity(parameters: usize) -> usize {
 /// Makes `headers` (a generated call's header parameters and `Accept`, sized by
 /// [`header_capacity`]) the request's headers, adding those the request builder set (a body's
 /// `Content-Type`) unless `headers` names them: what `RequestBuilder::headers(headers)` does,
-/// without copying `headers` into the builder's map. `build.rs` makes the generated code call this.
+/// without copying `headers` into the builder's map. Adds `User-Agent` unless a parameter set it.
+/// `build.rs` makes every generated request go through this.
 #[doc(hidden)]
 pub fn adopt_headers(request: &mut Request, mut headers: reqwest::header::HeaderMap) {
+    headers.entry(USER_AGENT).or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
     let built = std::mem::take(request.headers_mut());
     // The map yields a name with its first value and `None` with each further value of it.
     let mut kept: Option<reqwest::header::HeaderName> = None;
@@ -498,36 +505,45 @@ pub fn adopt_headers(request: &mut Request, mut headers: reqwest::header::Header
 /// no timeout or extensions, and the transport clears a timeout), so it is copied field by field:
 /// reqwest's `try_clone` makes and drops an extension map (three allocations) on every copy.
 ///
-/// The copy's header map is the one the last call on this thread left ([`recycle_headers`]):
-/// a fresh map per call cost two allocations, which sent the allocator down its slow paths more
-/// often (callgrind: about 650 instructions per call more than reusing the map).
-fn copy_to_send(request: &Request, generated: bool) -> Option<Request> {
+/// The copy takes the original's header map, and `kept` keeps its headers as a plain list, from
+/// which a retry puts them back: copying them into another map hashed every name on every call,
+/// for the rare retry. The list is the one the last call on this thread left
+/// ([`recycle_kept_headers`]), so it costs no allocation either.
+fn copy_to_send(request: &mut Request, kept: &mut KeptHeaders, generated: bool) -> Option<Request> {
     if generated && request.body().is_none() && request.timeout().is_none() {
-        let mut copy = Request::new(request.method().clone(), request.url().clone());
-        // Empty: `recycle_headers` clears a map before leaving it.
-        let mut headers = SPARE_HEADERS.try_with(Cell::take).ok().flatten().unwrap_or_default();
-        headers.reserve(request.headers().len());
-        for (name, value) in request.headers() {
-            headers.append(name.clone(), value.clone());
+        if kept.is_empty() {
+            if kept.capacity() == 0 {
+                *kept = SPARE_KEPT_HEADERS.try_with(Cell::take).unwrap_or_default();
+            }
+            kept.extend(request.headers().iter().map(|(name, value)| (name.clone(), value.clone())));
+        } else if request.headers().is_empty() {
+            // A retry: the map went with the last attempt.
+            let headers = request.headers_mut();
+            headers.reserve(kept.len());
+            for (name, value) in kept.iter() {
+                headers.append(name.clone(), value.clone());
+            }
         }
-        *copy.headers_mut() = headers;
+        let mut copy = Request::new(request.method().clone(), request.url().clone());
+        *copy.headers_mut() = std::mem::take(request.headers_mut());
         *copy.version_mut() = request.version();
         return Some(copy);
     }
     request.try_clone()
 }
 
+/// A request's headers, in order, one entry per value.
+type KeptHeaders = Vec<(reqwest::header::HeaderName, HeaderValue)>;
+
 thread_local! {
-    /// The header map of a finished call's kept copy, for the next call's copy.
-    static SPARE_HEADERS: Cell<Option<reqwest::header::HeaderMap>> = const { Cell::new(None) };
+    /// The emptied list of a finished call's kept headers, for the next call on this thread.
+    static SPARE_KEPT_HEADERS: Cell<KeptHeaders> = const { Cell::new(Vec::new()) };
 }
 
-/// Leaves `request`'s header map (its values are dropped, its room is kept) to the next
-/// [`copy_to_send`] on this thread.
-fn recycle_headers(request: &mut Request) {
-    let mut headers = std::mem::take(request.headers_mut());
-    headers.clear();
-    let _ = SPARE_HEADERS.try_with(|spare| spare.set(Some(headers)));
+/// Leaves `kept` (its values dropped, its room kept) to the next [`copy_to_send`] on this thread.
+fn recycle_kept_headers(mut kept: KeptHeaders) {
+    kept.clear();
+    let _ = SPARE_KEPT_HEADERS.try_with(|spare| spare.set(kept));
 }
 
 /// `future`'s output, or `Err` once `deadline` passes. A future that is ready at once (a fresh
@@ -589,6 +605,11 @@ struct Route {
 
 impl Route {
     fn span(&self, attempt: u32, url: &url::Url) -> tracing::Span {
+        // Where tracing also logs through `log` (its `log` feature), even a span no subscriber
+        // listens to is built and recorded for `log` on every attempt; the events still reach it.
+        if !tracing::span_enabled!(tracing::Level::INFO) {
+            return tracing::Span::none();
+        }
         let span = tracing::info_span!(
             "kontur_extern.request",
             operation = self.operation,
