@@ -28,7 +28,7 @@ mod operations;
 mod path;
 mod retry;
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -486,6 +486,11 @@ pub const fn header_capacity(parameters: usize) -> usize {
 #[doc(hidden)]
 pub fn adopt_headers(request: &mut Request, mut headers: reqwest::header::HeaderMap) {
     headers.entry(USER_AGENT).or_insert(HeaderValue::from_static(USER_AGENT_VALUE));
+    if request.headers().is_empty() {
+        // Nothing to add (a request without a body): the builder's empty map goes with `headers`.
+        std::mem::swap(request.headers_mut(), &mut headers);
+        return;
+    }
     let built = std::mem::take(request.headers_mut());
     // The map yields a name with its first value and `None` with each further value of it.
     let mut kept: Option<reqwest::header::HeaderName> = None;
@@ -513,9 +518,13 @@ fn copy_to_send(request: &mut Request, kept: &mut KeptHeaders, generated: bool) 
     if generated && request.body().is_none() && request.timeout().is_none() {
         if kept.is_empty() {
             if kept.capacity() == 0 {
-                *kept = SPARE_KEPT_HEADERS.try_with(Cell::take).unwrap_or_default();
+                *kept =
+                    SPARE_KEPT_HEADERS.try_with(|spare| spare.borrow_mut().pop()).ok().flatten().unwrap_or_default();
             }
-            kept.extend(request.headers().iter().map(|(name, value)| (name.clone(), value.clone())));
+            kept.reserve(request.headers().len());
+            for (name, value) in request.headers() {
+                kept.push((name.clone(), value.clone()));
+            }
         } else if request.headers().is_empty() {
             // A retry: the map went with the last attempt.
             let headers = request.headers_mut();
@@ -525,7 +534,8 @@ fn copy_to_send(request: &mut Request, kept: &mut KeptHeaders, generated: bool) 
             }
         }
         let mut copy = Request::new(request.method().clone(), request.url().clone());
-        *copy.headers_mut() = std::mem::take(request.headers_mut());
+        // A swap: the copy's new map is empty, and dropping it would cost as much as keeping it.
+        std::mem::swap(copy.headers_mut(), request.headers_mut());
         *copy.version_mut() = request.version();
         return Some(copy);
     }
@@ -535,15 +545,23 @@ fn copy_to_send(request: &mut Request, kept: &mut KeptHeaders, generated: bool) 
 /// A request's headers, in order, one entry per value.
 type KeptHeaders = Vec<(reqwest::header::HeaderName, HeaderValue)>;
 
+/// How many emptied lists a thread keeps: one per call it runs at once, up to Extern's limit.
+const SPARE_KEPT_HEADERS_MAX: usize = DEFAULT_MAX_IN_FLIGHT;
+
 thread_local! {
-    /// The emptied list of a finished call's kept headers, for the next call on this thread.
-    static SPARE_KEPT_HEADERS: Cell<KeptHeaders> = const { Cell::new(Vec::new()) };
+    /// The emptied lists of finished calls' kept headers, for the next calls on this thread.
+    static SPARE_KEPT_HEADERS: RefCell<Vec<KeptHeaders>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Leaves `kept` (its values dropped, its room kept) to the next [`copy_to_send`] on this thread.
+/// Leaves `kept` (its values dropped, its room kept) to a next [`copy_to_send`] on this thread.
 fn recycle_kept_headers(mut kept: KeptHeaders) {
     kept.clear();
-    let _ = SPARE_KEPT_HEADERS.try_with(|spare| spare.set(kept));
+    let _ = SPARE_KEPT_HEADERS.try_with(|spare| {
+        let mut spare = spare.borrow_mut();
+        if spare.len() < SPARE_KEPT_HEADERS_MAX {
+            spare.push(kept);
+        }
+    });
 }
 
 /// `future`'s output, or `Err` once `deadline` passes. A future that is ready at once (a fresh
