@@ -15,8 +15,10 @@
 //! Each round runs every variant once, in a rotating order; a variant's figure is the median
 //! over rounds of its thread CPU µs per call, and its ratio the median over rounds of its time
 //! divided by the floor's in the same round (paired, so load that drifts between rounds cancels
-//! out). Allocations per call are counted on the client thread. `KONTUR_BENCH_CALLS` (default
-//! 1000) sets the calls per variant and round, `KONTUR_BENCH_ROUNDS` (default 15) the rounds.
+//! out); the quartiles of those per-round ratios show how much the machine's noise moves them.
+//! Allocations per call are counted on the client thread. `KONTUR_BENCH_CALLS` (default 800)
+//! sets the calls per variant and round, `KONTUR_BENCH_ROUNDS` (default 41) the rounds: many
+//! short rounds gave steadier medians here than a few long ones.
 //! `KONTUR_BENCH_ONLY=floor|raw|checked|client` runs only that variant, `KONTUR_BENCH_ROUNDS`
 //! rounds, from `KONTUR_BENCH_TASKS` tasks (default 1), for a profiler.
 //!
@@ -24,11 +26,17 @@
 //! (`KONTUR_BENCH_PIN=0` leaves them to the scheduler): otherwise rounds where the scheduler
 //! put both threads on one core take a third longer than the others, and the ratios wander. On
 //! a shared machine thread CPU time still drifts with the load; instruction counts drift much
-//! less: run each variant under `valgrind --tool=callgrind` with `KONTUR_BENCH_ROUNDS=1
-//! KONTUR_BENCH_CALLS=2000` and compare the program totals (the difference over 2000 is the
-//! overhead per call in instructions, give or take a few hundred, as the polls a call needs
-//! depend on when the server answers).
+//! less: run each variant under `valgrind --tool=callgrind --separate-threads=yes` with
+//! `KONTUR_BENCH_ROUNDS=1 KONTUR_BENCH_CALLS=2000` and compare the client thread's totals (the
+//! `-01` file; the difference over 2000 is the overhead per call in instructions, give or take a
+//! hundred, as the polls a call needs depend on when the server answers). `--cache-sim=yes
+//! --branch-sim=yes` adds the cache misses and mispredicted branches, which cost this path about
+//! as much as its extra instructions do.
 //! `KONTUR_BENCH_SIZES=1` prints the sizes of the futures a call moves around.
+//! `KONTUR_BENCH_CALIBRATE_NS=2000` adds a variant that is the floor plus 2000 ns of busy work
+//! per call, and the ratio that work alone would give: on a virtual machine a known extra cost
+//! can show as more than itself (caches and wake-ups pay for it too), which says how much work
+//! a ratio target leaves room for.
 //!
 //! `cargo bench --bench overhead`
 
@@ -236,6 +244,8 @@ struct Setup {
     full: Client,
     account: uuid::Uuid,
     docflow: uuid::Uuid,
+    /// The known extra work of [`Variant::Calibration`].
+    spin: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,9 +254,20 @@ enum Variant {
     Raw,
     Checked,
     Full,
+    /// The floor plus a known amount of busy work per call: how a known cost shows in the ratios.
+    Calibration,
 }
 
 const VARIANTS: [Variant; 4] = [Variant::Floor, Variant::Raw, Variant::Checked, Variant::Full];
+
+/// The variants to measure: the calibration too when `KONTUR_BENCH_CALIBRATE_NS` asks for it.
+fn variants(spin: Duration) -> Vec<Variant> {
+    let mut variants = VARIANTS.to_vec();
+    if !spin.is_zero() {
+        variants.push(Variant::Calibration);
+    }
+    variants
+}
 
 impl Variant {
     fn name(self) -> &'static str {
@@ -255,6 +276,7 @@ impl Variant {
             Variant::Raw => "raw client send()",
             Variant::Checked => "raw client .checked()",
             Variant::Full => "Client (token) .checked()",
+            Variant::Calibration => "floor + busy work (calibration)",
         }
     }
 
@@ -264,6 +286,7 @@ impl Variant {
             Variant::Raw => "raw",
             Variant::Checked => "checked",
             Variant::Full => "client",
+            Variant::Calibration => "calibration",
         }
     }
 }
@@ -279,12 +302,14 @@ struct Sample {
 impl Setup {
     async fn call(&self, variant: Variant) -> Docflow {
         match variant {
-            Variant::Floor => {
-                let url = format!("{}/v1/{}/docflows/{}", self.base, self.account, self.docflow);
-                let answer = self.floor.get(url).headers(self.floor_headers.clone()).send().await.expect("an answer");
-                assert!(answer.status().is_success());
-                let body = answer.bytes().await.expect("a body");
-                serde_json::from_slice(&body).expect("a docflow")
+            Variant::Floor => self.floor_call().await,
+            Variant::Calibration => {
+                let docflow = self.floor_call().await;
+                let started = Instant::now();
+                while started.elapsed() < self.spin {
+                    std::hint::spin_loop();
+                }
+                docflow
             }
             Variant::Raw => self
                 .raw
@@ -319,6 +344,15 @@ impl Setup {
         }
     }
 
+    /// The floor's call: bare reqwest and serde_json.
+    async fn floor_call(&self) -> Docflow {
+        let url = format!("{}/v1/{}/docflows/{}", self.base, self.account, self.docflow);
+        let answer = self.floor.get(url).headers(self.floor_headers.clone()).send().await.expect("an answer");
+        assert!(answer.status().is_success());
+        let body = answer.bytes().await.expect("a body");
+        serde_json::from_slice(&body).expect("a docflow")
+    }
+
     /// Figures per call of `calls` calls, from `tasks` concurrent tasks.
     async fn measure(&self, variant: Variant, calls: usize, tasks: usize) -> Sample {
         let per_task = calls / tasks;
@@ -340,16 +374,26 @@ impl Setup {
     }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+fn median(values: Vec<f64>) -> f64 {
+    quantile(values, 0.5)
+}
+
+/// The `q` quantile of `values` (linear between the two nearest ranks).
+fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len().is_multiple_of(2) { (values[middle - 1] + values[middle]) / 2.0 } else { values[middle] }
+    let rank = q * (values.len() - 1) as f64;
+    let (below, above) = (rank.floor() as usize, rank.ceil() as usize);
+    values[below] + (values[above] - values[below]) * (rank - below as f64)
 }
 
 fn main() {
-    let calls = env_number("KONTUR_BENCH_CALLS", 1000);
-    let rounds = env_number("KONTUR_BENCH_ROUNDS", 15);
+    let calls = env_number("KONTUR_BENCH_CALLS", 800);
+    let rounds = env_number("KONTUR_BENCH_ROUNDS", 41);
     let only = std::env::var("KONTUR_BENCH_ONLY").ok();
+    let spin = Duration::from_nanos(
+        std::env::var("KONTUR_BENCH_CALIBRATE_NS").ok().and_then(|value| value.parse().ok()).unwrap_or(0),
+    );
+    let variants = variants(spin);
     let body = docflow_body();
     let base = start_server(body.clone());
     pin_to_cpu(0);
@@ -379,9 +423,10 @@ fn main() {
                 .expect("a client"),
             account: ACCOUNT.parse().unwrap(),
             docflow: DOCFLOW.parse().unwrap(),
+            spin,
             base,
         };
-        for variant in VARIANTS {
+        for variant in variants.iter().copied() {
             let docflow = setup.call(variant).await;
             assert_eq!(docflow.documents.len(), 3, "{} decodes the whole docflow", variant.name());
         }
@@ -417,7 +462,11 @@ fn main() {
             return;
         }
         if let Some(only) = only {
-            let variant = VARIANTS.into_iter().find(|v| v.key() == only).expect("floor, raw, checked or client");
+            let variant = variants
+                .iter()
+                .copied()
+                .find(|v| v.key() == only)
+                .expect("floor, raw, checked, client or (with KONTUR_BENCH_CALIBRATE_NS) calibration");
             let tasks = env_number("KONTUR_BENCH_TASKS", 1);
             for round in 1..=rounds {
                 let sample = setup.measure(variant, calls, tasks).await;
@@ -433,32 +482,41 @@ fn main() {
 
         println!("overhead: {calls} calls per variant, mode and round, {rounds} rounds, {} byte docflow", body.len());
         for (mode, tasks) in [("sequential", 1), ("concurrent", CONCURRENCY)] {
-            let mut samples = vec![Vec::<Sample>::new(); VARIANTS.len()];
+            let mut samples = vec![Vec::<Sample>::new(); variants.len()];
             for round in 0..rounds {
                 // A rotating order, so no variant always runs first (cold) or after the same one.
-                for offset in 0..VARIANTS.len() {
-                    let index = (round + offset) % VARIANTS.len();
-                    samples[index].push(setup.measure(VARIANTS[index], calls, tasks).await);
+                for offset in 0..variants.len() {
+                    let index = (round + offset) % variants.len();
+                    samples[index].push(setup.measure(variants[index], calls, tasks).await);
                 }
             }
             let floor = &samples[0];
             println!("\n{mode} ({tasks} task{}): median of {rounds} rounds", if tasks == 1 { "" } else { "s" });
             println!(
-                "  {:<30} {:>12} {:>8} {:>12} {:>8} {:>12}",
-                "variant", "CPU µs/call", "ratio", "wall µs/call", "ratio", "allocs/call"
+                "  {:<30} {:>12} {:>8} {:>15} {:>12} {:>8} {:>12}",
+                "variant", "CPU µs/call", "ratio", "ratio p25-p75", "wall µs/call", "ratio", "allocs/call"
             );
-            for (index, variant) in VARIANTS.into_iter().enumerate() {
+            for (index, variant) in variants.iter().copied().enumerate() {
                 let own = &samples[index];
-                let cpu_ratio = median(own.iter().zip(floor).map(|(s, f)| s.cpu_us / f.cpu_us).collect());
+                let cpu_ratios: Vec<f64> = own.iter().zip(floor).map(|(s, f)| s.cpu_us / f.cpu_us).collect();
                 let wall_ratio = median(own.iter().zip(floor).map(|(s, f)| s.wall_us / f.wall_us).collect());
                 println!(
-                    "  {:<30} {:>12.1} {:>7.3}x {:>12.1} {:>7.3}x {:>12.1}",
+                    "  {:<30} {:>12.1} {:>7.3}x {:>15} {:>12.1} {:>7.3}x {:>12.1}",
                     variant.name(),
                     median(own.iter().map(|s| s.cpu_us).collect()),
-                    cpu_ratio,
+                    median(cpu_ratios.clone()),
+                    format!("{:.3}-{:.3}", quantile(cpu_ratios.clone(), 0.25), quantile(cpu_ratios, 0.75)),
                     median(own.iter().map(|s| s.wall_us).collect()),
                     wall_ratio,
                     median(own.iter().map(|s| s.allocations).collect()),
+                );
+            }
+            if !spin.is_zero() {
+                let floor_us = median(floor.iter().map(|s| s.cpu_us).collect());
+                println!(
+                    "  calibration: {} ns of busy work per call would show as {:.3}x if it cost only itself",
+                    spin.as_nanos(),
+                    1.0 + spin.as_secs_f64() * 1e6 / floor_us
                 );
             }
         }

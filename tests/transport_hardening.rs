@@ -284,6 +284,51 @@ async fn a_get_whose_answer_is_late_is_sent_again() {
     assert!(server.hits() >= 2, "the late GET was sent again");
 }
 
+/// A call with a short first-byte timeout against a server that answers after 5 s, on `client`.
+async fn late_answer_with_a_short_timeout(client: &raw::Client) -> (Result<(), Error>, Duration) {
+    let started = Instant::now();
+    let result = client
+        .get_docflow()
+        .account_id(uuid(ACCOUNT))
+        .docflow_id(uuid(DOCFLOW))
+        .send()
+        .checked()
+        .first_byte_timeout(Duration::from_millis(150))
+        .retry_policy(RetryPolicy::none())
+        .await
+        .map(drop);
+    (result, started.elapsed())
+}
+
+/// First-byte timers are reused across calls on a thread: one left at the default 30 s must
+/// still fire at a later call's much earlier limit.
+#[tokio::test]
+async fn a_reused_first_byte_timer_fires_at_an_earlier_limit() {
+    let quick = LoopbackServer::always(Reply::json(200, docflow_json())).await;
+    get_docflow(&client(&quick.base_url), Duration::from_secs(5)).await.expect("an answer at once");
+    let late = LoopbackServer::always(Reply::json(200, docflow_json()).delay(Duration::from_secs(5))).await;
+    let (result, took) = late_answer_with_a_short_timeout(&client(&late.base_url)).await;
+    assert!(result.expect_err("the answer comes after the limit").is_timeout());
+    assert!(took < Duration::from_secs(2), "the limit fired after {took:?}");
+}
+
+/// A timer belongs to its runtime's timer wheel: a runtime started after another one ended on
+/// the same thread must not get that runtime's timers (they would never fire, or panic).
+#[test]
+fn first_byte_timers_stay_with_their_runtime() {
+    let runtime = || tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime().block_on(async {
+        let quick = LoopbackServer::always(Reply::json(200, docflow_json())).await;
+        get_docflow(&client(&quick.base_url), Duration::from_secs(5)).await.expect("an answer at once");
+    });
+    let (result, took) = runtime().block_on(async {
+        let late = LoopbackServer::always(Reply::json(200, docflow_json()).delay(Duration::from_secs(5))).await;
+        late_answer_with_a_short_timeout(&client(&late.base_url)).await
+    });
+    assert!(result.expect_err("the answer comes after the limit").is_timeout());
+    assert!(took < Duration::from_secs(2), "the limit fired after {took:?}");
+}
+
 /// Serves one GET with `chunks` body pieces of `size` bytes, `gap` apart; `stall_after` stops
 /// sending (without closing) after that many pieces.
 async fn trickling_server(chunks: usize, size: usize, gap: Duration, stall_after: Option<usize>) -> String {

@@ -27,6 +27,7 @@ mod limiter;
 mod operations;
 mod path;
 mod retry;
+mod timer;
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -341,9 +342,10 @@ impl Transport {
                 } else {
                     futures::future::Either::Right(sending.instrument(span.clone()))
                 };
-                let outcome = match tokio::time::timeout_at(attempt_limit, sending).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => {
+                let limit = timer::AttemptTimer::until(attempt_limit);
+                let outcome = match futures::future::select(std::pin::pin!(sending), limit).await {
+                    futures::future::Either::Left((outcome, _)) => outcome,
+                    futures::future::Either::Right(_) => {
                         Err(timeout_error(request.url(), "no answer within the first-byte timeout or the deadline"))
                     }
                 };
