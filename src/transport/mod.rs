@@ -520,8 +520,8 @@ fn copy_to_send(request: &mut Request, kept: &mut KeptHeaders, generated: bool) 
     if generated && request.body().is_none() && request.timeout().is_none() {
         if kept.is_empty() {
             if kept.capacity() == 0 {
-                *kept =
-                    SPARE_KEPT_HEADERS.try_with(|spare| spare.borrow_mut().pop()).ok().flatten().unwrap_or_default();
+                let spare = SPARE_KEPT_HEADERS.try_with(|spare| spare.try_borrow_mut().ok()?.pop());
+                *kept = spare.ok().flatten().unwrap_or_default();
             }
             kept.reserve(request.headers().len());
             for (name, value) in request.headers() {
@@ -559,8 +559,9 @@ thread_local! {
 fn recycle_kept_headers(mut kept: KeptHeaders) {
     kept.clear();
     let _ = SPARE_KEPT_HEADERS.try_with(|spare| {
-        let mut spare = spare.borrow_mut();
-        if spare.len() < SPARE_KEPT_HEADERS_MAX {
+        if let Ok(mut spare) = spare.try_borrow_mut()
+            && spare.len() < SPARE_KEPT_HEADERS_MAX
+        {
             spare.push(kept);
         }
     });
