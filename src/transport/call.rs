@@ -29,26 +29,9 @@ thread_local! {
     static CURRENT_CALL: Cell<Option<Arc<CallContext>>> = const { Cell::new(None) };
 }
 
-/// Makes `call` the current call until dropped, then puts back the one before (also when the
-/// poll it surrounds panics).
-struct Entered(Option<Arc<CallContext>>);
-
-impl Entered {
-    fn new(call: Option<Arc<CallContext>>) -> Self {
-        Self(CURRENT_CALL.replace(call))
-    }
-}
-
-impl Drop for Entered {
-    fn drop(&mut self) {
-        let previous = self.0.take();
-        let _ = CURRENT_CALL.try_with(|current| current.set(previous));
-    }
-}
-
-/// Lends the context in `slot` to the thread as the current call until dropped, then takes it
-/// back and puts back the call before: moving it costs no reference count, which a clone per
-/// poll would (also when the poll it surrounds panics).
+/// Lends the context in `slot` (or, from an empty slot, no call) to the thread as the current
+/// call until dropped, then takes it back and puts back the call before: moving it costs no
+/// reference count, which a clone per poll would (also when the poll it surrounds panics).
 struct Lent<'a> {
     slot: &'a mut Option<Arc<CallContext>>,
     previous: Option<Arc<CallContext>>,
@@ -163,7 +146,8 @@ impl<F: Future> Future for OutsideCall<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _outside = Entered::new(None);
+        let mut no_call = None;
+        let _outside = Lent::new(&mut no_call);
         self.project().future.poll(cx)
     }
 }
