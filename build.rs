@@ -354,7 +354,7 @@ impl syn::visit_mut::VisitMut for LargeObjectsBoxed {
 /// every header the request will carry (`crate::transport::header_capacity`), takes `Accept` (a
 /// parameter of the same name would win, as before) and becomes the request's map
 /// (`crate::transport::adopt_headers`, which keeps what the builder still sets, such as a JSON
-/// body's `Content-Type`).
+/// body's `Content-Type`, and adds `User-Agent`).
 struct HeadersBuiltOnce;
 
 impl HeadersBuiltOnce {

@@ -303,13 +303,8 @@ impl Transport {
                             return Ok(authentication_failed(call.as_deref(), attempts, error));
                         }
                         Err(_) => {
-                            tracing::warn!(parent: &span, "deadline passed while obtaining credentials");
-                            return Err(timed_out(
-                                call.as_deref(),
-                                attempts,
-                                request.url(),
-                                "the deadline passed while obtaining credentials",
-                            ));
+                            let what = "the deadline passed while obtaining credentials";
+                            return Err(timed_out(call.as_deref(), attempts, request.url(), &span, what));
                         }
                     }
                 }
@@ -322,13 +317,8 @@ impl Transport {
                     None => {
                         waited = true;
                         let Ok(permit) = Box::pin(until(deadline, self.limiter.acquire())).await else {
-                            tracing::warn!(parent: &span, "deadline passed while waiting for a free slot");
-                            return Err(timed_out(
-                                call.as_deref(),
-                                attempts,
-                                request.url(),
-                                "the deadline passed while waiting for a free slot",
-                            ));
+                            let what = "the deadline passed while waiting for a free slot";
+                            return Err(timed_out(call.as_deref(), attempts, request.url(), &span, what));
                         };
                         permit
                     }
@@ -577,8 +567,16 @@ async fn until<F: std::future::Future>(deadline: Instant, future: F) -> Result<F
     tokio::time::timeout_at(deadline, future).await
 }
 
-/// The deadline passed outside an attempt: a timeout error like reqwest's own.
-fn timed_out(call: Option<&CallContext>, attempts: u32, url: &url::Url, what: &'static str) -> reqwest::Error {
+/// The deadline passed outside an attempt (`what` says during which wait): logged, and a
+/// timeout error like reqwest's own.
+fn timed_out(
+    call: Option<&CallContext>,
+    attempts: u32,
+    url: &url::Url,
+    span: &tracing::Span,
+    what: &'static str,
+) -> reqwest::Error {
+    tracing::warn!(parent: span, "{what}");
     if let Some(call) = call {
         call.note_answer(attempts, None, None);
     }
