@@ -33,6 +33,10 @@
 //! --branch-sim=yes` adds the cache misses and mispredicted branches, which cost this path about
 //! as much as its extra instructions do.
 //! `KONTUR_BENCH_SIZES=1` prints the sizes of the futures a call moves around.
+//! `KONTUR_BENCH_PHASES=1` prints on stderr, for each measurement, `phase <variant> <tasks>
+//! <start> <end>` in `CLOCK_MONOTONIC` seconds: a whole interleaved run recorded with
+//! `perf record -k CLOCK_MONOTONIC -e cpu-clock` can then be split by variant (each sample's
+//! time falls in one measurement), so that profiles are compared under the same load.
 //! `KONTUR_BENCH_CALIBRATE_NS=2000` adds a variant that is the floor plus 2000 ns of busy work
 //! per call, and the ratio that work alone would give: on a virtual machine a known extra cost
 //! can show as more than itself (caches and wake-ups pay for it too), which says how much work
@@ -231,6 +235,15 @@ fn thread_cpu_time() -> Duration {
     Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
 }
 
+/// Seconds on `CLOCK_MONOTONIC`, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with.
+fn monotonic_seconds() -> f64 {
+    let mut time = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `time` is a valid timespec for the call to fill.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut time) };
+    assert_eq!(status, 0, "clock_gettime(CLOCK_MONOTONIC)");
+    time.tv_sec as f64 + time.tv_nsec as f64 * 1e-9
+}
+
 /// Threads of this process: the client's work stays on one thread only if this stays 2.
 fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task").map(|tasks| tasks.count()).unwrap_or(0)
@@ -246,6 +259,8 @@ struct Setup {
     docflow: uuid::Uuid,
     /// The known extra work of [`Variant::Calibration`].
     spin: Duration,
+    /// Whether each measurement prints its start and end (`KONTUR_BENCH_PHASES`).
+    phases: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -357,6 +372,7 @@ impl Setup {
     async fn measure(&self, variant: Variant, calls: usize, tasks: usize) -> Sample {
         let per_task = calls / tasks;
         let allocations_before = allocations();
+        let phase_started = self.phases.then(monotonic_seconds);
         let cpu_started = thread_cpu_time();
         let wall_started = Instant::now();
         let runs = (0..tasks).map(|_| async move {
@@ -366,6 +382,9 @@ impl Setup {
         });
         futures::future::join_all(runs).await;
         let made = (per_task * tasks) as f64;
+        if let Some(started) = phase_started {
+            eprintln!("phase {} {tasks} {started:.9} {:.9}", variant.key(), monotonic_seconds());
+        }
         Sample {
             cpu_us: (thread_cpu_time() - cpu_started).as_secs_f64() * 1e6 / made,
             wall_us: wall_started.elapsed().as_secs_f64() * 1e6 / made,
@@ -424,6 +443,7 @@ fn main() {
             account: ACCOUNT.parse().unwrap(),
             docflow: DOCFLOW.parse().unwrap(),
             spin,
+            phases: std::env::var_os("KONTUR_BENCH_PHASES").is_some(),
             base,
         };
         for variant in variants.iter().copied() {
