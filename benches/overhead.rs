@@ -226,22 +226,23 @@ fn pin_to_cpu(cpu: usize) {
     }
 }
 
-/// CPU time of the calling thread.
-fn thread_cpu_time() -> Duration {
+/// The time on `clock` (a `clock_gettime` clock id).
+fn clock_time(clock: libc::clockid_t) -> Duration {
     let mut time = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `time` is a valid timespec for the call to fill.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
-    assert_eq!(status, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    let status = unsafe { libc::clock_gettime(clock, &mut time) };
+    assert_eq!(status, 0, "clock_gettime({clock})");
     Duration::new(time.tv_sec as u64, time.tv_nsec as u32)
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu_time() -> Duration {
+    clock_time(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
 /// Seconds on `CLOCK_MONOTONIC`, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with.
 fn monotonic_seconds() -> f64 {
-    let mut time = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `time` is a valid timespec for the call to fill.
-    let status = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut time) };
-    assert_eq!(status, 0, "clock_gettime(CLOCK_MONOTONIC)");
-    time.tv_sec as f64 + time.tv_nsec as f64 * 1e-9
+    clock_time(libc::CLOCK_MONOTONIC).as_secs_f64()
 }
 
 /// Threads of this process: the client's work stays on one thread only if this stays 2.
