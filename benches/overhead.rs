@@ -24,10 +24,18 @@
 //!
 //! With two or more CPUs the client thread runs on CPU 0 and the server on CPU 1
 //! (`KONTUR_BENCH_PIN=0` leaves them to the scheduler): otherwise rounds where the scheduler
-//! put both threads on one core take a third longer than the others, and the ratios wander. On
-//! a shared machine thread CPU time still drifts with the load; instruction counts drift much
+//! put both threads on one core take a third longer than the others, and the ratios wander.
+//! On a core of its own the server polls its sockets instead of sleeping: waking a sleeping
+//! server cost the client thread a trip to the hypervisor in every `writev` (about 10 µs on
+//! the 2-CPU virtual machine this was written on, a quarter of the floor's time, and more the
+//! longer the server's CPU had been halted), which measured the host's idle policy rather than
+//! the client. Every variant paid it, so leaving it out makes the floor smaller and the ratios,
+//! if anything, larger.
+//!
+//! On a shared machine thread CPU time still drifts with the load; instruction counts drift much
 //! less: run each variant under `valgrind --tool=callgrind --separate-threads=yes` with
-//! `KONTUR_BENCH_ROUNDS=1 KONTUR_BENCH_CALLS=2000` and compare the client thread's totals (the
+//! `KONTUR_BENCH_ROUNDS=1 KONTUR_BENCH_CALLS=2000 KONTUR_BENCH_PIN=0` (valgrind runs one thread
+//! at a time, so the server must sleep between requests) and compare the client thread's totals (the
 //! `-01` file; the difference over 2000 is the overhead per call in instructions, give or take a
 //! hundred, as the polls a call needs depend on when the server answers). `--cache-sim=yes
 //! --branch-sim=yes` adds the cache misses and mispredicted branches, which cost this path about
@@ -169,60 +177,119 @@ fn start_server(body: Vec<u8>) -> String {
         format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len())
             .into_bytes();
     answer.extend_from_slice(&body);
+    let answer: &'static [u8] = Box::leak(answer.into_boxed_slice());
     std::thread::spawn(move || {
-        pin_to_cpu(1);
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-            let answer: &'static [u8] = Box::leak(answer.into_boxed_slice());
-            loop {
-                let Ok((mut socket, _)) = listener.accept().await else { continue };
-                let _ = socket.set_nodelay(true);
-                tokio::spawn(async move {
-                    let mut buffer = vec![0u8; 8192];
-                    let mut filled = 0;
-                    loop {
-                        match socket.read(&mut buffer[filled..]).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(read) => filled += read,
-                        }
-                        // GETs have no body: every head ending is one request.
-                        while let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
-                            if socket.write_all(answer).await.is_err() {
-                                return;
-                            }
-                            buffer.copy_within(end + 4..filled, 0);
-                            filled -= end + 4;
-                        }
-                        if filled == buffer.len() {
-                            return;
-                        }
-                    }
-                });
-            }
-        });
+        if pin_to_cpu(1) {
+            serve_spinning(listener, answer);
+        } else {
+            serve_blocking(listener, answer);
+        }
     });
     format!("http://{address}")
+}
+
+/// The server on a core of its own: it polls its sockets and never sleeps, so that no request
+/// has to wake it (see the header: on a virtual machine the wake is charged to the client thread).
+fn serve_spinning(listener: std::net::TcpListener, answer: &'static [u8]) {
+    let mut connections: Vec<Connection> = Vec::new();
+    loop {
+        if let Ok((socket, _)) = listener.accept()
+            && socket.set_nonblocking(true).is_ok()
+        {
+            let _ = socket.set_nodelay(true);
+            connections.push(Connection { socket, buffer: vec![0; 8192], filled: 0 });
+        }
+        connections.retain_mut(|connection| connection.serve(answer));
+        std::hint::spin_loop();
+    }
+}
+
+/// A connection of the spinning server.
+struct Connection {
+    socket: std::net::TcpStream,
+    buffer: Vec<u8>,
+    filled: usize,
+}
+
+impl Connection {
+    /// Answers every request that has arrived; false once the connection is closed or broken.
+    fn serve(&mut self, answer: &[u8]) -> bool {
+        use std::io::{ErrorKind, Read, Write};
+        match self.socket.read(&mut self.buffer[self.filled..]) {
+            Ok(0) => return false,
+            Ok(read) => self.filled += read,
+            Err(error) if error.kind() == ErrorKind::WouldBlock => return true,
+            Err(_) => return false,
+        }
+        // GETs have no body: every head ending is one request.
+        while let Some(end) = self.buffer[..self.filled].windows(4).position(|w| w == b"\r\n\r\n") {
+            let mut written = 0;
+            while written < answer.len() {
+                match self.socket.write(&answer[written..]) {
+                    Ok(0) => return false,
+                    Ok(count) => written += count,
+                    Err(error) if error.kind() == ErrorKind::WouldBlock => std::hint::spin_loop(),
+                    Err(_) => return false,
+                }
+            }
+            self.buffer.copy_within(end + 4..self.filled, 0);
+            self.filled -= end + 4;
+        }
+        self.filled < self.buffer.len()
+    }
+}
+
+/// The server sharing the machine's cores with the client: it sleeps until a request comes.
+fn serve_blocking(listener: std::net::TcpListener, answer: &'static [u8]) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { continue };
+            let _ = socket.set_nodelay(true);
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 8192];
+                let mut filled = 0;
+                loop {
+                    match socket.read(&mut buffer[filled..]).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => filled += read,
+                    }
+                    // GETs have no body: every head ending is one request.
+                    while let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
+                        if socket.write_all(answer).await.is_err() {
+                            return;
+                        }
+                        buffer.copy_within(end + 4..filled, 0);
+                        filled -= end + 4;
+                    }
+                    if filled == buffer.len() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
 }
 
 /// Keeps the calling thread on CPU `cpu` when the machine has more than one, so the client and
 /// the server always run on cores of their own: a client thread that the scheduler moves onto
 /// the server's core, or off it, changes the time per call by a third between rounds.
 /// `KONTUR_BENCH_PIN=0` leaves placement to the scheduler.
-fn pin_to_cpu(cpu: usize) {
+fn pin_to_cpu(cpu: usize) -> bool {
     if std::env::var("KONTUR_BENCH_PIN").is_ok_and(|pin| pin == "0") {
-        return;
+        return false;
     }
     let available = std::thread::available_parallelism().map(usize::from).unwrap_or(1);
     if available < 2 {
-        return;
+        return false;
     }
     // SAFETY: `set` is a zeroed cpu_set_t that CPU_SET fills in; sched_setaffinity(0, ...) only
     // changes the calling thread's placement.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu % available, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
     }
 }
 
@@ -416,7 +483,7 @@ fn main() {
     let variants = variants(spin);
     let body = docflow_body();
     let base = start_server(body.clone());
-    pin_to_cpu(0);
+    let _ = pin_to_cpu(0);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
     runtime.block_on(async move {
         let mut floor_headers = HeaderMap::new();

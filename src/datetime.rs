@@ -114,12 +114,53 @@ impl ExternDateTime {
     }
 }
 
+/// The forms of a local time, in the order they are tried, as the items chrono would make of
+/// `%Y-%m-%dT%H:%M:%S%.f`, `%Y-%m-%d %H:%M:%S%.f`, `%Y-%m-%dT%H:%M` and `%Y-%m-%d %H:%M`: spelled
+/// out, so that reading a time does not parse a format string first (that was most of its cost).
+mod local_forms {
+    use chrono::format::{Fixed, Item, Numeric, Pad};
+
+    const fn number(what: Numeric) -> Item<'static> {
+        Item::Numeric(what, Pad::Zero)
+    }
+
+    macro_rules! form {
+        ($separator:literal $(, $rest:expr)*) => {
+            &[
+                number(Numeric::Year), Item::Literal("-"), number(Numeric::Month), Item::Literal("-"),
+                number(Numeric::Day), Item::Literal($separator), number(Numeric::Hour), Item::Literal(":"),
+                number(Numeric::Minute) $(, $rest)*
+            ]
+        };
+    }
+
+    pub(super) const DATE: &[Item<'static>] =
+        &[number(Numeric::Year), Item::Literal("-"), number(Numeric::Month), Item::Literal("-"), number(Numeric::Day)];
+    pub(super) const TIMES: [&[Item<'static>]; 4] = [
+        form!("T", Item::Literal(":"), number(Numeric::Second), Item::Fixed(Fixed::Nanosecond)),
+        form!(" ", Item::Literal(":"), number(Numeric::Second), Item::Fixed(Fixed::Nanosecond)),
+        form!("T"),
+        form!(" "),
+    ];
+}
+
+/// `text` read as `form` (what `parse_from_str` does with the form's format string).
+fn parse_form(text: &str, form: &[chrono::format::Item<'static>]) -> Option<chrono::format::Parsed> {
+    let mut parsed = chrono::format::Parsed::new();
+    chrono::format::parse(&mut parsed, text, form.iter()).ok()?;
+    Some(parsed)
+}
+
+/// `text` as a calendar date (`2024-01-01`).
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    parse_form(text, local_forms::DATE)?.to_naive_date().ok()
+}
+
 fn parse_local(text: &str) -> Option<NaiveDateTime> {
-    const FORMATS: [&str; 4] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
-    FORMATS
+    local_forms::TIMES
         .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .or_else(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().and_then(|date| date.and_hms_opt(0, 0, 0)))
+        .find_map(|form| parse_form(text, form)?.to_naive_datetime_with_offset(0).ok())
+        .or_else(|| parse_date(text).and_then(|date| date.and_hms_opt(0, 0, 0)))
 }
 
 impl From<DateTime<Utc>> for ExternDateTime {
@@ -240,8 +281,7 @@ impl ExternDate {
     /// date is the one written, whatever the time and offset).
     pub fn parse(text: &str) -> Result<Self, InvalidDate> {
         let trimmed = text.trim();
-        let date = NaiveDate::parse_from_str(trimmed, "%Y-%m-%d")
-            .ok()
+        let date = parse_date(trimmed)
             .or_else(|| DateTime::parse_from_rfc3339(trimmed).ok().map(|instant| instant.date_naive()))
             .or_else(|| parse_local(trimmed).map(|local| local.date()))
             .ok_or_else(|| InvalidDate {
@@ -415,5 +455,44 @@ mod tests {
         assert_eq!(serde_json::to_string(&midnight).unwrap(), "\"2024-03-31T00:00:00.0000000\"");
         assert_eq!(ExternDate::from(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()).as_str(), "2024-03-31");
         assert!(ExternDate::parse("31.03.2024").is_err());
+    }
+
+    /// Texts near the forms the API writes: numbers at and beyond their ranges, every separator
+    /// the forms use and some they do not, optional seconds and fractions, and a stray suffix.
+    fn near_api_dates() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let date = (0u32..=10_000, 0u32..=13, 0u32..=32);
+        let separator = proptest::sample::select(vec!["T", " ", "t", "_"]);
+        let seconds = proptest::option::of((0u32..=61, proptest::option::of("[0-9]{0,10}")));
+        let time = proptest::option::of((separator, 0u32..=24, 0u32..=60, seconds));
+        let suffix = proptest::sample::select(vec!["", "", "", "Z", " ", "+03:00"]);
+        (date, time, suffix).prop_map(|((year, month, day), time, suffix)| {
+            let mut text = format!("{year:04}-{month:02}-{day:02}");
+            if let Some((separator, hour, minute, seconds)) = time {
+                text += &format!("{separator}{hour:02}:{minute:02}");
+                if let Some((second, fraction)) = seconds {
+                    text += &format!(":{second:02}");
+                    if let Some(fraction) = fraction {
+                        text += &format!(".{fraction}");
+                    }
+                }
+            }
+            text + suffix
+        })
+    }
+
+    proptest::proptest! {
+        /// The spelled-out forms read every text exactly as chrono reads it with the format strings
+        /// they stand for: the same value, and an error for the same texts.
+        #[test]
+        fn spelled_out_forms_read_as_their_format_strings(text in near_api_dates()) {
+            const FORMATS: [&str; 4] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
+            let by_format_strings = FORMATS
+                .iter()
+                .find_map(|format| NaiveDateTime::parse_from_str(&text, format).ok())
+                .or_else(|| NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok().and_then(|date| date.and_hms_opt(0, 0, 0)));
+            proptest::prop_assert_eq!(parse_local(&text), by_format_strings);
+            proptest::prop_assert_eq!(parse_date(&text), NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok());
+        }
     }
 }
