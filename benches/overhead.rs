@@ -17,7 +17,7 @@
 //! divided by the floor's in the same round (paired, so load that drifts between rounds cancels
 //! out); the quartiles of those per-round ratios show how much the machine's noise moves them.
 //! Allocations per call are counted on the client thread. `KONTUR_BENCH_CALLS` (default 800)
-//! sets the calls per variant and round, `KONTUR_BENCH_ROUNDS` (default 41) the rounds: many
+//! sets the calls per variant and round, `KONTUR_BENCH_ROUNDS` (default 101) the rounds: many
 //! short rounds gave steadier medians here than a few long ones.
 //! `KONTUR_BENCH_ONLY=floor|raw|checked|client` runs only that variant, `KONTUR_BENCH_ROUNDS`
 //! rounds, from `KONTUR_BENCH_TASKS` tasks (default 1), for a profiler.
@@ -475,7 +475,7 @@ fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
 
 fn main() {
     let calls = env_number("KONTUR_BENCH_CALLS", 800);
-    let rounds = env_number("KONTUR_BENCH_ROUNDS", 41);
+    let rounds = env_number("KONTUR_BENCH_ROUNDS", 101);
     let only = std::env::var("KONTUR_BENCH_ONLY").ok();
     let spin = Duration::from_nanos(
         std::env::var("KONTUR_BENCH_CALIBRATE_NS").ok().and_then(|value| value.parse().ok()).unwrap_or(0),
