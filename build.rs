@@ -102,6 +102,7 @@ pub fn generate_code(spec: &openapiv3::OpenAPI, inner_type: Option<&str>) -> Res
     syn::visit_mut::VisitMut::visit_file_mut(&mut LargeObjectsBoxed { names: large_objects(spec) }, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut HeadersMovedOut, &mut file);
     syn::visit_mut::VisitMut::visit_file_mut(&mut HeadersBuiltOnce, &mut file);
+    syn::visit_mut::VisitMut::visit_file_mut(&mut StaticHeadersAtCompileTime, &mut file);
     for item in &mut file.items {
         // The operation builders (`crate::raw::builder`), not the body types' (`types::builder`).
         if let syn::Item::Mod(module) = item
@@ -204,6 +205,30 @@ impl syn::visit_mut::VisitMut for PathSegmentsInPlace {
             }
         }
         syn::visit_mut::visit_macro_mut(self, mac);
+    }
+}
+
+/// progenitor writes fixed header names and values as `HeaderName::from_static("...")` and
+/// `HeaderValue::from_static("...")`, which check their text on every call. Both are `const fn`:
+/// inside `const { }` the check runs once, when the crate is compiled (and a bad name fails the
+/// build instead of a call).
+struct StaticHeadersAtCompileTime;
+
+impl syn::visit_mut::VisitMut for StaticHeadersAtCompileTime {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let syn::Expr::Call(call) = &*expr else { return };
+        let syn::Expr::Path(function) = &*call.func else { return };
+        let mut names = function.path.segments.iter().rev().map(|segment| segment.ident.to_string());
+        let (function_name, type_name) = (names.next(), names.next());
+        let is_static_header = function_name.as_deref() == Some("from_static")
+            && matches!(type_name.as_deref(), Some("HeaderName" | "HeaderValue"));
+        let takes_a_literal =
+            call.args.len() == 1 && matches!(&call.args[0], syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(_), .. }));
+        if is_static_header && takes_a_literal {
+            let call = call.clone();
+            *expr = syn::parse_quote!(const { #call });
+        }
     }
 }
 
