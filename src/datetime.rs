@@ -156,6 +156,7 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     parse_form(text, local_forms::DATE)?.to_naive_date().ok()
 }
 
+/// `text` as a local time in any of the forms, or a bare date at midnight.
 fn parse_local(text: &str) -> Option<NaiveDateTime> {
     local_forms::TIMES
         .iter()
