@@ -38,8 +38,9 @@
 //! at a time, so the server must sleep between requests) and compare the client thread's totals (the
 //! `-01` file; the difference over 2000 is the overhead per call in instructions, give or take a
 //! hundred, as the polls a call needs depend on when the server answers). `--cache-sim=yes
-//! --branch-sim=yes` adds the cache misses and mispredicted branches, which cost this path about
-//! as much as its extra instructions do.
+//! --branch-sim=yes` adds the cache misses and mispredicted branches. They cost this path more
+//! than its extra instructions do, sequentially most: the client's CPU idles while it waits for
+//! each answer, and every cache line the next call touches beyond the floor's is then a miss.
 //! `KONTUR_BENCH_SIZES=1` prints the sizes of the futures a call moves around.
 //! `KONTUR_BENCH_PHASES=1` prints on stderr, for each measurement, `phase <variant> <tasks>
 //! <start> <end>` in `CLOCK_MONOTONIC` seconds: a whole interleaved run recorded with
