@@ -525,3 +525,16 @@ pub(crate) mod base64_bytes {
         STANDARD.decode(text).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::World;
+
+    #[test]
+    fn a_state_file_written_before_drafts_builders_still_loads() {
+        let mut old = serde_json::to_value(World::default()).unwrap();
+        old.as_object_mut().unwrap().remove("drafts_builders").expect("the field is written");
+        let world: World = serde_json::from_value(old).expect("an old state file loads");
+        assert!(world.drafts_builders.is_empty());
+    }
+}
