@@ -398,7 +398,7 @@ pub enum TaskOwner {
         /// Document.
         document_id: Uuid,
     },
-    /// A drafts builder: build.
+    /// A drafts builder: build, documents prepare.
     DraftsBuilder(Uuid),
 }
 
@@ -420,6 +420,8 @@ pub enum TaskAction {
     PrintDraftDocument,
     /// Build one draft per document of a drafts builder.
     BuildDrafts,
+    /// Prepare the documents of a drafts builder: find those that would fail the build.
+    PrepareBuilderDocuments,
 }
 
 /// A long-running API task.

@@ -201,6 +201,8 @@ impl World {
             TaskAction::PrintDocflowDocument => "urn:task-type:docflowPrint",
             TaskAction::PrintDraftDocument => "urn:task-type:print",
             TaskAction::BuildDrafts => "urn:task-type:draftBuilderBuild",
+            // The API does not document this one's type; a builder change is the closest known.
+            TaskAction::PrepareBuilderDocuments => "urn:task-type:draftBuilderChange",
         };
         let id = Uuid::new_v4();
         self.tasks.insert(
@@ -224,9 +226,10 @@ impl World {
                 TaskAction::Check => "check-in-progress",
                 TaskAction::Prepare => "prepare-in-progress",
                 TaskAction::Send { .. } => "send-in-progress",
-                TaskAction::PrintDocflowDocument | TaskAction::PrintDraftDocument | TaskAction::BuildDrafts => {
-                    draft.status.as_str()
-                }
+                TaskAction::PrintDocflowDocument
+                | TaskAction::PrintDraftDocument
+                | TaskAction::BuildDrafts
+                | TaskAction::PrepareBuilderDocuments => draft.status.as_str(),
             }
             .to_owned();
         }
@@ -234,7 +237,9 @@ impl World {
             && let Some(builder) = self.drafts_builders.get_mut(&builder_id)
         {
             builder.task_ids.push(id);
-            builder.status = "building".to_owned();
+            if action == TaskAction::BuildDrafts {
+                builder.status = "building".to_owned();
+            }
         }
         id
     }
@@ -270,6 +275,9 @@ impl World {
                 ("succeed", serde_json::json!({ "content-id": content_id }))
             }
             (TaskOwner::DraftsBuilder(builder_id), TaskAction::BuildDrafts) => self.build_drafts(builder_id),
+            (TaskOwner::DraftsBuilder(builder_id), TaskAction::PrepareBuilderDocuments) => {
+                self.prepare_builder_documents(builder_id)
+            }
             _ => ("failed", serde_json::Value::Null),
         };
         if let Some(task) = self.tasks.get_mut(&task_id) {
@@ -364,21 +372,8 @@ impl World {
         };
         let mut result = kontur_extern::raw::types::DraftsBuilderBuildResult::default();
         for document in &builder.documents {
-            let problem = if document.files.is_empty() {
-                Some("the document has no files".to_owned())
-            } else {
-                document
-                    .files
-                    .iter()
-                    .find(|file| !self.contents.get(&file.content_id).is_some_and(ContentRecord::is_complete))
-                    .map(|file| format!("the content of file {} is not in the content service", file.id))
-            };
-            if let Some(message) = problem {
-                result.error_drafts_builder_documents.push(kontur_extern::raw::types::DraftsBuilderDocumentError {
-                    document_id: Some(document.id),
-                    error_message: Some(message),
-                    ..Default::default()
-                });
+            if let Some(error) = self.builder_document_error(document) {
+                result.error_drafts_builder_documents.push(error);
                 continue;
             }
             let draft_id = self.insert_draft(builder.account_id, draft_meta_of(&builder.meta));
@@ -392,6 +387,43 @@ impl World {
             builder.status = "finished".to_owned();
         }
         ("succeed", crate::wire::json(&result))
+    }
+
+    /// Prepares the documents of a drafts builder for the build: lists those that would fail it.
+    fn prepare_builder_documents(&self, builder_id: Uuid) -> (&'static str, serde_json::Value) {
+        let Some(builder) = self.drafts_builders.get(&builder_id) else {
+            return ("failed", serde_json::Value::Null);
+        };
+        let result = kontur_extern::raw::types::DraftsBuilderPrepareDocumentsResult {
+            error_drafts_builder_documents: builder
+                .documents
+                .iter()
+                .filter_map(|document| self.builder_document_error(document))
+                .collect(),
+            ..Default::default()
+        };
+        ("succeed", crate::wire::json(&result))
+    }
+
+    /// Why a builder document cannot become a draft: no files, or a file whose content is gone.
+    fn builder_document_error(
+        &self,
+        document: &DraftsBuilderDocumentRecord,
+    ) -> Option<kontur_extern::raw::types::DraftsBuilderDocumentError> {
+        let message = if document.files.is_empty() {
+            "the document has no files".to_owned()
+        } else {
+            let missing = document
+                .files
+                .iter()
+                .find(|file| !self.contents.get(&file.content_id).is_some_and(ContentRecord::is_complete))?;
+            format!("the content of file {} is not in the content service", missing.id)
+        };
+        Some(kontur_extern::raw::types::DraftsBuilderDocumentError {
+            document_id: Some(document.id),
+            error_message: Some(message),
+            ..Default::default()
+        })
     }
 
     fn send_draft(&mut self, draft_id: Uuid, force: bool, at: DateTime<Utc>) -> (&'static str, serde_json::Value) {

@@ -639,6 +639,49 @@ async fn a_document_without_files_is_a_build_error_not_a_draft() {
 }
 
 #[tokio::test]
+async fn preparing_documents_lists_those_the_build_would_refuse_and_holds_the_builder_meanwhile() {
+    let harness = start().await;
+    let builder = harness.create_builder(builder_meta("0087")).await;
+    let empty = harness.add_document(builder).await;
+    let filled = harness.add_document(builder).await;
+    let content = harness.upload(b"<letter/>").await;
+    harness.add_file(builder, filled, file_request(content, "letter.xml", None)).await;
+
+    let started = harness
+        .raw()
+        .prepare_drafts_builder_documents()
+        .account_id(harness.account)
+        .drafts_builder_id(builder)
+        .deferred(true)
+        .send()
+        .checked()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 202);
+    let task = started.into_inner();
+    let build_meanwhile = harness
+        .raw()
+        .build_drafts()
+        .account_id(harness.account)
+        .drafts_builder_id(builder)
+        .deferred(true)
+        .send()
+        .checked()
+        .await;
+    assert_eq!(refusal(build_meanwhile), (409, "urn:error:externapi:concurrentApiTaskActive".to_owned()));
+
+    let done = harness.finish_builder_task(builder, task.id).await;
+    assert_eq!(text(&done.task_state), "succeed");
+    let result: types::DraftsBuilderPrepareDocumentsResult = wire(done.task_result.expect("a prepare result"));
+    let refused: Vec<_> = result.error_drafts_builder_documents.iter().map(|error| error.document_id).collect();
+    assert_eq!(refused, vec![Some(empty)]);
+    assert_eq!(harness.builder_status(builder).await, "new", "preparing does not build");
+    let drafts = harness.raw().list_drafts().account_id(harness.account).send().checked().await.unwrap();
+    assert_eq!(drafts.into_inner().total_count, Some(0), "nor make drafts");
+    assert_eq!(harness.build(builder).await.draft_ids.len(), 1, "the builder builds afterwards");
+}
+
+#[tokio::test]
 async fn a_building_builder_is_held_and_a_built_one_is_frozen() {
     let harness = start().await;
     let builder = harness.create_builder(builder_meta("0087")).await;

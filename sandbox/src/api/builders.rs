@@ -412,6 +412,16 @@ pub fn build_drafts(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     Reply::with_status(StatusCode::ACCEPTED, &task_wire(ctx, world, &world.tasks[&task_id]))
 }
 
+/// Starts preparing the documents; the task lists those the build would refuse.
+pub fn prepare_drafts_builder_documents(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    ctx.require_deferred()?;
+    let id = changeable_builder(world, ctx)?;
+    let account_id = world.drafts_builders[&id].account_id;
+    let owner = TaskOwner::DraftsBuilder(id);
+    let task_id = world.start_task(account_id, owner, TaskAction::PrepareBuilderDocuments, ctx.now);
+    Reply::with_status(StatusCode::ACCEPTED, &task_wire(ctx, world, &world.tasks[&task_id]))
+}
+
 pub fn get_drafts_builder_task(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let builder_id = builder(world, ctx)?.id;
     let task_id = ctx.id("apiTaskId", "task")?;

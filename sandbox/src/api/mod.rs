@@ -136,6 +136,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("update_drafts_builder_document_file_meta", builders::update_drafts_builder_document_file_meta),
     ("get_drafts_builder_document_file_signature", builders::get_drafts_builder_document_file_signature),
     ("build_drafts", builders::build_drafts),
+    ("prepare_drafts_builder_documents", builders::prepare_drafts_builder_documents),
     ("get_drafts_builder_task", builders::get_drafts_builder_task),
 ];
 
