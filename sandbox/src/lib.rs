@@ -20,7 +20,8 @@
 //!   document: the builder's meta as the draft's meta, the files as its documents with their
 //!   signatures; a document without files is listed among the task's errors instead. Preparing
 //!   the documents is a task listing those the build would refuse. A running task holds the
-//!   builder and a built one is frozen (409). Generating a file from a contract answers 501.
+//!   builder and a built one is frozen (409). A file generated from a contract is an XML
+//!   carrying the contract as sent (the sandbox knows no forms).
 //! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
 //!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
 //!   Receipts sign at once unless `forceConfirmation=true`.

@@ -682,6 +682,80 @@ async fn preparing_documents_lists_those_the_build_would_refuse_and_holds_the_bu
 }
 
 #[tokio::test]
+async fn a_file_generated_from_a_contract_carries_the_contract_and_is_built_like_any_file() {
+    use base64::Engine;
+    let harness = start().await;
+    let builder = harness.create_builder(builder_meta("0087")).await;
+    let document = harness.add_document(builder).await;
+    let generate = |contract: Value, version: i32| {
+        harness
+            .raw()
+            .generate_drafts_builder_document_file()
+            .account_id(harness.account)
+            .drafts_builder_id(builder)
+            .document_id(document)
+            .version(version)
+            .body(contract)
+            .send()
+            .checked()
+    };
+    let contract = json!({ "subject": "Ответ <на> требование & пояснения", "pages": 2 });
+    let generated = generate(contract.clone(), 2).await.unwrap();
+    assert_eq!(generated.status(), 201);
+    let generated = generated.into_inner();
+    assert_eq!(generated.drafts_builder_document_id, Some(document));
+    let file_name = generated.meta.as_ref().and_then(|meta| meta.file_name.clone()).expect("a file name");
+    assert_eq!(file_name, format!("{}.xml", generated.id));
+    let content = harness
+        .raw()
+        .get_drafts_builder_document_file_content()
+        .account_id(harness.account)
+        .drafts_builder_id(builder)
+        .document_id(document)
+        .file_id(generated.id)
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(content.as_bytes()).unwrap()).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains("Ответ &lt;на&gt; требование &amp; пояснения"), "the contract, escaped: {xml}");
+    assert!(xml.contains("ВерсКонтракта=\"2\""), "{xml}");
+
+    let bad_request = (400, "urn:error:externapi:badRequest".to_owned());
+    assert_eq!(refusal(generate(json!(["not", "an", "object"]), 1).await), bad_request);
+    assert_eq!(refusal(generate(contract.clone(), 0).await), bad_request);
+    let unknown_document = harness
+        .raw()
+        .generate_drafts_builder_document_file()
+        .account_id(harness.account)
+        .drafts_builder_id(builder)
+        .document_id(Uuid::new_v4())
+        .body(contract)
+        .send()
+        .checked()
+        .await;
+    assert_eq!(refusal(unknown_document).0, 404);
+
+    let result = harness.build(builder).await;
+    assert_eq!(result.draft_ids.len(), 1);
+    let draft = harness
+        .raw()
+        .get_draft()
+        .account_id(harness.account)
+        .draft_id(result.draft_ids[0])
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    let documents = harness.draft_documents(&draft).await;
+    assert_eq!(documents.len(), 1, "only the generated file: the refused ones were not added");
+    assert_eq!(documents[0].contents[0].content_id, generated.content_id);
+}
+
+#[tokio::test]
 async fn a_building_builder_is_held_and_a_built_one_is_frozen() {
     let harness = start().await;
     let builder = harness.create_builder(builder_meta("0087")).await;

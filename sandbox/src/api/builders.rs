@@ -329,6 +329,41 @@ fn file_index(world: &World, ctx: &Ctx) -> ApiResult<(Uuid, usize, usize)> {
     Ok((builder_id, index, position))
 }
 
+/// Generates a file from a JSON contract (the form's data). The sandbox knows no forms: the file is
+/// an XML carrying the contract as given, named after the new file's id.
+pub fn generate_drafts_builder_document_file(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    changeable_builder(world, ctx)?;
+    let (builder_id, index) = document_index(world, ctx)?;
+    let version = ctx.query_number("version")?;
+    if version.is_some_and(|version| version < 1) {
+        return Err(ApiFailure::bad_request("version must be a positive number"));
+    }
+    let contract: serde_json::Value = ctx.json()?;
+    if !contract.is_object() {
+        return Err(ApiFailure::bad_request("the contract must be a JSON object"));
+    }
+    let file_id = Uuid::new_v4();
+    let version = version.map(|version| version.to_string()).unwrap_or_else(|| "latest".to_owned());
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Файл ИдФайл=\"{file_id}\" ВерсКонтракта=\"{version}\">{}</Файл>\n",
+        xml_text(&contract.to_string())
+    );
+    let account_id = world.drafts_builders[&builder_id].account_id;
+    let content_id = world.store_content(account_id, xml.into_bytes());
+    let meta = DraftsBuilderDocumentFileMeta { file_name: Some(format!("{file_id}.xml")), ..Default::default() };
+    let file = DraftsBuilderFileRecord { id: file_id, content_id, meta, signature: None };
+    builder_mut(world, builder_id)?.documents[index].files.push(file);
+    let builder = &world.drafts_builders[&builder_id];
+    let document = &builder.documents[index];
+    let file = document.files.last().expect("just pushed");
+    Reply::with_status(StatusCode::CREATED, &file_wire(ctx, builder, document, file))
+}
+
+/// Text safe inside an XML element.
+fn xml_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 pub fn get_drafts_builder_document_file(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (builder_id, index, position) = file_index(world, ctx)?;
     let builder = &world.drafts_builders[&builder_id];

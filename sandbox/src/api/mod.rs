@@ -128,6 +128,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("update_drafts_builder_document_meta", builders::update_drafts_builder_document_meta),
     ("list_drafts_builder_document_files", builders::list_drafts_builder_document_files),
     ("create_drafts_builder_document_file", builders::create_drafts_builder_document_file),
+    ("generate_drafts_builder_document_file", builders::generate_drafts_builder_document_file),
     ("get_drafts_builder_document_file", builders::get_drafts_builder_document_file),
     ("update_drafts_builder_document_file", builders::update_drafts_builder_document_file),
     ("delete_drafts_builder_document_file", builders::delete_drafts_builder_document_file),
