@@ -157,7 +157,7 @@ impl World {
         }
     }
 
-    /// 409 when a running build holds the drafts builder.
+    /// 409 when a running task (build, documents prepare) holds the drafts builder.
     pub fn ensure_builder_unlocked(&self, builder_id: Uuid) -> ApiResult<()> {
         match self.running_task(TaskOwner::DraftsBuilder(builder_id)) {
             Some((id, task_type)) => Err(concurrent_task(&format!("drafts builder {builder_id}"), id, task_type)),

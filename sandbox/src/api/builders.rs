@@ -1,6 +1,7 @@
-//! Drafts builders: meta, documents, files with their contents and signatures, and the build task
-//! that turns every document into a draft. A builder may change until it is built: a running
-//! build holds it (409 concurrentApiTaskActive) and a finished one is frozen (409).
+//! Drafts builders: meta, documents, files with their contents and signatures, the build task that
+//! turns every document into a draft, and the prepare task that lists the documents it would
+//! refuse. A builder may change until it is built: a running task holds it (409
+//! concurrentApiTaskActive) and a built one is frozen (409).
 
 use axum::http::StatusCode;
 use kontur_extern::raw::types::{
@@ -88,7 +89,7 @@ fn builder_mut(world: &mut World, id: Uuid) -> ApiResult<&mut DraftsBuilderRecor
     world.drafts_builders.get_mut(&id).ok_or_else(|| ApiFailure::not_found("drafts builder", &id.to_string()))
 }
 
-/// 409 when the builder may no longer change: a build holds it, or it is built already.
+/// 409 when the builder may no longer change: a task holds it, or it is built already.
 fn ensure_changeable(world: &World, builder: &DraftsBuilderRecord) -> ApiResult<()> {
     world.ensure_builder_unlocked(builder.id)?;
     if builder.status == "finished" {
