@@ -793,7 +793,7 @@ async fn a_building_builder_is_held_and_a_built_one_is_frozen() {
     assert_eq!(refusal(add_while_building).0, 409);
 
     harness.finish_builder_task(builder, task.id).await;
-    let frozen = "urn:error:externapi:draftsBuilderFinished".to_owned();
+    let frozen = "urn:error:sandbox:draftsBuilderFinished".to_owned();
     let rebuild = harness
         .raw()
         .build_drafts()

@@ -89,12 +89,13 @@ fn builder_mut(world: &mut World, id: Uuid) -> ApiResult<&mut DraftsBuilderRecor
     world.drafts_builders.get_mut(&id).ok_or_else(|| ApiFailure::not_found("drafts builder", &id.to_string()))
 }
 
-/// 409 when the builder may no longer change: a task holds it, or it is built already.
+/// 409 when the builder may no longer change: a task holds it, or it is built already (the API
+/// documents no error id for the latter, so the sandbox names its own).
 fn ensure_changeable(world: &World, builder: &DraftsBuilderRecord) -> ApiResult<()> {
     world.ensure_builder_unlocked(builder.id)?;
     if builder.status == "finished" {
         return Err(ApiFailure::conflict(
-            "urn:error:externapi:draftsBuilderFinished",
+            "urn:error:sandbox:draftsBuilderFinished",
             format!("drafts builder {} is built already; make a new one", builder.id),
         ));
     }
