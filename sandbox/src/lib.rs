@@ -15,6 +15,13 @@
 //! - **Robots** ([`robots`]): FNS `0087` accepts, `0088` rejects, `0085` asks for clarification;
 //!   Rosstat `00-87` accepts, `00-88` rejects. Each regulator document brings a `reply` link for a
 //!   receipt; the docflow finishes when the robot is done and every receipt is sent.
+//! - **Drafts builders:** a builder holds documents, a document holds files (a content of the content
+//!   service, a name, an optional signature). Building (`deferred=true`) makes one draft per
+//!   document: the builder's meta as the draft's meta, the files as its documents with their
+//!   signatures; a document without files is listed among the task's errors instead. Preparing
+//!   the documents is a task listing those the build would refuse. A running task holds the
+//!   builder and a built one is frozen (409). A file generated from a contract is an XML
+//!   carrying the contract as sent (the sandbox knows no forms).
 //! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
 //!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
 //!   Receipts sign at once unless `forceConfirmation=true`.

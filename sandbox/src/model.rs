@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use kontur_extern::raw::types::{DraftDocumentDescription, DraftMeta, EventsFilter};
+use kontur_extern::raw::types::{
+    DraftDocumentDescription, DraftMeta, DraftsBuilderDocumentFileMeta, DraftsBuilderDocumentMeta, DraftsBuilderMeta,
+    EventsFilter,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -21,6 +24,9 @@ pub struct World {
     pub contents: HashMap<Uuid, ContentRecord>,
     /// Drafts by id.
     pub drafts: HashMap<Uuid, DraftRecord>,
+    /// Drafts builders by id (absent from state files written before builders existed).
+    #[serde(default)]
+    pub drafts_builders: HashMap<Uuid, DraftsBuilderRecord>,
     /// Docflows by id.
     pub docflows: HashMap<Uuid, DocflowRecord>,
     /// Replies being prepared, by id.
@@ -243,6 +249,47 @@ pub struct SignatureRecord {
     pub title: String,
 }
 
+/// A drafts builder: a template that becomes one draft per document when built.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DraftsBuilderRecord {
+    /// Builder id.
+    pub id: Uuid,
+    /// The account.
+    pub account_id: Uuid,
+    /// Builder type, sender, payer, recipient and the rest, as the client wrote them.
+    pub meta: DraftsBuilderMeta,
+    /// `new`, `building` or `finished` (a DraftsBuilderStatus value).
+    pub status: String,
+    /// Documents, in the order they were added.
+    pub documents: Vec<DraftsBuilderDocumentRecord>,
+    /// Tasks started on the builder, oldest first.
+    pub task_ids: Vec<Uuid>,
+}
+
+/// A document of a drafts builder: a container for files, built into one draft.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DraftsBuilderDocumentRecord {
+    /// Document id.
+    pub id: Uuid,
+    /// Meta as the client wrote it (answers add the builder's type).
+    pub meta: DraftsBuilderDocumentMeta,
+    /// Files, in the order they were added.
+    pub files: Vec<DraftsBuilderFileRecord>,
+}
+
+/// A file of a drafts builder document, built into one draft document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DraftsBuilderFileRecord {
+    /// File id.
+    pub id: Uuid,
+    /// Its content in the content service.
+    pub content_id: Uuid,
+    /// Meta as the client wrote it (answers add the builder's type).
+    pub meta: DraftsBuilderDocumentFileMeta,
+    /// The signature sent with the file, if any.
+    pub signature: Option<SignatureRecord>,
+}
+
 /// A docflow.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DocflowRecord {
@@ -351,6 +398,8 @@ pub enum TaskOwner {
         /// Document.
         document_id: Uuid,
     },
+    /// A drafts builder: build, documents prepare.
+    DraftsBuilder(Uuid),
 }
 
 /// What a task does when it finishes.
@@ -369,6 +418,10 @@ pub enum TaskAction {
     PrintDocflowDocument,
     /// Print a draft document to PDF.
     PrintDraftDocument,
+    /// Build one draft per document of a drafts builder.
+    BuildDrafts,
+    /// Prepare the documents of a drafts builder: find those that would fail the build.
+    PrepareBuilderDocuments,
 }
 
 /// A long-running API task.
@@ -472,5 +525,18 @@ pub(crate) mod base64_bytes {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(deserializer)?;
         STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::World;
+
+    #[test]
+    fn a_state_file_written_before_drafts_builders_still_loads() {
+        let mut old = serde_json::to_value(World::default()).unwrap();
+        old.as_object_mut().unwrap().remove("drafts_builders").expect("the field is written");
+        let world: World = serde_json::from_value(old).expect("an old state file loads");
+        assert!(world.drafts_builders.is_empty());
     }
 }

@@ -145,24 +145,51 @@ impl World {
 
     /// 409 when a running task or a pending cloud signing holds the draft.
     pub fn ensure_draft_unlocked(&self, draft_id: Uuid) -> ApiResult<()> {
-        let running = self
-            .tasks
-            .values()
-            .find(|task| task.owner == TaskOwner::Draft(draft_id) && task.state == "running")
-            .map(|task| (task.id.to_string(), task.task_type.clone()));
+        let running = self.running_task(TaskOwner::Draft(draft_id));
         let signing = self
             .confirmations
             .values()
             .find(|c| c.target == SigningTarget::Draft(draft_id) && c.state == "pending")
             .map(|c| (c.request_id.clone(), "urn:task-type:initDraftSignOperation".to_owned()));
         match running.or(signing) {
-            Some((id, task_type)) => Err(ApiFailure::conflict(
-                "urn:error:externapi:concurrentApiTaskActive",
-                format!("draft {draft_id} is held by task {id} ({task_type})"),
-            )
-            .with_context("concurrent-task", serde_json::json!({ "id": id, "task-type": task_type }))),
+            Some((id, task_type)) => Err(concurrent_task(&format!("draft {draft_id}"), id, task_type)),
             None => Ok(()),
         }
+    }
+
+    /// 409 when a running task (build, documents prepare) holds the drafts builder.
+    pub fn ensure_builder_unlocked(&self, builder_id: Uuid) -> ApiResult<()> {
+        match self.running_task(TaskOwner::DraftsBuilder(builder_id)) {
+            Some((id, task_type)) => Err(concurrent_task(&format!("drafts builder {builder_id}"), id, task_type)),
+            None => Ok(()),
+        }
+    }
+
+    /// Id and type of a running task of `owner`.
+    fn running_task(&self, owner: TaskOwner) -> Option<(String, String)> {
+        self.tasks
+            .values()
+            .find(|task| task.owner == owner && task.state == "running")
+            .map(|task| (task.id.to_string(), task.task_type.clone()))
+    }
+
+    /// Creates a new, empty draft and returns its id. Every draft starts here: the API's
+    /// `create_draft`, a drafts builder's build, and reports filed directly.
+    pub fn insert_draft(&mut self, account_id: Uuid, meta: kontur_extern::raw::types::DraftMeta) -> Uuid {
+        let id = Uuid::new_v4();
+        self.drafts.insert(
+            id,
+            DraftRecord {
+                id,
+                account_id,
+                meta,
+                status: "new".to_owned(),
+                documents: Vec::new(),
+                docflow_id: None,
+                task_ids: Vec::new(),
+            },
+        );
+        id
     }
 
     /// Starts a task; it finishes after [`TASK_SECONDS`] of sandbox time.
@@ -173,6 +200,9 @@ impl World {
             TaskAction::Send { .. } => "urn:task-type:send",
             TaskAction::PrintDocflowDocument => "urn:task-type:docflowPrint",
             TaskAction::PrintDraftDocument => "urn:task-type:print",
+            TaskAction::BuildDrafts => "urn:task-type:draftBuilderBuild",
+            // The API does not document this one's type; a builder change is the closest known.
+            TaskAction::PrepareBuilderDocuments => "urn:task-type:draftBuilderChange",
         };
         let id = Uuid::new_v4();
         self.tasks.insert(
@@ -196,9 +226,20 @@ impl World {
                 TaskAction::Check => "check-in-progress",
                 TaskAction::Prepare => "prepare-in-progress",
                 TaskAction::Send { .. } => "send-in-progress",
-                TaskAction::PrintDocflowDocument | TaskAction::PrintDraftDocument => draft.status.as_str(),
+                TaskAction::PrintDocflowDocument
+                | TaskAction::PrintDraftDocument
+                | TaskAction::BuildDrafts
+                | TaskAction::PrepareBuilderDocuments => draft.status.as_str(),
             }
             .to_owned();
+        }
+        if let TaskOwner::DraftsBuilder(builder_id) = owner
+            && let Some(builder) = self.drafts_builders.get_mut(&builder_id)
+        {
+            builder.task_ids.push(id);
+            if action == TaskAction::BuildDrafts {
+                builder.status = "building".to_owned();
+            }
         }
         id
     }
@@ -232,6 +273,10 @@ impl World {
                 let pdf = format!("%PDF-1.4\n% sandbox print of document {document_id} of {owner_id}\n%%EOF\n");
                 let content_id = self.store_content(task.account_id, pdf.into_bytes());
                 ("succeed", serde_json::json!({ "content-id": content_id }))
+            }
+            (TaskOwner::DraftsBuilder(builder_id), TaskAction::BuildDrafts) => self.build_drafts(builder_id),
+            (TaskOwner::DraftsBuilder(builder_id), TaskAction::PrepareBuilderDocuments) => {
+                self.prepare_builder_documents(builder_id)
             }
             _ => ("failed", serde_json::Value::Null),
         };
@@ -290,7 +335,6 @@ impl World {
             "recipient": { "ifns-code": ifns_code },
         }))
         .ok()?;
-        let draft_id = Uuid::new_v4();
         let document_id = Uuid::new_v4();
         let xml = format!("<Файл ИдФайл=\"{document_id}\"><Документ КНД=\"1151001\"/></Файл>");
         let content_id = self.store_content(account_id, xml.into_bytes());
@@ -299,31 +343,87 @@ impl World {
             "content-type": "application/xml",
         }))
         .ok();
-        self.drafts.insert(
-            draft_id,
-            DraftRecord {
-                id: draft_id,
-                account_id,
-                meta,
-                status: "ready-to-send".to_owned(),
-                documents: vec![DraftDocumentRecord {
-                    id: document_id,
-                    content_id: Some(content_id),
-                    description,
-                    signatures: vec![SignatureRecord {
-                        id: Uuid::new_v4(),
-                        content: format!("sandbox signature of the taxpayer on {document_id}").into_bytes(),
-                        thumbprint: None,
-                        signer_type: "organization-representative".to_owned(),
-                        title: "Подпись налогоплательщика".to_owned(),
-                    }],
-                }],
-                docflow_id: None,
-                task_ids: Vec::new(),
-            },
-        );
+        let draft_id = self.insert_draft(account_id, meta);
+        let draft = self.drafts.get_mut(&draft_id)?;
+        draft.status = "ready-to-send".to_owned();
+        draft.documents.push(DraftDocumentRecord {
+            id: document_id,
+            content_id: Some(content_id),
+            description,
+            signatures: vec![SignatureRecord {
+                id: Uuid::new_v4(),
+                content: format!("sandbox signature of the taxpayer on {document_id}").into_bytes(),
+                thumbprint: None,
+                signer_type: "organization-representative".to_owned(),
+                title: "Подпись налогоплательщика".to_owned(),
+            }],
+        });
         self.send_draft(draft_id, false, at);
         self.drafts.get(&draft_id)?.docflow_id
+    }
+
+    /// Builds one draft per document of a drafts builder: the builder's meta as the draft's meta,
+    /// each file as a draft document with its signature. A document without files (or with a
+    /// content that is gone) makes no draft and is listed among the errors instead. The builder is
+    /// `finished` afterwards.
+    fn build_drafts(&mut self, builder_id: Uuid) -> (&'static str, serde_json::Value) {
+        let Some(builder) = self.drafts_builders.get(&builder_id).cloned() else {
+            return ("failed", serde_json::Value::Null);
+        };
+        let mut result = kontur_extern::raw::types::DraftsBuilderBuildResult::default();
+        for document in &builder.documents {
+            if let Some(error) = self.builder_document_error(document) {
+                result.error_drafts_builder_documents.push(error);
+                continue;
+            }
+            let draft_id = self.insert_draft(builder.account_id, draft_meta_of(&builder.meta));
+            let documents = document.files.iter().map(|file| built_document(document.id, file)).collect();
+            if let Some(draft) = self.drafts.get_mut(&draft_id) {
+                draft.documents = documents;
+            }
+            result.draft_ids.push(draft_id);
+        }
+        if let Some(builder) = self.drafts_builders.get_mut(&builder_id) {
+            builder.status = "finished".to_owned();
+        }
+        ("succeed", crate::wire::json(&result))
+    }
+
+    /// Prepares the documents of a drafts builder for the build: lists those that would fail it.
+    fn prepare_builder_documents(&self, builder_id: Uuid) -> (&'static str, serde_json::Value) {
+        let Some(builder) = self.drafts_builders.get(&builder_id) else {
+            return ("failed", serde_json::Value::Null);
+        };
+        let result = kontur_extern::raw::types::DraftsBuilderPrepareDocumentsResult {
+            error_drafts_builder_documents: builder
+                .documents
+                .iter()
+                .filter_map(|document| self.builder_document_error(document))
+                .collect(),
+            ..Default::default()
+        };
+        ("succeed", crate::wire::json(&result))
+    }
+
+    /// Why a builder document cannot become a draft: no files, or a file whose content is gone.
+    fn builder_document_error(
+        &self,
+        document: &DraftsBuilderDocumentRecord,
+    ) -> Option<kontur_extern::raw::types::DraftsBuilderDocumentError> {
+        let message = if document.files.is_empty() {
+            "the document has no files".to_owned()
+        } else {
+            let missing = document
+                .files
+                .iter()
+                .find(|file| !self.contents.get(&file.content_id).is_some_and(ContentRecord::is_complete))?;
+            format!("the content of file {} is not in the content service", missing.id)
+        };
+        Some(kontur_extern::raw::types::DraftsBuilderDocumentError {
+            document_id: Some(document.id),
+            error_message: Some(message),
+            ..Default::default()
+        })
     }
 
     fn send_draft(&mut self, draft_id: Uuid, force: bool, at: DateTime<Utc>) -> (&'static str, serde_json::Value) {
@@ -573,6 +673,67 @@ impl ContentRecord {
             bytes[start..end].copy_from_slice(&part.0[..end - start]);
         }
         Some(bytes)
+    }
+}
+
+/// 409: a running task holds `what`; the error names the task, as the API does.
+fn concurrent_task(what: &str, id: String, task_type: String) -> ApiFailure {
+    ApiFailure::conflict(
+        "urn:error:externapi:concurrentApiTaskActive",
+        format!("{what} is held by task {id} ({task_type})"),
+    )
+    .with_context("concurrent-task", serde_json::json!({ "id": id, "task-type": task_type }))
+}
+
+/// The meta of a draft built from a drafts builder: its sender, payer, recipient and options, and
+/// the related document an inventory answers (from the builder data).
+fn draft_meta_of(builder: &kontur_extern::raw::types::DraftsBuilderMeta) -> kontur_extern::raw::types::DraftMeta {
+    let mut meta: kontur_extern::raw::types::DraftMeta = crate::wire::blank();
+    meta.sender = builder.sender.clone();
+    meta.payer = builder.payer.clone();
+    meta.recipient = builder.recipient.clone();
+    meta.draft_options = builder.draft_options.clone();
+    meta.related_document = builder
+        .builder_data
+        .as_ref()
+        .and_then(|data| data.get("related-document"))
+        .and_then(|related| serde_json::from_value(related.clone()).ok());
+    meta
+}
+
+/// The draft document a builder file becomes: same content and signature, named as the file,
+/// pointing back at the builder document and file it came from.
+fn built_document(builder_document_id: Uuid, file: &DraftsBuilderFileRecord) -> DraftDocumentRecord {
+    let filename = file.meta.file_name.clone().unwrap_or_else(|| format!("{}.xml", file.id));
+    let description = serde_json::from_value(serde_json::json!({
+        "filename": filename,
+        "content-type": content_type_of(&filename),
+        "original-drafts-builder": { "document-id": builder_document_id, "file-id": file.id },
+    }))
+    .ok();
+    DraftDocumentRecord {
+        id: Uuid::new_v4(),
+        content_id: Some(file.content_id),
+        description,
+        signatures: file
+            .signature
+            .iter()
+            .map(|signature| SignatureRecord { id: Uuid::new_v4(), ..signature.clone() })
+            .collect(),
+    }
+}
+
+/// A MIME type guessed from a file name's extension.
+fn content_type_of(filename: &str) -> &'static str {
+    let extension = filename.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase()).unwrap_or_default();
+    match extension.as_str() {
+        "xml" => "application/xml",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "tif" | "tiff" => "image/tiff",
+        _ => "application/octet-stream",
     }
 }
 

@@ -120,19 +120,8 @@ pub fn create_draft(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let account_id = account(world, ctx)?.id;
     let meta: DraftMeta = ctx.json()?;
     validate_meta(&meta)?;
-    let id = Uuid::new_v4();
-    let record = DraftRecord {
-        id,
-        account_id,
-        meta,
-        status: "new".to_owned(),
-        documents: Vec::new(),
-        docflow_id: None,
-        task_ids: Vec::new(),
-    };
-    let wire = draft_wire(ctx, &record);
-    world.drafts.insert(id, record);
-    Reply::with_status(StatusCode::CREATED, &wire)
+    let id = world.insert_draft(account_id, meta);
+    Reply::with_status(StatusCode::CREATED, &draft_wire(ctx, &world.drafts[&id]))
 }
 
 pub fn get_draft(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
@@ -173,18 +162,7 @@ pub fn update_draft_meta(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
 /// The content a document request names: an uploaded content of the account, or inline base64.
 fn document_content(world: &mut World, account_id: Uuid, request: &DraftDocumentRequest) -> ApiResult<Option<Uuid>> {
     Ok(match (request.content_id, &request.base64_content) {
-        (Some(content_id), _) => {
-            let known = world.contents.get(&content_id).is_some_and(|content| content.account_id == account_id);
-            if !known {
-                return Err(ApiFailure::bad_request(format!(
-                    "content {content_id} is not in this account's content service"
-                )));
-            }
-            if world.content_bytes(content_id).is_none() {
-                return Err(ApiFailure::bad_request(format!("content {content_id} is not fully uploaded")));
-            }
-            Some(content_id)
-        }
+        (Some(content_id), _) => Some(uploaded_content(world, account_id, content_id)?),
         (None, Some(base64)) => {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(base64.as_bytes())
@@ -193,6 +171,19 @@ fn document_content(world: &mut World, account_id: Uuid, request: &DraftDocument
         }
         (None, None) => None,
     })
+}
+
+/// A content uploaded completely to the account's content service (400 otherwise: the id comes
+/// from the request body).
+pub fn uploaded_content(world: &World, account_id: Uuid, content_id: Uuid) -> ApiResult<Uuid> {
+    let known = world.contents.get(&content_id).is_some_and(|content| content.account_id == account_id);
+    if !known {
+        return Err(ApiFailure::bad_request(format!("content {content_id} is not in this account's content service")));
+    }
+    if world.content_bytes(content_id).is_none() {
+        return Err(ApiFailure::bad_request(format!("content {content_id} is not fully uploaded")));
+    }
+    Ok(content_id)
 }
 
 pub fn create_draft_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
@@ -312,9 +303,14 @@ pub fn create_draft_document_signature(world: &mut World, ctx: &Ctx) -> ApiResul
 
 fn decode_signature(request: SignatureRequest) -> ApiResult<Vec<u8>> {
     let base64 = request.base64_content.ok_or_else(|| ApiFailure::bad_request("base64-content is required"))?;
+    signature_bytes(&base64, "base64-content")
+}
+
+/// The bytes of a base64 signature sent in `field` (400 when not base64 or empty).
+pub fn signature_bytes(base64: &str, field: &str) -> ApiResult<Vec<u8>> {
     let content = base64::engine::general_purpose::STANDARD
         .decode(base64.as_bytes())
-        .map_err(|_| ApiFailure::bad_request("base64-content is not base64"))?;
+        .map_err(|_| ApiFailure::bad_request(format!("{field} is not base64")))?;
     if content.is_empty() {
         return Err(ApiFailure::bad_request("the signature is empty"));
     }

@@ -2,6 +2,7 @@
 //! to the operation's handler with the state brought up to the current sandbox time.
 
 mod accounts;
+mod builders;
 mod contents;
 mod docflows;
 mod drafts;
@@ -112,6 +113,32 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("list_event_publishers", events::list_event_publishers),
     ("delete_event_publisher", events::delete_event_publisher),
     ("get_cloud_sign_confirmation_code", signing::get_confirmation_code),
+    ("create_drafts_builder", builders::create_drafts_builder),
+    ("get_drafts_builder", builders::get_drafts_builder),
+    ("update_drafts_builder", builders::update_drafts_builder),
+    ("delete_drafts_builder", builders::delete_drafts_builder),
+    ("get_drafts_builder_meta", builders::get_drafts_builder_meta),
+    ("update_drafts_builder_meta", builders::update_drafts_builder_meta),
+    ("list_drafts_builder_documents", builders::list_drafts_builder_documents),
+    ("create_drafts_builder_document", builders::create_drafts_builder_document),
+    ("get_drafts_builder_document", builders::get_drafts_builder_document),
+    ("update_drafts_builder_document", builders::update_drafts_builder_document),
+    ("delete_drafts_builder_document", builders::delete_drafts_builder_document),
+    ("get_drafts_builder_document_meta", builders::get_drafts_builder_document_meta),
+    ("update_drafts_builder_document_meta", builders::update_drafts_builder_document_meta),
+    ("list_drafts_builder_document_files", builders::list_drafts_builder_document_files),
+    ("create_drafts_builder_document_file", builders::create_drafts_builder_document_file),
+    ("generate_drafts_builder_document_file", builders::generate_drafts_builder_document_file),
+    ("get_drafts_builder_document_file", builders::get_drafts_builder_document_file),
+    ("update_drafts_builder_document_file", builders::update_drafts_builder_document_file),
+    ("delete_drafts_builder_document_file", builders::delete_drafts_builder_document_file),
+    ("get_drafts_builder_document_file_content", builders::get_drafts_builder_document_file_content),
+    ("get_drafts_builder_document_file_meta", builders::get_drafts_builder_document_file_meta),
+    ("update_drafts_builder_document_file_meta", builders::update_drafts_builder_document_file_meta),
+    ("get_drafts_builder_document_file_signature", builders::get_drafts_builder_document_file_signature),
+    ("build_drafts", builders::build_drafts),
+    ("prepare_drafts_builder_documents", builders::prepare_drafts_builder_documents),
+    ("get_drafts_builder_task", builders::get_drafts_builder_task),
 ];
 
 /// The answer of a handler.
