@@ -22,6 +22,12 @@
 //!   the documents is a task listing those the build would refuse. A running task holds the
 //!   builder and a built one is frozen (409). A file generated from a contract is an XML
 //!   carrying the contract as sent (the sandbox knows no forms).
+//! - **Docflow documents:** the sandbox does no cryptography, so a document's encrypted content is
+//!   its content as sent. A decrypted content the taxpayer saves (an uploaded content, regulator's
+//!   documents only: the taxpayer's own answer 409) is the document's decrypted content from then
+//!   on. Demand assignees are the sandbox's users.
+//! - **Reference books:** FNS forms and the MVD handbooks are small samples (a few entries each),
+//!   paged and filtered as the API does; a handbook type the API does not name is 404.
 //! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
 //!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
 //!   Receipts sign at once unless `forceConfirmation=true`.

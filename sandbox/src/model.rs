@@ -352,6 +352,10 @@ pub struct DocflowDocumentRecord {
     pub reply_sent: bool,
     /// When it was sent.
     pub send_date: DateTime<Utc>,
+    /// The decrypted content the taxpayer saved (`save_document_decrypted_content`); it stands
+    /// for the document's decrypted content from then on. Absent in state files written before.
+    #[serde(default)]
+    pub decrypted_content_id: Option<Uuid>,
 }
 
 /// A reply being prepared (generate-reply → signature → send).
@@ -538,5 +542,27 @@ mod tests {
         old.as_object_mut().unwrap().remove("drafts_builders").expect("the field is written");
         let world: World = serde_json::from_value(old).expect("an old state file loads");
         assert!(world.drafts_builders.is_empty());
+    }
+
+    #[test]
+    fn a_docflow_document_written_before_saved_decrypted_contents_still_loads() {
+        let mut document = serde_json::to_value(super::DocflowDocumentRecord {
+            id: uuid::Uuid::new_v4(),
+            document_type: "urn:document:fns534-report-description".to_owned(),
+            filename: "report.xml".to_owned(),
+            content_type: "application/xml".to_owned(),
+            content_id: None,
+            size: 0,
+            incoming: false,
+            signatures: Vec::new(),
+            reply_due: None,
+            reply_sent: false,
+            send_date: chrono::Utc::now(),
+            decrypted_content_id: None,
+        })
+        .unwrap();
+        document.as_object_mut().unwrap().remove("decrypted_content_id").expect("the field is written");
+        let document: super::DocflowDocumentRecord = serde_json::from_value(document).expect("an old document loads");
+        assert!(document.decrypted_content_id.is_none());
     }
 }

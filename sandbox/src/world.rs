@@ -472,6 +472,7 @@ impl World {
                 reply_due: None,
                 reply_sent: false,
                 send_date: at,
+                decrypted_content_id: None,
             });
         }
         let inn =
@@ -551,6 +552,7 @@ impl World {
                 reply_due: Some(receipt_type(&short_type)),
                 reply_sent: false,
                 send_date: at,
+                decrypted_content_id: None,
             });
             docflow.robot_steps_done += 1;
             docflow.status = format!("urn:docflow-common-status:{}", step.status);

@@ -3,13 +3,14 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kontur_extern::raw::types::{
-    Docflow, DocflowDescription, DocflowDocumentContent, DocflowDocumentDescription, DocflowPage, DocflowPageItem,
-    Document, DocumentContent, Link, PrintDocumentRequest,
+    DemandAssignee, DemandAssigneeList, DemandAssignees, Docflow, DocflowDescription, DocflowDocumentContent,
+    DocflowDocumentDescription, DocflowPage, DocflowPageItem, Document, DocumentContent, Link, PrintDocumentRequest,
+    SaveDecryptedContentRequest, SaveDecryptedContentResult,
 };
 use uuid::Uuid;
 
 use super::accounts::{base64_text, paging};
-use super::drafts::{signature_wire, task_wire};
+use super::drafts::{signature_wire, task_wire, uploaded_content};
 use super::{Ctx, Reply, account};
 use crate::error::{ApiFailure, ApiResult};
 use crate::model::{DocflowDocumentRecord, DocflowRecord, TaskAction, TaskOwner, World};
@@ -255,14 +256,76 @@ pub fn get_docflow_document_description(world: &mut World, ctx: &Ctx) -> ApiResu
     Reply::ok(&document_description(&docflow.documents[index]))
 }
 
-pub fn get_document_decrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
-    let (docflow, index) = document(world, ctx)?;
-    let document = &docflow.documents[index];
-    let bytes = document
-        .content_id
+/// The bytes of one of the document's contents, as base64 text (404 when it has none).
+fn content_reply(world: &World, document: &DocflowDocumentRecord, content_id: Option<Uuid>) -> ApiResult<Reply> {
+    let bytes = content_id
         .and_then(|id| world.content_bytes(id))
         .ok_or_else(|| ApiFailure::not_found("content of document", &document.id.to_string()))?;
     Reply::ok(&base64_text(&bytes))
+}
+
+/// The decrypted content the taxpayer saved, or else the document's own content.
+pub fn get_document_decrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let document = &docflow.documents[index];
+    content_reply(world, document, document.decrypted_content_id.or(document.content_id))
+}
+
+/// The sandbox does no cryptography: the encrypted content is the document's content as the
+/// docflow holds it, whatever decrypted content was saved beside it.
+pub fn get_document_encrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let document = &docflow.documents[index];
+    content_reply(world, document, document.content_id)
+}
+
+/// Stores an uploaded content as the decrypted content of a regulator's document. Only incoming
+/// documents come encrypted for the taxpayer; the taxpayer's own have nothing to decrypt (409).
+pub fn save_document_decrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let (account_id, docflow_id, document) = (docflow.account_id, docflow.id, &docflow.documents[index]);
+    let href = document_href(ctx, docflow, document);
+    if !document.incoming {
+        return Err(ApiFailure::conflict(
+            "urn:error:sandbox:documentNotIncoming",
+            format!("document {} is the taxpayer's own: only the regulator's documents are decrypted", document.id),
+        ));
+    }
+    let document_id = document.id;
+    let request: SaveDecryptedContentRequest = ctx.json()?;
+    let content_id = uploaded_content(world, account_id, request.content_id)?;
+    let stored = world
+        .docflows
+        .get_mut(&docflow_id)
+        .and_then(|docflow| docflow.documents.iter_mut().find(|doc| doc.id == document_id))
+        .ok_or_else(|| ApiFailure::not_found("document", &document_id.to_string()))?;
+    stored.decrypted_content_id = Some(content_id);
+    let mut result: SaveDecryptedContentResult = blank();
+    result.content_id = Some(content_id);
+    result.links = vec![link(format!("{href}/decrypted-content"), "decrypted-content")];
+    Reply::ok(&result)
+}
+
+/// The users who may be made responsible for demands: every user of the sandbox, whose full
+/// name is written family name first. The wire shape is not documented; the sandbox wraps the
+/// list (`{"assignees": [...]}`).
+pub fn list_demand_assignees(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    account(world, ctx)?;
+    let assignees = world
+        .identity
+        .users
+        .iter()
+        .map(|user| {
+            let mut names = user.name.split_whitespace().map(str::to_owned);
+            let mut wire: DemandAssignee = with_id(user.id);
+            wire.email = Some(user.login.clone());
+            wire.last_name = names.next();
+            wire.first_name = names.next();
+            wire.middle_name = names.next();
+            wire
+        })
+        .collect();
+    Reply::ok(&DemandAssignees::DemandAssigneeList(DemandAssigneeList { assignees, ..blank() }))
 }
 
 pub fn list_docflow_document_signatures(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {

@@ -1,6 +1,7 @@
-//! Reference data: the control units the sandbox knows are its test robots.
+//! Reference data: the control units the sandbox knows are its test robots; FNS forms and the
+//! MVD reference books are small samples, enough to page and filter, not the real handbooks.
 
-use kontur_extern::raw::types::{ControlUnit, ControlUnitsPage};
+use kontur_extern::raw::types::{ControlUnit, ControlUnitsPage, FnsForm, FnsFormsPage, HandbookItem, HandbookPage};
 
 use super::accounts::paging;
 use super::{Ctx, Reply};
@@ -45,4 +46,76 @@ pub fn get_control_unit(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         .find(|(k, c, _)| *c == code && kind.is_none_or(|kind| kind == *k))
         .map(|robot| Reply::ok(&unit(*robot)))
         .unwrap_or_else(|| Err(ApiFailure::not_found("control unit", code)))
+}
+
+/// `(knd, name, version, period-begin, period-end, period in words)` of the sample FNS forms.
+const FNS_FORMS: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("1151001", "Налоговая декларация по НДС", "5.08", "2024-01-01", "", "с 1 квартала 2024 года"),
+    ("1151001", "Налоговая декларация по НДС", "5.07", "2023-01-01", "2023-12-31", "2023 год"),
+    ("1151006", "Налоговая декларация по налогу на прибыль", "5.08", "2025-01-01", "", "с 2025 года"),
+    ("1151111", "Расчёт по страховым взносам", "5.08", "2025-01-01", "", "с 2025 года"),
+];
+
+fn fns_form((knd, name, version, begin, end, words): (&str, &str, &str, &str, &str, &str)) -> FnsForm {
+    let mut wire: FnsForm = blank();
+    wire.knd = Some(knd.to_owned());
+    wire.name = Some(name.to_owned());
+    wire.version = Some(version.to_owned());
+    wire.period_begin = Some(begin.to_owned());
+    // An open-ended version has no end.
+    wire.period_end = (!end.is_empty()).then(|| end.to_owned());
+    wire.description_period = Some(words.to_owned());
+    wire
+}
+
+/// Versions of the sample FNS forms, of one KND when `knd` is given (an unknown KND: no forms).
+pub fn list_fns_forms(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let knd = ctx.query("knd");
+    let matching: Vec<_> = FNS_FORMS.iter().filter(|form| knd.is_none_or(|knd| knd == form.0)).collect();
+    let mut page: FnsFormsPage = blank();
+    page.fns_forms = matching.iter().skip(skip).take(take).map(|form| fns_form(**form)).collect();
+    page.skip = Some(skip as i64);
+    page.take = Some(take as i64);
+    page.total_count = Some(matching.len() as i64);
+    Reply::ok(&page)
+}
+
+/// `(handbook type, [(code, name)])` of every MVD reference book the API names.
+const HANDBOOKS: &[(&str, &[(&str, &str)])] = &[
+    ("mvd-citizenship", &[("051", "Армения"), ("112", "Беларусь"), ("398", "Казахстан"), ("860", "Узбекистан")]),
+    ("mvd-professions-speciality", &[("12680", "Каменщик"), ("19727", "Штукатур")]),
+    ("mvd-regions-rf", &[("66", "Свердловская область"), ("77", "г. Москва"), ("78", "г. Санкт-Петербург")]),
+    ("mvd-work-permits", &[("1", "Разрешение на работу"), ("2", "Патент")]),
+    ("mvd-employer-status", &[("1", "Юридическое лицо"), ("2", "Индивидуальный предприниматель")]),
+    ("mvd-hqs-employer-status", &[("1", "Юридическое лицо"), ("2", "Филиал иностранной организации")]),
+    (
+        "mvd-okved",
+        &[("41.20", "Строительство жилых и нежилых зданий"), ("62.01", "Разработка программного обеспечения")],
+    ),
+    ("mvd-labor-migration-documents", &[("1", "Патент"), ("2", "Разрешение на работу")]),
+    ("mvd-foreign-citizen-identity-documents", &[("10", "Паспорт иностранного гражданина")]),
+    ("mvd-employment-contracts-type", &[("1", "Трудовой договор"), ("2", "Гражданско-правовой договор")]),
+];
+
+/// A page of one reference book; a handbook type the API does not name is not found (404).
+pub fn get_handbook(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (skip, take) = paging(ctx, 100, 1000)?;
+    let handbook_type = ctx.param("handbookType");
+    let (_, entries) = HANDBOOKS
+        .iter()
+        .find(|(kind, _)| *kind == handbook_type)
+        .ok_or_else(|| ApiFailure::not_found("handbook", handbook_type))?;
+    let mut page: HandbookPage = blank();
+    page.handbook_type = Some(vocab(handbook_type));
+    page.handbook = entries
+        .iter()
+        .skip(skip)
+        .take(take)
+        .map(|(code, name)| HandbookItem { code: Some((*code).to_owned()), name: Some((*name).to_owned()), ..blank() })
+        .collect();
+    page.skip = Some(skip as i64);
+    page.take = Some(take as i64);
+    page.total_count = Some(entries.len() as i64);
+    Reply::ok(&page)
 }

@@ -139,6 +139,11 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("build_drafts", builders::build_drafts),
     ("prepare_drafts_builder_documents", builders::prepare_drafts_builder_documents),
     ("get_drafts_builder_task", builders::get_drafts_builder_task),
+    ("get_document_encrypted_content", docflows::get_document_encrypted_content),
+    ("save_document_decrypted_content", docflows::save_document_decrypted_content),
+    ("list_demand_assignees", docflows::list_demand_assignees),
+    ("list_fns_forms", handbooks::list_fns_forms),
+    ("get_handbook", handbooks::get_handbook),
 ];
 
 /// The answer of a handler.

@@ -174,6 +174,7 @@ pub fn send_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         reply_due: None,
         reply_sent: false,
         send_date: ctx.now,
+        decrypted_content_id: None,
     });
     if let Some(stored) = world.replies.get_mut(&id) {
         stored.sent = true;
