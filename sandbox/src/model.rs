@@ -325,6 +325,10 @@ pub struct DocflowRecord {
     pub robot_steps_done: usize,
     /// The outcome the robot settles on when it has said everything.
     pub final_success_state: Option<String>,
+    /// Requisites the client changed (`patch_docflow`), as `DocflowRequisites` JSON. Absent in
+    /// state files written before.
+    #[serde(default)]
+    pub requisites: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A document of a docflow.
@@ -356,6 +360,10 @@ pub struct DocflowDocumentRecord {
     /// for the document's decrypted content from then on. Absent in state files written before.
     #[serde(default)]
     pub decrypted_content_id: Option<Uuid>,
+    /// Requisites the client changed (`patch_docflow_document`), as `DocumentRequisites` JSON.
+    /// Absent in state files written before.
+    #[serde(default)]
+    pub requisites: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A reply being prepared (generate-reply → signature → send).
@@ -545,7 +553,7 @@ mod tests {
     }
 
     #[test]
-    fn a_docflow_document_written_before_saved_decrypted_contents_still_loads() {
+    fn a_docflow_document_written_before_decrypted_contents_and_requisites_still_loads() {
         let mut document = serde_json::to_value(super::DocflowDocumentRecord {
             id: uuid::Uuid::new_v4(),
             document_type: "urn:document:fns534-report-description".to_owned(),
@@ -559,10 +567,13 @@ mod tests {
             reply_sent: false,
             send_date: chrono::Utc::now(),
             decrypted_content_id: None,
+            requisites: Default::default(),
         })
         .unwrap();
-        document.as_object_mut().unwrap().remove("decrypted_content_id").expect("the field is written");
+        for field in ["decrypted_content_id", "requisites"] {
+            document.as_object_mut().unwrap().remove(field).expect("the field is written");
+        }
         let document: super::DocflowDocumentRecord = serde_json::from_value(document).expect("an old document loads");
-        assert!(document.decrypted_content_id.is_none());
+        assert!(document.decrypted_content_id.is_none() && document.requisites.is_empty());
     }
 }

@@ -473,6 +473,7 @@ impl World {
                 reply_sent: false,
                 send_date: at,
                 decrypted_content_id: None,
+                requisites: Default::default(),
             });
         }
         let inn =
@@ -494,6 +495,7 @@ impl World {
             robot: Robot::for_recipient(docflow_type, &code),
             robot_steps_done: 0,
             final_success_state: None,
+            requisites: Default::default(),
         };
         self.docflows.insert(docflow_id, docflow);
         self.append_event(docflow_id, &format!("urn:transaction:{docflow_type}"), at);
@@ -553,6 +555,7 @@ impl World {
                 reply_sent: false,
                 send_date: at,
                 decrypted_content_id: None,
+                requisites: Default::default(),
             });
             docflow.robot_steps_done += 1;
             docflow.status = format!("urn:docflow-common-status:{}", step.status);

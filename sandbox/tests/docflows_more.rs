@@ -258,3 +258,156 @@ async fn every_mvd_handbook_answers_its_entries_and_others_are_404() {
     let too_many = harness.raw().get_handbook().handbook_type("mvd-okved").take(1001).send().checked().await;
     assert_eq!(refusal(too_many), bad_request());
 }
+
+impl Harness {
+    async fn patch_docflow(
+        &self,
+        docflow: Uuid,
+        operations: serde_json::Value,
+    ) -> Result<types::Docflow, kontur_extern::Error> {
+        let patch: types::PatchDocument = wire(operations);
+        Ok(self
+            .raw()
+            .patch_docflow()
+            .account_id(self.account)
+            .docflow_id(docflow)
+            .body(patch)
+            .send()
+            .checked()
+            .await?
+            .into_inner())
+    }
+
+    async fn patch_document(
+        &self,
+        docflow: Uuid,
+        document: Uuid,
+        operations: serde_json::Value,
+    ) -> Result<types::Document, kontur_extern::Error> {
+        let patch: types::PatchDocument = wire(operations);
+        Ok(self
+            .raw()
+            .patch_docflow_document()
+            .account_id(self.account)
+            .docflow_id(docflow)
+            .document_id(document)
+            .body(patch)
+            .send()
+            .checked()
+            .await?
+            .into_inner())
+    }
+
+    async fn document_requisites(&self, docflow: Uuid, document: Uuid) -> serde_json::Value {
+        let document = self
+            .raw()
+            .get_docflow_document()
+            .account_id(self.account)
+            .docflow_id(docflow)
+            .document_id(document)
+            .send()
+            .checked()
+            .await
+            .unwrap()
+            .into_inner();
+        serde_json::to_value(document.description.and_then(|description| description.requisites)).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_docflows_comment_is_set_replaced_and_removed_by_patches() {
+    let harness = start().await;
+    let (docflow, _, _) = answered_report(&harness).await;
+    let comment = json!({ "text": "проверить до пятницы", "color": "red" });
+    let patched = harness
+        .patch_docflow(docflow, json!([{ "op": "add", "path": "/description/requisites/comment", "value": comment }]))
+        .await
+        .unwrap();
+    let requisites = |docflow: &types::Docflow| {
+        serde_json::to_value(docflow.description.as_ref().and_then(|description| description.requisites.clone()))
+            .unwrap()
+    };
+    assert_eq!(requisites(&patched), json!({ "comment": comment }));
+    assert_eq!(requisites(&harness.docflow(docflow).await), json!({ "comment": comment }), "the change is kept");
+
+    let replaced = json!({ "text": "сдано" });
+    let patched = harness
+        .patch_docflow(
+            docflow,
+            json!([
+                { "op": "replace", "path": "/description/requisites/comment", "value": comment },
+                { "op": "replace", "path": "/description/requisites/comment", "value": replaced },
+            ]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(requisites(&patched), json!({ "comment": replaced }), "operations apply in order");
+
+    let removed =
+        harness.patch_docflow(docflow, json!([{ "op": "remove", "path": "/description/requisites/comment" }])).await;
+    assert_eq!(requisites(&removed.unwrap()), json!(null));
+}
+
+#[tokio::test]
+async fn a_documents_comment_and_labels_are_patched_but_demand_requisites_only_on_a_demand() {
+    let harness = start().await;
+    let (docflow, report, _) = answered_report(&harness).await;
+    let labels = json!([{ "name": "НДС" }, { "name": "срочно" }]);
+    let patched = harness
+        .patch_document(
+            docflow,
+            report,
+            json!([
+                { "op": "add", "path": "/description/requisites/labels", "value": labels },
+                { "op": "add", "path": "/description/requisites/comment", "value": { "text": "квартал 3" } },
+            ]),
+        )
+        .await
+        .unwrap();
+    let expected = json!({ "labels": labels, "comment": { "text": "квартал 3" } });
+    let answered = serde_json::to_value(patched.description.and_then(|description| description.requisites)).unwrap();
+    assert_eq!(answered, expected);
+    assert_eq!(harness.document_requisites(docflow, report).await, expected, "the change is kept");
+
+    let demand_only = harness
+        .patch_document(
+            docflow,
+            report,
+            json!([
+                { "op": "remove", "path": "/description/requisites/labels" },
+                { "op": "add", "path": "/description/requisites/demand-number", "value": "123" },
+            ]),
+        )
+        .await;
+    assert_eq!(refusal(demand_only), (409, "urn:error:sandbox:requisiteNotApplicable".to_owned()));
+    assert_eq!(harness.document_requisites(docflow, report).await, expected, "a refused patch changes nothing");
+}
+
+#[tokio::test]
+async fn patches_refuse_unknown_ids_and_malformed_operations() {
+    let harness = start().await;
+    let (docflow, report, _) = answered_report(&harness).await;
+    let comment = json!([{ "op": "add", "path": "/description/requisites/comment", "value": { "text": "x" } }]);
+    let unknown = Uuid::new_v4();
+    assert_eq!(refusal(harness.patch_docflow(unknown, comment.clone()).await), not_found());
+    assert_eq!(refusal(harness.patch_document(unknown, report, comment.clone()).await), not_found());
+    assert_eq!(refusal(harness.patch_document(docflow, unknown, comment).await), not_found());
+
+    let malformed = [
+        json!([{ "op": "add", "path": "/status", "value": "finished" }]),
+        json!([{ "op": "add", "path": "/description/requisites/labels", "value": [] }]),
+        json!([{ "op": "add", "path": "/description/requisites/comment/text", "value": "x" }]),
+        json!([{ "op": "move", "path": "/description/requisites/comment", "value": { "text": "x" } }]),
+        json!([{ "op": "replace", "path": "/description/requisites/comment" }]),
+        json!([{ "op": "add", "path": "/description/requisites/comment", "value": "not an object" }]),
+    ];
+    for operations in malformed {
+        let refused = harness.patch_docflow(docflow, operations.clone()).await;
+        assert_eq!(refusal(refused), bad_request(), "{operations}");
+    }
+    let not_a_label = json!([{ "op": "add", "path": "/description/requisites/labels", "value": "НДС" }]);
+    assert_eq!(refusal(harness.patch_document(docflow, report, not_a_label).await), bad_request());
+    assert_eq!(harness.document_requisites(docflow, report).await, json!(null), "nothing was changed");
+    let docflow_now = harness.docflow(docflow).await;
+    assert!(docflow_now.description.and_then(|description| description.requisites).is_none());
+}

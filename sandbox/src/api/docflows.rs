@@ -4,9 +4,12 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kontur_extern::raw::types::{
     DemandAssignee, DemandAssigneeList, DemandAssignees, Docflow, DocflowDescription, DocflowDocumentContent,
-    DocflowDocumentDescription, DocflowPage, DocflowPageItem, Document, DocumentContent, Link, PrintDocumentRequest,
-    SaveDecryptedContentRequest, SaveDecryptedContentResult,
+    DocflowDocumentDescription, DocflowPage, DocflowPageItem, DocflowRequisites, Document, DocumentContent,
+    DocumentRequisites, Link, PatchOperation, PrintDocumentRequest, SaveDecryptedContentRequest,
+    SaveDecryptedContentResult,
 };
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::accounts::{base64_text, paging};
@@ -51,7 +54,13 @@ fn description_wire(docflow: &DocflowRecord) -> DocflowDescription {
     description.recipient = Some(docflow.recipient.clone());
     description.final_recipient = Some(docflow.recipient.clone());
     description.payer_inn = Some(docflow.inn.clone());
+    description.requisites = requisites_wire(&docflow.requisites);
     description
+}
+
+/// Stored requisites as their wire type; none until the client changes one.
+fn requisites_wire<T: DeserializeOwned>(requisites: &Map<String, Value>) -> Option<T> {
+    if requisites.is_empty() { None } else { serde_json::from_value(Value::Object(requisites.clone())).ok() }
 }
 
 fn document_href(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentRecord) -> String {
@@ -67,6 +76,7 @@ fn document_description(document: &DocflowDocumentRecord) -> DocflowDocumentDesc
     description.compressed = Some(false);
     description.support_recognition = Some(false);
     description.support_print = Some(vocab("yes"));
+    description.requisites = requisites_wire(&document.requisites);
     description
 }
 
@@ -400,4 +410,93 @@ pub fn list_related_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     page.take = Some(take as i64);
     page.total_count = Some(0);
     Reply::ok(&page)
+}
+
+/// Where patch operations write: one whole requisite, `/description/requisites/{field}`.
+const REQUISITES_PATH: &str = "/description/requisites/";
+
+/// Requisites a client may change on a docflow.
+const DOCFLOW_REQUISITES: &[&str] = &["comment"];
+
+/// Requisites a client may change on a docflow document; those of [`DEMAND_REQUISITES`] only on
+/// a demand.
+const DOCUMENT_REQUISITES: &[&str] =
+    &["comment", "labels", "demand-number", "demand-date", "demand-status", "assignees"];
+
+/// Requisites that only a demand has.
+const DEMAND_REQUISITES: &[&str] = &["demand-number", "demand-date", "demand-status", "assignees"];
+
+/// Applies the request's patch operations in order to a copy of `requisites` and checks the
+/// result has the shape of the wire type `T`: all of them or none. A requisite outside
+/// `editable` is 400; one of `inapplicable` is 409 (the object's kind does not have it).
+fn patched_requisites<T: DeserializeOwned>(
+    ctx: &Ctx,
+    requisites: &Map<String, Value>,
+    editable: &[&str],
+    inapplicable: &[&str],
+) -> ApiResult<Map<String, Value>> {
+    let operations: Vec<PatchOperation> = ctx.json()?;
+    let mut patched = requisites.clone();
+    for operation in operations {
+        let path = operation.path.as_str();
+        let field = path.strip_prefix(REQUISITES_PATH).filter(|field| !field.is_empty() && !field.contains('/'));
+        let field =
+            field.ok_or_else(|| ApiFailure::bad_request(format!("path {path:?} is not {REQUISITES_PATH}FIELD")))?;
+        if inapplicable.contains(&field) {
+            return Err(ApiFailure::conflict(
+                "urn:error:sandbox:requisiteNotApplicable",
+                format!("only a demand has the requisite {field}"),
+            ));
+        }
+        if !editable.contains(&field) {
+            return Err(ApiFailure::bad_request(format!(
+                "requisite {field} cannot be changed; these can: {}",
+                editable.join(", ")
+            )));
+        }
+        match (operation.op.as_str(), operation.value) {
+            ("add" | "replace", Some(value)) => {
+                patched.insert(field.to_owned(), value);
+            }
+            // Removing a requisite that is not set leaves it unset, as a repeated request would.
+            ("remove", _) => {
+                patched.remove(field);
+            }
+            ("add" | "replace", None) => return Err(ApiFailure::bad_request(format!("{path} needs a value"))),
+            (other, _) => {
+                return Err(ApiFailure::bad_request(format!("op must be add, replace or remove, not {other:?}")));
+            }
+        }
+    }
+    serde_json::from_value::<T>(Value::Object(patched.clone()))
+        .map_err(|err| ApiFailure::bad_request(format!("the requisites would not be valid: {err}")))?;
+    Ok(patched)
+}
+
+/// Changes the docflow's requisites (its comment).
+pub fn patch_docflow(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let docflow = docflow(world, ctx)?;
+    let id = docflow.id;
+    let patched = patched_requisites::<DocflowRequisites>(ctx, &docflow.requisites, DOCFLOW_REQUISITES, &[])?;
+    if let Some(docflow) = world.docflows.get_mut(&id) {
+        docflow.requisites = patched;
+    }
+    Reply::ok(&docflow_wire(ctx, &world.docflows[&id]))
+}
+
+/// Changes a document's requisites: comment and labels on any document, the demand's own
+/// (number, date, status, assignees) on a demand only (409 elsewhere).
+pub fn patch_docflow_document(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let document = &docflow.documents[index];
+    let inapplicable =
+        if document.document_type.starts_with("urn:document:fns534-demand") { &[] } else { DEMAND_REQUISITES };
+    let patched =
+        patched_requisites::<DocumentRequisites>(ctx, &document.requisites, DOCUMENT_REQUISITES, inapplicable)?;
+    let docflow_id = docflow.id;
+    if let Some(document) = world.docflows.get_mut(&docflow_id).and_then(|docflow| docflow.documents.get_mut(index)) {
+        document.requisites = patched;
+    }
+    let docflow = &world.docflows[&docflow_id];
+    Reply::ok(&document_wire(ctx, docflow, &docflow.documents[index]))
 }

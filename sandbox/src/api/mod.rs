@@ -144,6 +144,8 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("list_demand_assignees", docflows::list_demand_assignees),
     ("list_fns_forms", handbooks::list_fns_forms),
     ("get_handbook", handbooks::get_handbook),
+    ("patch_docflow", docflows::patch_docflow),
+    ("patch_docflow_document", docflows::patch_docflow_document),
 ];
 
 /// The answer of a handler.

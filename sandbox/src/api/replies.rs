@@ -175,6 +175,7 @@ pub fn send_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         reply_sent: false,
         send_date: ctx.now,
         decrypted_content_id: None,
+        requisites: Default::default(),
     });
     if let Some(stored) = world.replies.get_mut(&id) {
         stored.sent = true;
