@@ -6,20 +6,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, start, text, wire};
+use common::{Harness, refusal, start, text, wire};
 use kontur_extern::raw::types;
 use kontur_extern::transport::SendExt;
 use serde_json::json;
 use uuid::Uuid;
-
-/// Status and error id of a refused call.
-fn refusal<T: std::fmt::Debug>(result: Result<T, kontur_extern::Error>) -> (u16, String) {
-    let error = result.expect_err("the call is refused");
-    let status = error.status().map(|status| status.as_u16()).expect("an HTTP status");
-    let id = error.api_error().and_then(|api_error| api_error.id.clone()).expect("an ApiError body with an id");
-    assert!(error.trace_id().is_some(), "errors carry the trace id");
-    (status, id)
-}
 
 fn not_found() -> (u16, String) {
     (404, "urn:error:externapi:notFound".to_owned())

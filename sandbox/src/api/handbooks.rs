@@ -3,6 +3,9 @@
 
 use kontur_extern::raw::types::{ControlUnit, ControlUnitsPage, FnsForm, FnsFormsPage, HandbookItem, HandbookPage};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use super::accounts::paging;
 use super::{Ctx, Reply};
 use crate::error::{ApiFailure, ApiResult};
@@ -18,6 +21,18 @@ const ROBOTS: &[(&str, &str, &str)] = &[
     ("stat", "00-88", "Тестовый ТОГС: отклоняет всё"),
 ];
 
+/// A page of reference data: `items` under `field`, with the page's bounds and the number of
+/// matches. Going through serde gives the three page types one shape.
+fn page<P: DeserializeOwned + Default, T: Serialize>(
+    field: &str,
+    items: Vec<T>,
+    (skip, take): (usize, usize),
+    total: usize,
+) -> P {
+    serde_json::from_value(serde_json::json!({ field: items, "skip": skip, "take": take, "total-count": total }))
+        .unwrap_or_default()
+}
+
 fn unit((kind, code, name): (&str, &str, &str)) -> ControlUnit {
     let mut wire: ControlUnit = blank();
     wire.type_ = Some(vocab(kind));
@@ -30,12 +45,8 @@ pub fn list_control_units(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (skip, take) = paging(ctx, 100, 1000)?;
     let kind = ctx.query("type");
     let matching: Vec<_> = ROBOTS.iter().filter(|(k, _, _)| kind.is_none_or(|kind| kind == *k)).collect();
-    let mut page: ControlUnitsPage = blank();
-    page.control_units = matching.iter().skip(skip).take(take).map(|robot| unit(**robot)).collect();
-    page.skip = Some(skip as i64);
-    page.take = Some(take as i64);
-    page.total_count = Some(matching.len() as i64);
-    Reply::ok(&page)
+    let units = matching.iter().skip(skip).take(take).map(|robot| unit(**robot)).collect();
+    Reply::ok(&page::<ControlUnitsPage, _>("control-units", units, (skip, take), matching.len()))
 }
 
 pub fn get_control_unit(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
@@ -73,12 +84,8 @@ pub fn list_fns_forms(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (skip, take) = paging(ctx, 100, 1000)?;
     let knd = ctx.query("knd");
     let matching: Vec<_> = FNS_FORMS.iter().filter(|form| knd.is_none_or(|knd| knd == form.0)).collect();
-    let mut page: FnsFormsPage = blank();
-    page.fns_forms = matching.iter().skip(skip).take(take).map(|form| fns_form(**form)).collect();
-    page.skip = Some(skip as i64);
-    page.take = Some(take as i64);
-    page.total_count = Some(matching.len() as i64);
-    Reply::ok(&page)
+    let forms = matching.iter().skip(skip).take(take).map(|form| fns_form(**form)).collect();
+    Reply::ok(&page::<FnsFormsPage, _>("fns-forms", forms, (skip, take), matching.len()))
 }
 
 /// `(handbook type, [(code, name)])` of every MVD reference book the API names.
@@ -106,16 +113,13 @@ pub fn get_handbook(_world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         .iter()
         .find(|(kind, _)| *kind == handbook_type)
         .ok_or_else(|| ApiFailure::not_found("handbook", handbook_type))?;
-    let mut page: HandbookPage = blank();
-    page.handbook_type = Some(vocab(handbook_type));
-    page.handbook = entries
+    let items = entries
         .iter()
         .skip(skip)
         .take(take)
         .map(|(code, name)| HandbookItem { code: Some((*code).to_owned()), name: Some((*name).to_owned()), ..blank() })
         .collect();
-    page.skip = Some(skip as i64);
-    page.take = Some(take as i64);
-    page.total_count = Some(entries.len() as i64);
+    let mut page: HandbookPage = page("handbook", items, (skip, take), entries.len());
+    page.handbook_type = Some(vocab(handbook_type));
     Reply::ok(&page)
 }

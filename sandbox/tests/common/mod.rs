@@ -345,6 +345,15 @@ impl Harness {
     }
 }
 
+/// Status and error id of a refused call.
+pub fn refusal<T: std::fmt::Debug>(result: Result<T, kontur_extern::Error>) -> (u16, String) {
+    let error = result.expect_err("the call is refused");
+    let status = error.status().map(|status| status.as_u16()).expect("an HTTP status");
+    let id = error.api_error().and_then(|api_error| api_error.id.clone()).expect("an ApiError body with an id");
+    assert!(error.trace_id().is_some(), "errors carry the trace id");
+    (status, id)
+}
+
 /// A vocabulary value as text ("" when absent).
 pub fn text<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()
