@@ -31,6 +31,8 @@
 //!   `demand-number`, `demand-date`, `demand-status` and `assignees` (409 on other documents).
 //! - **Reference books:** FNS forms and the MVD handbooks are small samples (a few entries each),
 //!   paged and filtered as the API does; a handbook type the API does not name is 404.
+//!   Every organization's reports table lists the same sample forms (the handbook's FNS forms and
+//!   one Rosstat form); the sandbox deletes no forms.
 //! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
 //!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
 //!   Receipts sign at once unless `forceConfirmation=true`.

@@ -1,5 +1,5 @@
-//! Docflow documents' encrypted and saved decrypted contents, demand assignees, FNS forms and
-//! the MVD reference books, over HTTP with the crate's own client: each success path, 404 for
+//! Docflow documents' encrypted and saved decrypted contents, requisites patches, demand
+//! assignees, FNS forms, the MVD reference books and the reports table's forms, over HTTP with the crate's own client: each success path, 404 for
 //! unknown ids, 400 for bad input, 409 where the document forbids the call.
 
 mod common;
@@ -401,4 +401,46 @@ async fn patches_refuse_unknown_ids_and_malformed_operations() {
     assert_eq!(harness.document_requisites(docflow, report).await, json!(null), "nothing was changed");
     let docflow_now = harness.docflow(docflow).await;
     assert!(docflow_now.description.and_then(|description| description.requisites).is_none());
+}
+
+#[tokio::test]
+async fn the_reports_table_lists_the_sample_forms_of_a_known_organization() {
+    let harness = start().await;
+    let organizations =
+        harness.raw().list_organizations().account_id(harness.account).send().checked().await.unwrap().into_inner();
+    let org = organizations.organizations[0].id;
+    let list = |include_deleted: bool| {
+        harness.raw().list_report_forms().account_id(harness.account).org_id(org).include_deleted(include_deleted)
+    };
+    let forms = list(false).send().checked().await.unwrap().into_inner().forms;
+    let vat = forms.iter().find(|form| form.knd.as_deref() == Some("1151001")).expect("the VAT return");
+    assert_eq!(text(&vat.periodicity), "quarterly");
+    assert!(forms.iter().any(|form| form.okud.as_deref() == Some("0606010") && form.knd.is_none()), "a Rosstat form");
+    let mut ids: Vec<_> = forms.iter().map(|form| form.form_id.expect("a form id")).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), forms.len(), "form ids are distinct");
+    let handbook = harness.raw().list_fns_forms().send().checked().await.unwrap().into_inner();
+    for knd in forms.iter().filter_map(|form| form.knd.as_deref()) {
+        assert!(handbook.fns_forms.iter().any(|form| form.knd.as_deref() == Some(knd)), "{knd} is in the handbook");
+    }
+    assert_eq!(list(true).send().checked().await.unwrap().into_inner().forms, forms, "the sandbox deletes no forms");
+
+    let unknown_org =
+        harness.raw().list_report_forms().account_id(harness.account).org_id(Uuid::new_v4()).send().checked().await;
+    assert_eq!(refusal(unknown_org), not_found());
+    let unknown_account =
+        harness.raw().list_report_forms().account_id(Uuid::new_v4()).org_id(org).send().checked().await;
+    assert_eq!(refusal(unknown_account), not_found());
+    let not_a_boolean = harness
+        .http
+        .get(format!(
+            "{}v1/{}/reports-tables/{org}/forms?includeDeleted=maybe",
+            harness.sandbox.api_url, harness.account
+        ))
+        .bearer_auth(harness.token().await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_boolean.status(), 400);
 }

@@ -181,7 +181,8 @@ pub fn create_organization(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     Reply::with_status(StatusCode::CREATED, &wire)
 }
 
-fn organization_index(world: &World, ctx: &Ctx) -> ApiResult<(Uuid, usize)> {
+/// The account and the index of the organization named by the path (404 for either unknown).
+pub fn organization_index(world: &World, ctx: &Ctx) -> ApiResult<(Uuid, usize)> {
     let record = account(world, ctx)?;
     let org_id = ctx.id("orgId", "organization")?;
     let index = record

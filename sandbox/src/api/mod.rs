@@ -9,6 +9,7 @@ mod drafts;
 mod events;
 mod handbooks;
 mod replies;
+mod reports;
 mod signing;
 
 use std::collections::HashMap;
@@ -146,6 +147,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("get_handbook", handbooks::get_handbook),
     ("patch_docflow", docflows::patch_docflow),
     ("patch_docflow_document", docflows::patch_docflow_document),
+    ("list_report_forms", reports::list_report_forms),
 ];
 
 /// The answer of a handler.
