@@ -15,6 +15,10 @@
 //! - **Robots** ([`robots`]): FNS `0087` accepts, `0088` rejects, `0085` asks for clarification;
 //!   Rosstat `00-87` accepts, `00-88` rejects. Each regulator document brings a `reply` link for a
 //!   receipt; the docflow finishes when the robot is done and every receipt is sent.
+//! - **Inventories:** an FNS inventory (`fns534-inventory`) is a docflow attached to a document of
+//!   another docflow and reached only under it (`…/documents/{id}/inventories/{id}`), never by
+//!   docflow search or `get_docflow`. Its documents are read, printed and decrypted, and the
+//!   receipt to the inspection's answer generated, signed and sent, exactly as a docflow's.
 //! - **Drafts builders:** a builder holds documents, a document holds files (a content of the content
 //!   service, a name, an optional signature). Building (`deferred=true`) makes one draft per
 //!   document: the builder's meta as the draft's meta, the files as its documents with their
@@ -35,7 +39,9 @@
 //!   otherwise).
 //! - **For tests only** (sandbox inventions, no API counterpart): [`SandboxHandle::auth_log`] tells
 //!   which grants issued tokens and how many requests were refused for their token;
-//!   [`SandboxHandle::file_reports`] files many reports at once, as sent drafts would be.
+//!   [`SandboxHandle::file_reports`] files many reports at once, as sent drafts would be;
+//!   [`SandboxHandle::attach_inventory`] attaches an inventory to a docflow document (no robot
+//!   files inventories).
 //! - **State:** in memory, or with `--state FILE` the whole of it, rewritten atomically (temporary
 //!   file, fsync, rename) after every change and read back on start.
 //!

@@ -316,6 +316,21 @@ impl SandboxHandle {
         filed
     }
 
+    /// Attaches an FNS inventory to document `document_id` of docflow `docflow_id`: a signed description and attachment sent by the taxpayer, and the inspection's
+    /// acceptance result waiting for a receipt. Returns the inventory id, `None` for an unknown
+    /// document. Sandbox-only (no robot files inventories): for tests of the inventory
+    /// operations.
+    pub async fn attach_inventory(&self, docflow_id: uuid::Uuid, document_id: uuid::Uuid) -> Option<uuid::Uuid> {
+        let attached = {
+            let mut world = self.shared.world();
+            let now = self.shared.clock.now();
+            world.settle(now, self.shared.clock.wall_now());
+            world.attach_inventory(docflow_id, document_id, now)
+        };
+        self.shared.save().await;
+        attached
+    }
+
     /// Current sandbox time.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.shared.clock.now()

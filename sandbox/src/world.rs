@@ -350,16 +350,67 @@ impl World {
             id: document_id,
             content_id: Some(content_id),
             description,
-            signatures: vec![SignatureRecord {
-                id: Uuid::new_v4(),
-                content: format!("sandbox signature of the taxpayer on {document_id}").into_bytes(),
-                thumbprint: None,
-                signer_type: "organization-representative".to_owned(),
-                title: "Подпись налогоплательщика".to_owned(),
-            }],
+            signatures: vec![taxpayer_signature(document_id)],
         });
         self.send_draft(draft_id, false, at);
         self.drafts.get(&draft_id)?.docflow_id
+    }
+
+    /// Attaches an inventory to document `document_id` of docflow `docflow_id`, as the taxpayer
+    /// would send one to the FNS: a signed description (the list) and a signed attachment, with
+    /// the inspection's positive acceptance result already in, waiting for the taxpayer's
+    /// receipt. Returns the inventory id, or `None` when the document is unknown. A sandbox
+    /// invention for tests ([`SandboxHandle::attach_inventory`]): no robot files inventories.
+    ///
+    /// [`SandboxHandle::attach_inventory`]: crate::SandboxHandle::attach_inventory
+    pub fn attach_inventory(&mut self, docflow_id: Uuid, document_id: Uuid, at: DateTime<Utc>) -> Option<Uuid> {
+        let related = self.docflows.get(&docflow_id).filter(|docflow| docflow.inventory_of.is_none())?.clone();
+        related.documents.iter().find(|doc| doc.id == document_id)?;
+        let inventory_id = Uuid::new_v4();
+        let mut documents = Vec::new();
+        for (kind, incoming) in [("description", false), ("attachment", false), ("acceptance-result-positive", true)] {
+            let id = Uuid::new_v4();
+            let xml = format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Файл ИдФайл=\"{id}\" Тип=\"{INVENTORY_TYPE}-{kind}\" \
+                 Опись=\"{inventory_id}\"/>\n"
+            );
+            let size = xml.len() as u64;
+            let content_id = self.store_content(related.account_id, xml.into_bytes());
+            documents.push(DocflowDocumentRecord {
+                id,
+                document_type: format!("urn:document:{INVENTORY_TYPE}-{kind}"),
+                filename: format!("{}_{}.xml", kind.to_uppercase().replace('-', "_"), id.simple()),
+                content_type: "application/xml".to_owned(),
+                content_id: Some(content_id),
+                size,
+                incoming,
+                signatures: vec![if incoming {
+                    regulator_signature(id, &related.recipient)
+                } else {
+                    taxpayer_signature(id)
+                }],
+                reply_due: incoming.then(|| receipt_type(INVENTORY_TYPE)),
+                reply_sent: false,
+                send_date: at,
+            });
+        }
+        let inventory = DocflowRecord {
+            id: inventory_id,
+            docflow_type: format!("urn:docflow:{INVENTORY_TYPE}"),
+            status: "urn:docflow-common-status:response-arrived".to_owned(),
+            success_state: "urn:docflow-state:neutral".to_owned(),
+            draft_id: None,
+            send_date: at,
+            last_change: at,
+            documents,
+            robot: None,
+            robot_steps_done: 0,
+            final_success_state: None,
+            inventory_of: Some(RelatedDocument { docflow_id, document_id }),
+            ..related
+        };
+        self.docflows.insert(inventory_id, inventory);
+        Some(inventory_id)
     }
 
     /// Builds one draft per document of a drafts builder: the builder's meta as the draft's meta,
@@ -493,6 +544,7 @@ impl World {
             robot: Robot::for_recipient(docflow_type, &code),
             robot_steps_done: 0,
             final_success_state: None,
+            inventory_of: None,
         };
         self.docflows.insert(docflow_id, docflow);
         self.append_event(docflow_id, &format!("urn:transaction:{docflow_type}"), at);
@@ -541,13 +593,7 @@ impl World {
                 content_id: Some(content_id),
                 size,
                 incoming: true,
-                signatures: vec![SignatureRecord {
-                    id: Uuid::new_v4(),
-                    content: format!("sandbox signature of the regulator on {document_id}").into_bytes(),
-                    thumbprint: Some(random_hex(20)),
-                    signer_type: "cu-representative".to_owned(),
-                    title: format!("Регулятор {}", docflow.recipient),
-                }],
+                signatures: vec![regulator_signature(document_id, &docflow.recipient)],
                 reply_due: Some(receipt_type(&short_type)),
                 reply_sent: false,
                 send_date: at,
@@ -673,6 +719,31 @@ impl ContentRecord {
             bytes[start..end].copy_from_slice(&part.0[..end - start]);
         }
         Some(bytes)
+    }
+}
+
+/// Docflow type (short) of FNS inventories.
+const INVENTORY_TYPE: &str = "fns534-inventory";
+
+/// The taxpayer's signature on a document the sandbox files for them.
+fn taxpayer_signature(document_id: Uuid) -> SignatureRecord {
+    SignatureRecord {
+        id: Uuid::new_v4(),
+        content: format!("sandbox signature of the taxpayer on {document_id}").into_bytes(),
+        thumbprint: None,
+        signer_type: "organization-representative".to_owned(),
+        title: "Подпись налогоплательщика".to_owned(),
+    }
+}
+
+/// The signature of regulator `recipient` on a document it sends.
+fn regulator_signature(document_id: Uuid, recipient: &str) -> SignatureRecord {
+    SignatureRecord {
+        id: Uuid::new_v4(),
+        content: format!("sandbox signature of the regulator on {document_id}").into_bytes(),
+        thumbprint: Some(random_hex(20)),
+        signer_type: "cu-representative".to_owned(),
+        title: format!("Регулятор {recipient}"),
     }
 }
 

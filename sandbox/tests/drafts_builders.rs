@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, base64, start, start_with, text, wire};
+use common::{Harness, base64, refusal, start, start_with, text, wire};
 use kontur_extern::raw::types;
 use kontur_extern::transport::SendExt;
 use kontur_extern_sandbox::SandboxConfig;
@@ -35,15 +35,6 @@ fn file_request(
         request["base64-signature-content"] = json!(base64(signature));
     }
     wire(request)
-}
-
-/// The HTTP status of a refused call and its `ApiError` id.
-fn refusal<T: std::fmt::Debug>(result: Result<T, kontur_extern::Error>) -> (u16, String) {
-    let error = result.expect_err("the call is refused");
-    let status = error.status().map(|status| status.as_u16()).expect("an HTTP status");
-    let id = error.api_error().and_then(|api_error| api_error.id.clone()).expect("an ApiError body with an id");
-    assert!(error.trace_id().is_some(), "errors carry the trace id");
-    (status, id)
 }
 
 impl Harness {

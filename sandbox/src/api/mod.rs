@@ -139,6 +139,23 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("build_drafts", builders::build_drafts),
     ("prepare_drafts_builder_documents", builders::prepare_drafts_builder_documents),
     ("get_drafts_builder_task", builders::get_drafts_builder_task),
+    // An inventory is a docflow reached under the document it is attached to: the docflow
+    // handlers resolve it from the path.
+    ("list_inventories", docflows::list_inventories),
+    ("get_inventory", docflows::get_docflow),
+    ("get_inventory_document_decrypted_content", docflows::get_document_decrypted_content),
+    ("get_inventory_document_signature_content", docflows::get_docflow_document_signature_content),
+    ("print_inventory_document", docflows::print_docflow_document),
+    ("get_inventory_document_task", docflows::get_docflow_document_task),
+    ("decrypt_inventory_document_content", signing::decrypt_document_content),
+    ("confirm_inventory_document_decryption", signing::confirm_document_decryption),
+    ("generate_inventory_reply", replies::generate_reply),
+    ("get_inventory_reply", replies::get_reply),
+    ("put_inventory_reply_content", replies::put_reply_content),
+    ("put_inventory_reply_signature", replies::put_reply_signature),
+    ("cloud_sign_inventory_reply", signing::cloud_sign_reply),
+    ("confirm_cloud_sign_inventory_reply", signing::confirm_cloud_sign_reply),
+    ("send_inventory_reply", replies::send_reply),
 ];
 
 /// The answer of a handler.

@@ -14,7 +14,7 @@ use kontur_extern::raw::types::{
 };
 use uuid::Uuid;
 
-use super::docflows::document;
+use super::docflows::{docflow_path, document};
 use super::drafts::{changeable_draft, draft, draft_path};
 use super::replies::{reply, reply_path, unsent_reply};
 use super::{Ctx, Reply, account};
@@ -217,7 +217,7 @@ pub fn decrypt_document_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply
         ));
     }
     let request_id = start_confirmation(world, ctx, account_id, SigningTarget::Decryption { docflow_id, document_id });
-    let path = format!("/v1/{account_id}/docflows/{docflow_id}/documents/{document_id}");
+    let path = format!("{}/documents/{document_id}", docflow_path(&world.docflows[&docflow_id]));
     let mut wire: DecryptionInitResult = blank();
     wire.request_id = Some(request_id.clone());
     wire.confirm_type = Some(vocab("sms"));

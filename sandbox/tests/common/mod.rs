@@ -43,6 +43,15 @@ pub fn wire<T: serde::de::DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("test JSON matches the wire type")
 }
 
+/// The HTTP status of a refused call and its `ApiError` id.
+pub fn refusal<T: std::fmt::Debug>(result: Result<T, kontur_extern::Error>) -> (u16, String) {
+    let error = result.expect_err("the call is refused");
+    let status = error.status().map(|status| status.as_u16()).expect("an HTTP status");
+    let id = error.api_error().and_then(|api_error| api_error.id.clone()).expect("an ApiError body with an id");
+    assert!(error.trace_id().is_some(), "errors carry the trace id");
+    (status, id)
+}
+
 pub fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
