@@ -215,6 +215,66 @@ async fn inventory_documents_give_their_content_and_signatures() {
     );
 }
 
+#[tokio::test]
+async fn content_decrypted_by_the_client_is_saved_and_read_back() {
+    let harness = start().await;
+    let filed = filed_with_inventory(&harness).await;
+    let attachment = filed.document_of(&harness, "attachment").await;
+    let save = |content_id: Uuid| {
+        harness
+            .raw()
+            .save_inventory_document_decrypted_content()
+            .account_id(harness.account)
+            .related_docflow_id(filed.docflow)
+            .related_document_id(filed.document)
+            .inventory_id(filed.inventory)
+            .document_id(attachment.id)
+            .body(wire::<types::SaveDecryptedContentRequest>(json!({ "content-id": content_id })))
+            .send()
+            .checked()
+    };
+    let (harness, filed, document) = (&harness, &filed, attachment.id);
+    let read = move |encrypted: bool| async move {
+        let answer = if encrypted {
+            harness
+                .raw()
+                .get_inventory_document_encrypted_content()
+                .account_id(harness.account)
+                .related_docflow_id(filed.docflow)
+                .related_document_id(filed.document)
+                .inventory_id(filed.inventory)
+                .document_id(document)
+                .send()
+                .checked()
+                .await
+        } else {
+            harness
+                .raw()
+                .get_inventory_document_decrypted_content()
+                .account_id(harness.account)
+                .related_docflow_id(filed.docflow)
+                .related_document_id(filed.document)
+                .inventory_id(filed.inventory)
+                .document_id(document)
+                .send()
+                .checked()
+                .await
+        };
+        decode(&answer.unwrap().into_inner())
+    };
+    let stored = read(true).await;
+    assert_eq!(stored, read(false).await, "the sandbox stores contents in the clear");
+
+    assert_eq!(refusal(save(Uuid::new_v4()).await).0, 400, "a content that was never uploaded");
+    let decrypted = "<Файл>расшифровано клиентом</Файл>".as_bytes();
+    let content_id = harness.upload(decrypted).await;
+    let saved = save(content_id).await.unwrap().into_inner();
+    assert_eq!(saved.content_id, Some(content_id));
+    assert!(saved.links.iter().any(|link| text(&link.href).ends_with(&format!("{}/decrypted-content", attachment.id))));
+    assert_eq!(read(false).await, decrypted);
+    assert_ne!(stored, decrypted);
+}
+
 fn decode(content: &types::Base64Bytes) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(content.as_bytes()).expect("base64")

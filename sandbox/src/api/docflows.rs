@@ -4,12 +4,12 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use kontur_extern::raw::types::{
     Docflow, DocflowDescription, DocflowDocumentContent, DocflowDocumentDescription, DocflowPage, DocflowPageItem,
-    Document, DocumentContent, Link, PrintDocumentRequest,
+    Document, DocumentContent, Link, PrintDocumentRequest, SaveDecryptedContentRequest, SaveDecryptedContentResult,
 };
 use uuid::Uuid;
 
 use super::accounts::{base64_text, paging};
-use super::drafts::{signature_wire, task_wire};
+use super::drafts::{signature_wire, task_wire, uploaded_content};
 use super::{Ctx, Reply, account};
 use crate::error::{ApiFailure, ApiResult};
 use crate::model::{DocflowDocumentRecord, DocflowRecord, RelatedDocument, TaskAction, TaskOwner, World};
@@ -291,6 +291,25 @@ pub fn get_document_decrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult
         .and_then(|id| world.content_bytes(id))
         .ok_or_else(|| ApiFailure::not_found("content of document", &document.id.to_string()))?;
     Reply::ok(&base64_text(&bytes))
+}
+
+/// Stores content the client decrypted itself (uploaded to the content service) as the document's
+/// decrypted content.
+pub fn save_document_decrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let (docflow, index) = document(world, ctx)?;
+    let (account_id, docflow_id) = (docflow.account_id, docflow.id);
+    let request: SaveDecryptedContentRequest = ctx.json()?;
+    let content_id = uploaded_content(world, account_id, request.content_id)?;
+    let size = world.contents.get(&content_id).and_then(|content| content.total).unwrap_or(0);
+    let docflow =
+        world.docflows.get_mut(&docflow_id).ok_or_else(|| ApiFailure::not_found("docflow", &docflow_id.to_string()))?;
+    docflow.documents[index].content_id = Some(content_id);
+    docflow.documents[index].size = size;
+    let href = document_href(ctx, docflow, &docflow.documents[index]);
+    let mut wire: SaveDecryptedContentResult = blank();
+    wire.content_id = Some(content_id);
+    wire.links = vec![link(format!("{href}/decrypted-content"), "decrypted-content")];
+    Reply::ok(&wire)
 }
 
 pub fn list_docflow_document_signatures(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {

@@ -144,6 +144,9 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("list_inventories", docflows::list_inventories),
     ("get_inventory", docflows::get_docflow),
     ("get_inventory_document_decrypted_content", docflows::get_document_decrypted_content),
+    // The sandbox does no cryptography: a document's encrypted content is its stored content.
+    ("get_inventory_document_encrypted_content", docflows::get_document_decrypted_content),
+    ("save_inventory_document_decrypted_content", docflows::save_document_decrypted_content),
     ("get_inventory_document_signature_content", docflows::get_docflow_document_signature_content),
     ("print_inventory_document", docflows::print_docflow_document),
     ("get_inventory_document_task", docflows::get_docflow_document_task),
