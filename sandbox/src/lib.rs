@@ -18,7 +18,8 @@
 //! - **Inventories:** an FNS inventory (`fns534-inventory`) is a docflow attached to a document of
 //!   another docflow and reached only under it (`…/documents/{id}/inventories/{id}`), never by
 //!   docflow search or `get_docflow`. Its documents are read, printed and decrypted, and the
-//!   receipt to the inspection's answer generated, signed and sent, exactly as a docflow's.
+//!   receipt to the inspection's answer generated, signed and sent, exactly as a docflow's. They
+//!   add no events to the feed (its readers could not get them as docflows).
 //! - **Drafts builders:** a builder holds documents, a document holds files (a content of the content
 //!   service, a name, an optional signature). Building (`deferred=true`) makes one draft per
 //!   document: the builder's meta as the draft's meta, the files as its documents with their

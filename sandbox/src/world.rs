@@ -636,9 +636,10 @@ impl World {
         self.append_event(docflow_id, &format!("urn:transaction:{short_type}-receipt"), at);
     }
 
-    /// Appends an event for a docflow's transition.
+    /// Appends an event for a docflow's transition. Inventories make none: a reader of the feed
+    /// could not get them as docflows.
     pub fn append_event(&mut self, docflow_id: Uuid, new_state: &str, at: DateTime<Utc>) {
-        let Some(docflow) = self.docflows.get(&docflow_id) else {
+        let Some(docflow) = self.docflows.get(&docflow_id).filter(|docflow| docflow.inventory_of.is_none()) else {
             return;
         };
         self.events.push(EventRecord {

@@ -7,9 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, base64, refusal, start, text, wire};
+use common::{Harness, base64, refusal, start, start_with, text, wire};
 use kontur_extern::raw::types;
 use kontur_extern::transport::SendExt;
+use kontur_extern_sandbox::SandboxConfig;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -460,6 +461,9 @@ async fn a_receipt_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
     assert!(receipt.signatures.iter().any(|s| s.signature_certificate_thumbprint.is_some()), "signed in the cloud");
     assert!(inventory.links.iter().all(|link| link.rel.as_deref() != Some("reply")), "no reply is due any more");
     assert_eq!(harness.docflow(filed.docflow).await.documents.len(), 1, "the report itself is untouched");
+    let events = harness.raw().get_events().from_id("0_0".to_owned()).take(100).send().checked().await.unwrap();
+    let event_docflows: Vec<Option<Uuid>> = events.into_inner().api_events.iter().map(|e| e.docflow_id).collect();
+    assert_eq!(event_docflows, vec![Some(filed.docflow)], "only the report's filing is an event");
 
     let conflict = (409, "urn:error:externapi:replyAlreadySent".to_owned());
     assert_eq!(refusal(filed.send_reply(&harness, answer.id, reply.id).await), conflict, "sent once");
@@ -602,4 +606,26 @@ async fn unknown_ids_under_an_inventory_are_404() {
     assert_eq!(refusal(elsewhere).0, 404);
     assert_eq!(refusal(filed.send_reply(&harness, answer.id, unknown).await), (404, NOT_FOUND.to_owned()));
     assert!(harness.sandbox.attach_inventory(filed.docflow, unknown).await.is_none(), "nothing to attach to");
+}
+
+#[tokio::test]
+async fn an_inventory_and_its_unsent_receipt_survive_a_restart_with_a_state_file() {
+    let directory = std::env::temp_dir().join(format!("kontur-extern-sandbox-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let config =
+        SandboxConfig { speed: 0.0, state_file: Some(directory.join("state.json")), ..SandboxConfig::default() };
+
+    let first = start_with(config.clone()).await;
+    let filed = filed_with_inventory(&first).await;
+    let answer = filed.document_of(&first, "acceptance-result-positive").await;
+    let reply = filed.generate_receipt(&first, answer.id, RECEIPT, base64(b"a certificate")).await.unwrap();
+    first.sandbox.stop().await;
+
+    let second = start_with(config).await;
+    assert_eq!(filed.inventory(&second).await.documents.len(), 3, "the inventory is back under its document");
+    filed.put_signature(&second, answer.id, reply.id, b"detached signature").await.unwrap();
+    let inventory = filed.send_reply(&second, answer.id, reply.id).await.unwrap();
+    assert_eq!(inventory.documents.len(), 4, "the restored receipt is sent");
+    second.sandbox.stop().await;
+    let _ = std::fs::remove_dir_all(&directory);
 }
