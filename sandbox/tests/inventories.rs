@@ -17,6 +17,19 @@ use uuid::Uuid;
 const NOT_FOUND: &str = "urn:error:externapi:notFound";
 const RECEIPT: &str = "fns534-inventory-receipt";
 
+/// An inventory operation's request, pointed at the filed inventory.
+macro_rules! at_inventory {
+    ($harness:expr, $filed:expr, $operation:ident) => {
+        $harness
+            .raw()
+            .$operation()
+            .account_id($harness.account)
+            .related_docflow_id($filed.docflow)
+            .related_document_id($filed.document)
+            .inventory_id($filed.inventory)
+    };
+}
+
 /// A filed report with an inventory attached to its document.
 struct Filed {
     docflow: Uuid,
@@ -33,18 +46,7 @@ async fn filed_with_inventory(harness: &Harness) -> Filed {
 
 impl Filed {
     async fn inventory(&self, harness: &Harness) -> types::Docflow {
-        harness
-            .raw()
-            .get_inventory()
-            .account_id(harness.account)
-            .related_docflow_id(self.docflow)
-            .related_document_id(self.document)
-            .inventory_id(self.inventory)
-            .send()
-            .checked()
-            .await
-            .unwrap()
-            .into_inner()
+        at_inventory!(harness, self, get_inventory).send().checked().await.unwrap().into_inner()
     }
 
     /// The inventory document of type `urn:document:fns534-inventory-{kind}`.
@@ -65,13 +67,7 @@ impl Filed {
         document_type: &str,
         certificate: String,
     ) -> Result<types::ReplyDocument, kontur_extern::Error> {
-        harness
-            .raw()
-            .generate_inventory_reply()
-            .account_id(harness.account)
-            .related_docflow_id(self.docflow)
-            .related_document_id(self.document)
-            .inventory_id(self.inventory)
+        at_inventory!(harness, self, generate_inventory_reply)
             .document_id(document)
             .document_type(document_type.to_owned())
             .body(wire::<types::GenerateReplyRequest>(json!({ "certificate-base64": certificate })))
@@ -88,13 +84,7 @@ impl Filed {
         reply: Uuid,
         signature: &[u8],
     ) -> Result<types::ReplyDocument, kontur_extern::Error> {
-        harness
-            .raw()
-            .put_inventory_reply_signature()
-            .account_id(harness.account)
-            .related_docflow_id(self.docflow)
-            .related_document_id(self.document)
-            .inventory_id(self.inventory)
+        at_inventory!(harness, self, put_inventory_reply_signature)
             .document_id(document)
             .reply_id(reply)
             .body(signature.to_vec())
@@ -110,13 +100,7 @@ impl Filed {
         document: Uuid,
         reply: Uuid,
     ) -> Result<types::Docflow, kontur_extern::Error> {
-        harness
-            .raw()
-            .send_inventory_reply()
-            .account_id(harness.account)
-            .related_docflow_id(self.docflow)
-            .related_document_id(self.document)
-            .inventory_id(self.inventory)
+        at_inventory!(harness, self, send_inventory_reply)
             .document_id(document)
             .reply_id(reply)
             .body(wire::<types::SendReplyRequest>(json!({ "sender-ip": "127.0.0.1" })))
@@ -179,13 +163,7 @@ async fn inventory_documents_give_their_content_and_signatures() {
     let harness = start().await;
     let filed = filed_with_inventory(&harness).await;
     let description = filed.document_of(&harness, "description").await;
-    let content = harness
-        .raw()
-        .get_inventory_document_decrypted_content()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let content = at_inventory!(harness, filed, get_inventory_document_decrypted_content)
         .document_id(description.id)
         .send()
         .checked()
@@ -196,13 +174,7 @@ async fn inventory_documents_give_their_content_and_signatures() {
     assert!(xml.contains(&description.id.to_string()) && xml.contains("fns534-inventory-description"), "{xml}");
 
     let signature = description.signatures.first().expect("the description is signed");
-    let signature_content = harness
-        .raw()
-        .get_inventory_document_signature_content()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let signature_content = at_inventory!(harness, filed, get_inventory_document_signature_content)
         .document_id(description.id)
         .signature_id(signature.id)
         .send()
@@ -222,13 +194,7 @@ async fn content_decrypted_by_the_client_is_saved_and_read_back() {
     let filed = filed_with_inventory(&harness).await;
     let attachment = filed.document_of(&harness, "attachment").await;
     let save = |content_id: Uuid| {
-        harness
-            .raw()
-            .save_inventory_document_decrypted_content()
-            .account_id(harness.account)
-            .related_docflow_id(filed.docflow)
-            .related_document_id(filed.document)
-            .inventory_id(filed.inventory)
+        at_inventory!(harness, filed, save_inventory_document_decrypted_content)
             .document_id(attachment.id)
             .body(wire::<types::SaveDecryptedContentRequest>(json!({ "content-id": content_id })))
             .send()
@@ -237,25 +203,13 @@ async fn content_decrypted_by_the_client_is_saved_and_read_back() {
     let (harness, filed, document) = (&harness, &filed, attachment.id);
     let read = move |encrypted: bool| async move {
         let answer = if encrypted {
-            harness
-                .raw()
-                .get_inventory_document_encrypted_content()
-                .account_id(harness.account)
-                .related_docflow_id(filed.docflow)
-                .related_document_id(filed.document)
-                .inventory_id(filed.inventory)
+            at_inventory!(harness, filed, get_inventory_document_encrypted_content)
                 .document_id(document)
                 .send()
                 .checked()
                 .await
         } else {
-            harness
-                .raw()
-                .get_inventory_document_decrypted_content()
-                .account_id(harness.account)
-                .related_docflow_id(filed.docflow)
-                .related_document_id(filed.document)
-                .inventory_id(filed.inventory)
+            at_inventory!(harness, filed, get_inventory_document_decrypted_content)
                 .document_id(document)
                 .send()
                 .checked()
@@ -287,13 +241,7 @@ async fn an_inventory_document_prints_to_a_pdf_through_its_task() {
     let filed = filed_with_inventory(&harness).await;
     let description = filed.document_of(&harness, "description").await;
     let print = |deferred: bool| {
-        harness
-            .raw()
-            .print_inventory_document()
-            .account_id(harness.account)
-            .related_docflow_id(filed.docflow)
-            .related_document_id(filed.document)
-            .inventory_id(filed.inventory)
+        at_inventory!(harness, filed, print_inventory_document)
             .document_id(description.id)
             .deferred(deferred)
             .body(wire::<types::PrintDocumentRequest>(json!({})))
@@ -303,13 +251,7 @@ async fn an_inventory_document_prints_to_a_pdf_through_its_task() {
     assert_eq!(refusal(print(false).await).0, 400, "only deferred printing");
     let task = print(true).await.unwrap().into_inner();
     harness.sandbox.advance(Duration::from_secs(5)).await;
-    let task = harness
-        .raw()
-        .get_inventory_document_task()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let task = at_inventory!(harness, filed, get_inventory_document_task)
         .document_id(description.id)
         .api_task_id(task.id)
         .send()
@@ -329,13 +271,7 @@ async fn an_inventory_document_is_decrypted_with_the_sms_code() {
     let harness = start().await;
     let filed = filed_with_inventory(&harness).await;
     let attachment = filed.document_of(&harness, "attachment").await;
-    let init = harness
-        .raw()
-        .decrypt_inventory_document_content()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let init = at_inventory!(harness, filed, decrypt_inventory_document_content)
         .document_id(attachment.id)
         .body(wire::<types::DecryptContentRequest>(json!({ "certificate-base64": harness.cloud_certificate().await })))
         .send()
@@ -349,13 +285,7 @@ async fn an_inventory_document_is_decrypted_with_the_sms_code() {
         text(&confirm_link.href).contains(&format!("/inventories/{}/documents/{}/", filed.inventory, attachment.id))
     );
     let confirm = |request_id: String, code: String| {
-        harness
-            .raw()
-            .confirm_inventory_document_decryption()
-            .account_id(harness.account)
-            .related_docflow_id(filed.docflow)
-            .related_document_id(filed.document)
-            .inventory_id(filed.inventory)
+        at_inventory!(harness, filed, confirm_inventory_document_decryption)
             .document_id(attachment.id)
             .request_id(request_id)
             .code(code)
@@ -378,13 +308,7 @@ async fn a_receipt_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
     assert_eq!(reply_link.name.as_deref(), Some("urn:document:fns534-inventory-receipt"));
     let reply = filed.generate_receipt(&harness, answer.id, RECEIPT, harness.cloud_certificate().await).await.unwrap();
 
-    let read = harness
-        .raw()
-        .get_inventory_reply()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let read = at_inventory!(harness, filed, get_inventory_reply)
         .document_id(answer.id)
         .reply_id(reply.id)
         .send()
@@ -396,13 +320,7 @@ async fn a_receipt_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
     assert!(read.signature.is_none());
 
     let content = b"<?xml version=\"1.0\"?><receipt/>".to_vec();
-    let replaced = harness
-        .raw()
-        .put_inventory_reply_content()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let replaced = at_inventory!(harness, filed, put_inventory_reply_content)
         .document_id(answer.id)
         .reply_id(reply.id)
         .body(content.clone())
@@ -413,13 +331,7 @@ async fn a_receipt_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
         .into_inner();
     assert_eq!(replaced.content.map(|c| c.to_string()), Some(base64(&content)));
 
-    let init = harness
-        .raw()
-        .cloud_sign_inventory_reply()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let init = at_inventory!(harness, filed, cloud_sign_inventory_reply)
         .document_id(answer.id)
         .reply_id(reply.id)
         .force_confirmation(true)
@@ -431,13 +343,7 @@ async fn a_receipt_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
     assert_eq!(text(&init.confirm_type), "sms", "a forced confirmation asks for a code even for a receipt");
     let request_id = init.request_id.expect("an SMS request");
     let confirm = |code: String| {
-        harness
-            .raw()
-            .confirm_cloud_sign_inventory_reply()
-            .account_id(harness.account)
-            .related_docflow_id(filed.docflow)
-            .related_document_id(filed.document)
-            .inventory_id(filed.inventory)
+        at_inventory!(harness, filed, confirm_cloud_sign_inventory_reply)
             .document_id(answer.id)
             .reply_id(reply.id)
             .request_id(request_id.clone())
@@ -490,13 +396,7 @@ async fn a_receipt_with_its_own_signature_is_sent_and_bad_input_is_refused() {
     let reply = filed.generate_receipt(&harness, answer.id, RECEIPT, certificate).await.unwrap();
     assert_eq!(refusal(filed.send_reply(&harness, answer.id, reply.id).await).0, 400, "not signed yet");
     assert_eq!(refusal(filed.put_signature(&harness, answer.id, reply.id, b"").await).0, 400, "an empty signature");
-    let cloud = harness
-        .raw()
-        .cloud_sign_inventory_reply()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let cloud = at_inventory!(harness, filed, cloud_sign_inventory_reply)
         .document_id(answer.id)
         .reply_id(reply.id)
         .send()
@@ -550,38 +450,20 @@ async fn unknown_ids_under_an_inventory_are_404() {
         .await;
     assert_eq!(refusal(listed).0, 404);
 
-    let content = harness
-        .raw()
-        .get_inventory_document_decrypted_content()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let content = at_inventory!(harness, filed, get_inventory_document_decrypted_content)
         .document_id(unknown)
         .send()
         .checked()
         .await;
     assert_eq!(refusal(content).0, 404, "an unknown inventory document");
-    let signature = harness
-        .raw()
-        .get_inventory_document_signature_content()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let signature = at_inventory!(harness, filed, get_inventory_document_signature_content)
         .document_id(answer.id)
         .signature_id(unknown)
         .send()
         .checked()
         .await;
     assert_eq!(refusal(signature).0, 404, "an unknown signature");
-    let task = harness
-        .raw()
-        .get_inventory_document_task()
-        .account_id(harness.account)
-        .related_docflow_id(filed.docflow)
-        .related_document_id(filed.document)
-        .inventory_id(filed.inventory)
+    let task = at_inventory!(harness, filed, get_inventory_document_task)
         .document_id(answer.id)
         .api_task_id(unknown)
         .send()
@@ -591,13 +473,7 @@ async fn unknown_ids_under_an_inventory_are_404() {
 
     // A reply of one inventory is not found under another.
     let reply = filed.generate_receipt(&harness, answer.id, RECEIPT, base64(b"a certificate")).await.unwrap();
-    let elsewhere = harness
-        .raw()
-        .get_inventory_reply()
-        .account_id(harness.account)
-        .related_docflow_id(other.docflow)
-        .related_document_id(other.document)
-        .inventory_id(other.inventory)
+    let elsewhere = at_inventory!(harness, other, get_inventory_reply)
         .document_id(answer.id)
         .reply_id(reply.id)
         .send()
