@@ -413,6 +413,42 @@ impl World {
         Some(inventory_id)
     }
 
+    /// Delivers the SFR's protocol to SFR docflow `docflow_id`: an incoming, signed
+    /// `pfr-report-protocol` (the spec names no `sfr-report` protocol) waiting for an
+    /// `sfr-report-acknowledgement`. Adds no event (the sandbox knows no transaction for it).
+    /// Returns the document id. A sandbox invention for tests
+    /// ([`SandboxHandle::deliver_sfr_protocol`]).
+    ///
+    /// [`SandboxHandle::deliver_sfr_protocol`]: crate::SandboxHandle::deliver_sfr_protocol
+    pub fn deliver_sfr_protocol(&mut self, docflow_id: Uuid, at: DateTime<Utc>) -> Option<Uuid> {
+        let docflow =
+            self.docflows.get(&docflow_id).filter(|docflow| docflow.docflow_type == "urn:docflow:sfr-report")?;
+        let (account_id, recipient) = (docflow.account_id, docflow.recipient.clone());
+        let id = Uuid::new_v4();
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Протокол ИдФайл=\"{id}\" Документооборот=\"{docflow_id}\"/>\n"
+        );
+        let size = xml.len() as u64;
+        let content_id = self.store_content(account_id, xml.into_bytes());
+        let docflow = self.docflows.get_mut(&docflow_id)?;
+        docflow.documents.push(DocflowDocumentRecord {
+            id,
+            document_type: "urn:document:pfr-report-protocol".to_owned(),
+            filename: format!("PROTOCOL_{}.xml", id.simple()),
+            content_type: "application/xml".to_owned(),
+            content_id: Some(content_id),
+            size,
+            incoming: true,
+            signatures: vec![regulator_signature(id, &recipient)],
+            reply_due: Some("urn:document:sfr-report-acknowledgement".to_owned()),
+            reply_sent: false,
+            send_date: at,
+        });
+        docflow.status = "urn:docflow-common-status:response-arrived".to_owned();
+        docflow.last_change = at;
+        Some(id)
+    }
+
     /// Builds one draft per document of a drafts builder: the builder's meta as the draft's meta,
     /// each file as a draft document with its signature. A document without files (or with a
     /// content that is gone) makes no draft and is listed among the errors instead. The builder is

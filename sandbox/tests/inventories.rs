@@ -103,7 +103,7 @@ impl Filed {
         at_inventory!(harness, self, send_inventory_reply)
             .document_id(document)
             .reply_id(reply)
-            .body(wire::<types::SendReplyRequest>(json!({ "sender-ip": "127.0.0.1" })))
+            .body(common::send_reply_request())
             .send()
             .checked()
             .await

@@ -37,18 +37,22 @@ fn docflow_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
 
 /// One `reply` link per regulator document still waiting for the taxpayer's answer.
 fn reply_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
-    docflow
-        .documents
-        .iter()
-        .filter(|doc| !doc.reply_sent)
-        .filter_map(|doc| {
-            let reply_type = doc.reply_due.as_ref()?;
-            let short = reply_type.trim_start_matches("urn:document:");
-            let href =
-                ctx.url(&format!("{}/documents/{}/generate-reply?documentType={short}", docflow_path(docflow), doc.id));
-            Some(named_link(href, "reply", reply_type))
-        })
-        .collect()
+    docflow.documents.iter().filter_map(|doc| reply_link(ctx, docflow, doc)).collect()
+}
+
+/// The `reply` link of a document waiting for the taxpayer's answer: SFR answers are generated
+/// by their own operation.
+fn reply_link(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentRecord) -> Option<Link> {
+    let reply_type = document.reply_due.as_ref().filter(|_| !document.reply_sent)?;
+    let short = reply_type.trim_start_matches("urn:document:");
+    let generate = if is_sfr(docflow) { "pfr-generate-reply" } else { "generate-reply" };
+    let href = format!("{}/{generate}?documentType={short}", document_href(ctx, docflow, document));
+    Some(named_link(href, "reply", reply_type))
+}
+
+/// A docflow with the SFR, whose answers are PFR replies.
+pub fn is_sfr(docflow: &DocflowRecord) -> bool {
+    docflow.docflow_type == "urn:docflow:sfr-report"
 }
 
 fn description_wire(docflow: &DocflowRecord) -> DocflowDescription {
@@ -98,12 +102,7 @@ fn document_wire(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentR
     wire.send_date = Some(date(document.send_date));
     wire.signatures = document.signatures.iter().map(|signature| signature_wire(href.clone(), signature)).collect();
     let mut links = vec![link(href.clone(), "self"), link(format!("{href}/decrypted-content"), "decrypted-content")];
-    if !document.reply_sent
-        && let Some(reply_type) = &document.reply_due
-    {
-        let short = reply_type.trim_start_matches("urn:document:");
-        links.push(named_link(format!("{href}/generate-reply?documentType={short}"), "reply", reply_type));
-    }
+    links.extend(reply_link(ctx, docflow, document));
     wire.links = links;
     wire
 }

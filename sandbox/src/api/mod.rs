@@ -159,6 +159,14 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("cloud_sign_inventory_reply", signing::cloud_sign_reply),
     ("confirm_cloud_sign_inventory_reply", signing::confirm_cloud_sign_reply),
     ("send_inventory_reply", replies::send_reply),
+    // An SFR answer is a reply with one document, reached under `pfr-replies`.
+    ("generate_pfr_reply", replies::generate_pfr_reply),
+    ("get_pfr_reply", replies::get_pfr_reply),
+    ("put_pfr_reply_document_content", replies::put_pfr_reply_document_content),
+    ("put_pfr_reply_document_signature", replies::put_pfr_reply_document_signature),
+    ("cloud_sign_pfr_reply", signing::cloud_sign_reply),
+    ("confirm_cloud_sign_pfr_reply", signing::confirm_cloud_sign_reply),
+    ("send_pfr_reply", replies::send_reply),
 ];
 
 /// The answer of a handler.
@@ -212,6 +220,8 @@ pub struct Ctx {
     pub wall: DateTime<Utc>,
     /// Base URL of the API host, without a trailing slash.
     pub base: String,
+    /// Path of the request (tells SFR replies' routes from the others).
+    pub path: String,
     /// The integrator whose token made the request.
     pub client_id: String,
 }
@@ -366,6 +376,7 @@ async fn answer(shared: &Shared, request: axum::extract::Request) -> ApiResult<R
             now,
             wall,
             base: shared.api_url.trim_end_matches('/').to_owned(),
+            path: parts.uri.path().to_owned(),
             client_id,
         };
         let reply = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut world, &ctx))).unwrap_or_else(|_| {

@@ -38,6 +38,11 @@ pub async fn start_with(config: SandboxConfig) -> Harness {
     Harness { sandbox, client, account, http: reqwest::Client::new() }
 }
 
+/// The body of a reply's send: the sender's address.
+pub fn send_reply_request() -> types::SendReplyRequest {
+    wire(json!({ "sender-ip": "127.0.0.1" }))
+}
+
 /// A value of a wire type written as JSON (keeps tests independent of struct literals).
 pub fn wire<T: serde::de::DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("test JSON matches the wire type")
@@ -323,7 +328,7 @@ impl Harness {
                     .docflow_id(docflow.id)
                     .document_id(document.id)
                     .reply_id(reply.id)
-                    .body(wire::<types::SendReplyRequest>(json!({ "sender-ip": "127.0.0.1" })))
+                    .body(send_reply_request())
                     .send()
                     .checked()
                     .await
