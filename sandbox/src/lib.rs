@@ -32,7 +32,9 @@
 //!   carrying the contract as sent (the sandbox knows no forms).
 //! - **Cloud signing:** the seeded user has a cloud certificate; signing (and decrypting) asks
 //!   for a 6-digit SMS code, readable through the test tools; 3 wrong codes use a request up.
-//!   Receipts sign at once unless `forceConfirmation=true`.
+//!   Receipts sign at once unless `forceConfirmation=true`. A reply's signing awaiting its code
+//!   is also the reply's task (`initReplySignOperation`, `task-id` = request id: running, then
+//!   succeed or failed), and holds the other answers of its docflow (409).
 //! - **Logins:** password, refresh-token, authorization-code (PKCE S256) and device-code grants.
 //!   The sandbox's user is always signed in on its identity host: `connect/authorize` redirects
 //!   straight back with a code (the ID token is an unsigned JWT), and opening a device login's

@@ -342,6 +342,31 @@ async fn a_receipt_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
         .into_inner();
     assert_eq!(text(&init.confirm_type), "sms", "a forced confirmation asks for a code even for a receipt");
     let request_id = init.request_id.expect("an SMS request");
+    let task_id = init.task_id.expect("the signing is a task");
+    let task_state = || async {
+        let task = at_inventory!(harness, filed, get_inventory_reply_task)
+            .document_id(answer.id)
+            .reply_id(reply.id)
+            .api_task_id(task_id)
+            .send()
+            .checked()
+            .await
+            .unwrap()
+            .into_inner();
+        text(&task.task_state)
+    };
+    assert_eq!(task_state().await, "running", "while the code is awaited");
+
+    // Another answer of the inventory waits until this signing is done.
+    let second = filed.generate_receipt(&harness, answer.id, RECEIPT, harness.cloud_certificate().await).await.unwrap();
+    let concurrent = at_inventory!(harness, filed, cloud_sign_inventory_reply)
+        .document_id(answer.id)
+        .reply_id(second.id)
+        .force_confirmation(true)
+        .send()
+        .checked()
+        .await;
+    assert_eq!(refusal(concurrent), (409, "urn:error:externapi:concurrentApiTaskActive".to_owned()));
     let confirm = |code: String| {
         at_inventory!(harness, filed, confirm_cloud_sign_inventory_reply)
             .document_id(answer.id)
@@ -356,6 +381,7 @@ async fn a_receipt_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
     assert_eq!(refusal(confirm(wrong.to_owned()).await), (400, "urn:error:cloudsign:wrongCode".to_owned()));
     let confirmed = confirm(code).await.unwrap().into_inner();
     assert_eq!(confirmed.signed_documents.len(), 1);
+    assert_eq!(task_state().await, "succeed");
 
     let inventory = filed.send_reply(&harness, answer.id, reply.id).await.unwrap();
     assert_eq!(inventory.id, filed.inventory, "sending answers the inventory");
@@ -470,6 +496,14 @@ async fn unknown_ids_under_an_inventory_are_404() {
         .checked()
         .await;
     assert_eq!(refusal(task).0, 404, "an unknown task");
+    let reply_task = at_inventory!(harness, filed, get_inventory_reply_task)
+        .document_id(answer.id)
+        .reply_id(unknown)
+        .api_task_id(unknown)
+        .send()
+        .checked()
+        .await;
+    assert_eq!(refusal(reply_task).0, 404, "an unknown reply");
 
     // A reply of one inventory is not found under another.
     let reply = filed.generate_receipt(&harness, answer.id, RECEIPT, base64(b"a certificate")).await.unwrap();

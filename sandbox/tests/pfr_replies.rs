@@ -118,6 +118,19 @@ async fn an_sfr_answer_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
         at_reply!(harness, protocol, generated.id, cloud_sign_pfr_reply).send().checked().await.unwrap().into_inner();
     assert_eq!(text(&init.confirm_type), "sms", "an acknowledgement is no receipt: it asks for a code");
     let request_id = init.request_id.expect("an SMS request");
+    let task_id = init.task_id.expect("the signing is a task");
+    let task_state = || async {
+        let task = at_reply!(harness, protocol, generated.id, get_pfr_reply_task)
+            .api_task_id(task_id)
+            .send()
+            .checked()
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(text(&task.task_type), "urn:task-type:initReplySignOperation");
+        text(&task.task_state)
+    };
+    assert_eq!(task_state().await, "running", "while the code is awaited");
     let confirm = |code: String| {
         at_reply!(harness, protocol, generated.id, confirm_cloud_sign_pfr_reply)
             .request_id(request_id.clone())
@@ -129,6 +142,7 @@ async fn an_sfr_answer_signed_in_the_cloud_with_the_sms_code_is_sent_once() {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     assert_eq!(refusal(confirm(wrong.to_owned()).await), (400, "urn:error:cloudsign:wrongCode".to_owned()));
     assert_eq!(confirm(code).await.unwrap().into_inner().signed_documents.len(), 1);
+    assert_eq!(task_state().await, "succeed");
     assert!(protocol.get(&harness, generated.id).await.unwrap().documents[0].signature.is_some());
 
     let sent = protocol.send(&harness, generated.id).await.unwrap();
@@ -218,6 +232,9 @@ async fn unknown_ids_of_sfr_answers_are_404() {
     let by_the_other_route = at_reply!(harness, protocol, generated.id, get_reply).send().checked().await;
     assert_eq!(refusal(by_the_other_route).0, 404, "an SFR answer is reached under pfr-replies only");
     assert_eq!(refusal(protocol.send(&harness, unknown).await).0, 404);
+    let task =
+        at_reply!(harness, protocol, generated.id, get_pfr_reply_task).api_task_id(unknown).send().checked().await;
+    assert_eq!(refusal(task), (404, NOT_FOUND.to_owned()), "an unknown task");
     let fns = harness.sandbox.file_reports(1, "7700").await[0];
     assert!(harness.sandbox.deliver_sfr_protocol(fns).await.is_none(), "no protocol for an FNS docflow");
     assert_eq!(document, generated.id, "the sandbox's SFR answers have one document, with the answer's id");

@@ -167,6 +167,9 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("cloud_sign_pfr_reply", signing::cloud_sign_reply),
     ("confirm_cloud_sign_pfr_reply", signing::confirm_cloud_sign_reply),
     ("send_pfr_reply", replies::send_reply),
+    ("get_reply_task", signing::get_reply_task),
+    ("get_inventory_reply_task", signing::get_reply_task),
+    ("get_pfr_reply_task", signing::get_reply_task),
 ];
 
 /// The answer of a handler.
