@@ -329,6 +329,20 @@ pub struct DocflowRecord {
     /// state files written before.
     #[serde(default)]
     pub requisites: serde_json::Map<String, serde_json::Value>,
+    /// For an inventory (an FNS docflow listing documents, attached to a document of another
+    /// docflow): that document. Inventories are reached only under it, never as docflows
+    /// (absent from state files written before inventories existed).
+    #[serde(default)]
+    pub inventory_of: Option<RelatedDocument>,
+}
+
+/// A document of a docflow, as something else (an inventory) refers to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelatedDocument {
+    /// The docflow.
+    pub docflow_id: Uuid,
+    /// The document.
+    pub document_id: Uuid,
 }
 
 /// A document of a docflow.
@@ -575,5 +589,33 @@ mod tests {
         }
         let document: super::DocflowDocumentRecord = serde_json::from_value(document).expect("an old document loads");
         assert!(document.decrypted_content_id.is_none() && document.requisites.is_empty());
+    }
+
+    #[test]
+    fn a_docflow_written_before_inventories_still_loads() {
+        let mut docflow = serde_json::to_value(super::DocflowRecord {
+            id: uuid::Uuid::nil(),
+            account_id: uuid::Uuid::nil(),
+            organization_id: None,
+            inn: "7700000087".to_owned(),
+            kpp: None,
+            docflow_type: "urn:docflow:fns534-report".to_owned(),
+            status: "urn:docflow-common-status:sent".to_owned(),
+            success_state: "urn:docflow-state:neutral".to_owned(),
+            recipient: "0087".to_owned(),
+            draft_id: None,
+            send_date: chrono::Utc::now(),
+            last_change: chrono::Utc::now(),
+            documents: Vec::new(),
+            robot: None,
+            robot_steps_done: 0,
+            final_success_state: None,
+            requisites: Default::default(),
+            inventory_of: None,
+        })
+        .unwrap();
+        docflow.as_object_mut().unwrap().remove("inventory_of").expect("the field is written");
+        let docflow: super::DocflowRecord = serde_json::from_value(docflow).expect("an old docflow loads");
+        assert!(docflow.inventory_of.is_none());
     }
 }

@@ -301,19 +301,43 @@ impl SandboxHandle {
     /// requests. Returns the docflow ids in filing order. Sandbox-only: for tests that need many
     /// docflows (paging, the events feed).
     pub async fn file_reports(&self, count: usize, ifns_code: &str) -> Vec<uuid::Uuid> {
-        let filed = {
-            let mut world = self.shared.world();
-            let now = self.shared.clock.now();
-            world.settle(now, self.shared.clock.wall_now());
+        self.change(|world, now| {
             (0..count)
                 .filter_map(|index| {
                     let at = now - chrono::Duration::milliseconds((count - index) as i64);
                     world.file_report_directly(self.credentials.account_id, ifns_code, at)
                 })
                 .collect()
+        })
+        .await
+    }
+
+    /// Changes the state brought up to the current sandbox time (passed along), then saves it.
+    async fn change<T>(&self, change: impl FnOnce(&mut World, chrono::DateTime<chrono::Utc>) -> T) -> T {
+        let changed = {
+            let mut world = self.shared.world();
+            let now = self.shared.clock.now();
+            world.settle(now, self.shared.clock.wall_now());
+            change(&mut world, now)
         };
         self.shared.save().await;
-        filed
+        changed
+    }
+
+    /// Attaches an FNS inventory to document `document_id` of docflow `docflow_id`: a signed description and attachment sent by the taxpayer, and the inspection's
+    /// acceptance result waiting for a receipt. Returns the inventory id, `None` for an unknown
+    /// document. Sandbox-only (no robot files inventories): for tests of the inventory
+    /// operations.
+    pub async fn attach_inventory(&self, docflow_id: uuid::Uuid, document_id: uuid::Uuid) -> Option<uuid::Uuid> {
+        self.change(|world, now| world.attach_inventory(docflow_id, document_id, now)).await
+    }
+
+    /// Delivers the SFR's protocol to an SFR docflow (`sfr-report`, a draft sent to an
+    /// `sfr-code`), waiting for the taxpayer's acknowledgement through the PFR reply
+    /// operations. Returns the protocol's document id, `None` for an unknown or other docflow.
+    /// Sandbox-only (no robot answers the SFR): for tests of the SFR answers.
+    pub async fn deliver_sfr_protocol(&self, docflow_id: uuid::Uuid) -> Option<uuid::Uuid> {
+        self.change(|world, now| world.deliver_sfr_protocol(docflow_id, now)).await
     }
 
     /// Current sandbox time.

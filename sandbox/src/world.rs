@@ -350,16 +350,107 @@ impl World {
             id: document_id,
             content_id: Some(content_id),
             description,
-            signatures: vec![SignatureRecord {
-                id: Uuid::new_v4(),
-                content: format!("sandbox signature of the taxpayer on {document_id}").into_bytes(),
-                thumbprint: None,
-                signer_type: "organization-representative".to_owned(),
-                title: "Подпись налогоплательщика".to_owned(),
-            }],
+            signatures: vec![taxpayer_signature(document_id)],
         });
         self.send_draft(draft_id, false, at);
         self.drafts.get(&draft_id)?.docflow_id
+    }
+
+    /// Attaches an inventory to document `document_id` of docflow `docflow_id`, as the taxpayer
+    /// would send one to the FNS: a signed description (the list) and a signed attachment, with
+    /// the inspection's positive acceptance result already in, waiting for the taxpayer's
+    /// receipt. Returns the inventory id, or `None` when the document is unknown. A sandbox
+    /// invention for tests ([`SandboxHandle::attach_inventory`]): no robot files inventories.
+    ///
+    /// [`SandboxHandle::attach_inventory`]: crate::SandboxHandle::attach_inventory
+    pub fn attach_inventory(&mut self, docflow_id: Uuid, document_id: Uuid, at: DateTime<Utc>) -> Option<Uuid> {
+        let related = self.docflows.get(&docflow_id).filter(|docflow| docflow.inventory_of.is_none())?.clone();
+        related.documents.iter().find(|doc| doc.id == document_id)?;
+        let inventory_id = Uuid::new_v4();
+        let mut documents = Vec::new();
+        for (kind, incoming) in [("description", false), ("attachment", false), ("acceptance-result-positive", true)] {
+            let id = Uuid::new_v4();
+            let xml = format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Файл ИдФайл=\"{id}\" Тип=\"{INVENTORY_TYPE}-{kind}\" \
+                 Опись=\"{inventory_id}\"/>\n"
+            );
+            let size = xml.len() as u64;
+            let content_id = self.store_content(related.account_id, xml.into_bytes());
+            documents.push(DocflowDocumentRecord {
+                id,
+                document_type: format!("urn:document:{INVENTORY_TYPE}-{kind}"),
+                filename: format!("{}_{}.xml", kind.to_uppercase().replace('-', "_"), id.simple()),
+                content_type: "application/xml".to_owned(),
+                content_id: Some(content_id),
+                size,
+                incoming,
+                signatures: vec![if incoming {
+                    regulator_signature(id, &related.recipient)
+                } else {
+                    taxpayer_signature(id)
+                }],
+                reply_due: incoming.then(|| receipt_type(INVENTORY_TYPE)),
+                reply_sent: false,
+                send_date: at,
+                decrypted_content_id: None,
+                requisites: Default::default(),
+            });
+        }
+        let inventory = DocflowRecord {
+            id: inventory_id,
+            docflow_type: format!("urn:docflow:{INVENTORY_TYPE}"),
+            status: "urn:docflow-common-status:response-arrived".to_owned(),
+            success_state: "urn:docflow-state:neutral".to_owned(),
+            draft_id: None,
+            send_date: at,
+            last_change: at,
+            documents,
+            robot: None,
+            robot_steps_done: 0,
+            final_success_state: None,
+            inventory_of: Some(RelatedDocument { docflow_id, document_id }),
+            ..related
+        };
+        self.docflows.insert(inventory_id, inventory);
+        Some(inventory_id)
+    }
+
+    /// Delivers the SFR's protocol to SFR docflow `docflow_id`: an incoming, signed
+    /// `pfr-report-protocol` (the spec names no `sfr-report` protocol) waiting for an
+    /// `sfr-report-acknowledgement`. Adds no event (the sandbox knows no transaction for it).
+    /// Returns the document id. A sandbox invention for tests
+    /// ([`SandboxHandle::deliver_sfr_protocol`]).
+    ///
+    /// [`SandboxHandle::deliver_sfr_protocol`]: crate::SandboxHandle::deliver_sfr_protocol
+    pub fn deliver_sfr_protocol(&mut self, docflow_id: Uuid, at: DateTime<Utc>) -> Option<Uuid> {
+        let docflow =
+            self.docflows.get(&docflow_id).filter(|docflow| docflow.docflow_type == "urn:docflow:sfr-report")?;
+        let (account_id, recipient) = (docflow.account_id, docflow.recipient.clone());
+        let id = Uuid::new_v4();
+        let xml = format!(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Протокол ИдФайл=\"{id}\" Документооборот=\"{docflow_id}\"/>\n"
+        );
+        let size = xml.len() as u64;
+        let content_id = self.store_content(account_id, xml.into_bytes());
+        let docflow = self.docflows.get_mut(&docflow_id)?;
+        docflow.documents.push(DocflowDocumentRecord {
+            id,
+            document_type: "urn:document:pfr-report-protocol".to_owned(),
+            filename: format!("PROTOCOL_{}.xml", id.simple()),
+            content_type: "application/xml".to_owned(),
+            content_id: Some(content_id),
+            size,
+            incoming: true,
+            signatures: vec![regulator_signature(id, &recipient)],
+            reply_due: Some("urn:document:sfr-report-acknowledgement".to_owned()),
+            reply_sent: false,
+            send_date: at,
+            decrypted_content_id: None,
+            requisites: Default::default(),
+        });
+        docflow.status = "urn:docflow-common-status:response-arrived".to_owned();
+        docflow.last_change = at;
+        Some(id)
     }
 
     /// Builds one draft per document of a drafts builder: the builder's meta as the draft's meta,
@@ -496,6 +587,7 @@ impl World {
             robot_steps_done: 0,
             final_success_state: None,
             requisites: Default::default(),
+            inventory_of: None,
         };
         self.docflows.insert(docflow_id, docflow);
         self.append_event(docflow_id, &format!("urn:transaction:{docflow_type}"), at);
@@ -544,13 +636,7 @@ impl World {
                 content_id: Some(content_id),
                 size,
                 incoming: true,
-                signatures: vec![SignatureRecord {
-                    id: Uuid::new_v4(),
-                    content: format!("sandbox signature of the regulator on {document_id}").into_bytes(),
-                    thumbprint: Some(random_hex(20)),
-                    signer_type: "cu-representative".to_owned(),
-                    title: format!("Регулятор {}", docflow.recipient),
-                }],
+                signatures: vec![regulator_signature(document_id, &docflow.recipient)],
                 reply_due: Some(receipt_type(&short_type)),
                 reply_sent: false,
                 send_date: at,
@@ -595,9 +681,10 @@ impl World {
         self.append_event(docflow_id, &format!("urn:transaction:{short_type}-receipt"), at);
     }
 
-    /// Appends an event for a docflow's transition.
+    /// Appends an event for a docflow's transition. Inventories make none: a reader of the feed
+    /// could not get them as docflows.
     pub fn append_event(&mut self, docflow_id: Uuid, new_state: &str, at: DateTime<Utc>) {
-        let Some(docflow) = self.docflows.get(&docflow_id) else {
+        let Some(docflow) = self.docflows.get(&docflow_id).filter(|docflow| docflow.inventory_of.is_none()) else {
             return;
         };
         self.events.push(EventRecord {
@@ -678,6 +765,31 @@ impl ContentRecord {
             bytes[start..end].copy_from_slice(&part.0[..end - start]);
         }
         Some(bytes)
+    }
+}
+
+/// Docflow type (short) of FNS inventories.
+const INVENTORY_TYPE: &str = "fns534-inventory";
+
+/// The taxpayer's signature on a document the sandbox files for them.
+fn taxpayer_signature(document_id: Uuid) -> SignatureRecord {
+    SignatureRecord {
+        id: Uuid::new_v4(),
+        content: format!("sandbox signature of the taxpayer on {document_id}").into_bytes(),
+        thumbprint: None,
+        signer_type: "organization-representative".to_owned(),
+        title: "Подпись налогоплательщика".to_owned(),
+    }
+}
+
+/// The signature of regulator `recipient` on a document it sends.
+fn regulator_signature(document_id: Uuid, recipient: &str) -> SignatureRecord {
+    SignatureRecord {
+        id: Uuid::new_v4(),
+        content: format!("sandbox signature of the regulator on {document_id}").into_bytes(),
+        thumbprint: Some(random_hex(20)),
+        signer_type: "cu-representative".to_owned(),
+        title: format!("Регулятор {recipient}"),
     }
 }
 

@@ -189,6 +189,20 @@ async fn receipts_sign_at_once_unless_confirmation_is_forced() {
 
     let (forced_reply, forced) = generate(Some(true)).await;
     let request_id = forced.request_id.expect("forceConfirmation=true asks for the SMS code");
+    let task = harness
+        .raw()
+        .get_reply_task()
+        .account_id(harness.account)
+        .docflow_id(docflow.id)
+        .document_id(confirmation.id)
+        .reply_id(forced_reply)
+        .api_task_id(forced.task_id.expect("the signing is a task"))
+        .send()
+        .checked()
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(text(&task.task_state), "running", "the reply's task waits for the code");
     let code = harness.sms_code(&request_id).await;
     harness
         .raw()

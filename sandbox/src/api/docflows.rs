@@ -16,11 +16,18 @@ use super::accounts::{base64_text, paging};
 use super::drafts::{signature_wire, task_wire, uploaded_content};
 use super::{Ctx, Reply, account};
 use crate::error::{ApiFailure, ApiResult};
-use crate::model::{DocflowDocumentRecord, DocflowRecord, TaskAction, TaskOwner, World};
+use crate::model::{DocflowDocumentRecord, DocflowRecord, RelatedDocument, TaskAction, TaskOwner, World};
 use crate::wire::{blank, date, link, moscow_date, named_link, vocab, with_id};
 
+/// Where a docflow lives: under its account, or an inventory under the document it is attached to.
 pub fn docflow_path(docflow: &DocflowRecord) -> String {
-    format!("/v1/{}/docflows/{}", docflow.account_id, docflow.id)
+    match docflow.inventory_of {
+        Some(related) => format!(
+            "/v1/{}/docflows/{}/documents/{}/inventories/{}",
+            docflow.account_id, related.docflow_id, related.document_id, docflow.id
+        ),
+        None => format!("/v1/{}/docflows/{}", docflow.account_id, docflow.id),
+    }
 }
 
 fn docflow_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
@@ -34,18 +41,22 @@ fn docflow_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
 
 /// One `reply` link per regulator document still waiting for the taxpayer's answer.
 fn reply_links(ctx: &Ctx, docflow: &DocflowRecord) -> Vec<Link> {
-    docflow
-        .documents
-        .iter()
-        .filter(|doc| !doc.reply_sent)
-        .filter_map(|doc| {
-            let reply_type = doc.reply_due.as_ref()?;
-            let short = reply_type.trim_start_matches("urn:document:");
-            let href =
-                ctx.url(&format!("{}/documents/{}/generate-reply?documentType={short}", docflow_path(docflow), doc.id));
-            Some(named_link(href, "reply", reply_type))
-        })
-        .collect()
+    docflow.documents.iter().filter_map(|doc| reply_link(ctx, docflow, doc)).collect()
+}
+
+/// The `reply` link of a document waiting for the taxpayer's answer: SFR answers are generated
+/// by their own operation.
+fn reply_link(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentRecord) -> Option<Link> {
+    let reply_type = document.reply_due.as_ref().filter(|_| !document.reply_sent)?;
+    let short = reply_type.trim_start_matches("urn:document:");
+    let generate = if is_sfr(docflow) { "pfr-generate-reply" } else { "generate-reply" };
+    let href = format!("{}/{generate}?documentType={short}", document_href(ctx, docflow, document));
+    Some(named_link(href, "reply", reply_type))
+}
+
+/// A docflow with the SFR, whose answers are PFR replies.
+pub fn is_sfr(docflow: &DocflowRecord) -> bool {
+    docflow.docflow_type == "urn:docflow:sfr-report"
 }
 
 fn description_wire(docflow: &DocflowRecord) -> DocflowDescription {
@@ -102,12 +113,7 @@ fn document_wire(ctx: &Ctx, docflow: &DocflowRecord, document: &DocflowDocumentR
     wire.send_date = Some(date(document.send_date));
     wire.signatures = document.signatures.iter().map(|signature| signature_wire(href.clone(), signature)).collect();
     let mut links = vec![link(href.clone(), "self"), link(format!("{href}/decrypted-content"), "decrypted-content")];
-    if !document.reply_sent
-        && let Some(reply_type) = &document.reply_due
-    {
-        let short = reply_type.trim_start_matches("urn:document:");
-        links.push(named_link(format!("{href}/generate-reply?documentType={short}"), "reply", reply_type));
-    }
+    links.extend(reply_link(ctx, docflow, document));
     wire.links = links;
     wire
 }
@@ -161,7 +167,7 @@ fn query_date(ctx: &Ctx, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
 
 pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let account_id = account(world, ctx)?.id;
-    let (skip, take) = paging(ctx, 100, 1000)?;
+    paging(ctx, 100, 1000)?;
     let finished = ctx.query_bool("finished")?;
     let incoming = ctx.query_bool("incoming")?;
     let org_id = match ctx.query("orgId") {
@@ -191,7 +197,7 @@ pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let mut matching: Vec<&DocflowRecord> = world
         .docflows
         .values()
-        .filter(|docflow| docflow.account_id == account_id)
+        .filter(|docflow| docflow.account_id == account_id && docflow.inventory_of.is_none())
         .filter(|docflow| {
             finished.is_none_or(|finished| (docflow.status == "urn:docflow-common-status:finished") == finished)
         })
@@ -215,23 +221,44 @@ pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     if descending {
         matching.reverse();
     }
-    let mut page: DocflowPage = blank();
-    page.skip = Some(skip as i64);
-    page.take = Some(take as i64);
-    page.total_count = Some(matching.len() as i64);
-    page.docflows_page_item = matching.iter().skip(skip).take(take).map(|docflow| page_item(ctx, docflow)).collect();
-    Reply::ok(&page)
+    docflow_page(ctx, matching)
 }
 
-/// The docflow named by the path, of the path's account.
+/// The docflow named by the path, of the path's account: the inventory when the path names one
+/// (inventory routes share the docflow operations' handlers), else the docflow.
 pub fn docflow<'w>(world: &'w World, ctx: &Ctx) -> ApiResult<&'w DocflowRecord> {
+    if ctx.params.contains_key("inventoryId") {
+        let related = related_document(world, ctx)?;
+        let id = ctx.id("inventoryId", "inventory")?;
+        return world
+            .docflows
+            .get(&id)
+            .filter(|inventory| inventory.inventory_of == Some(related))
+            .ok_or_else(|| ApiFailure::not_found("inventory", &id.to_string()));
+    }
     let account_id = account(world, ctx)?.id;
     let id = ctx.id("docflowId", "docflow")?;
     world
         .docflows
         .get(&id)
-        .filter(|docflow| docflow.account_id == account_id)
+        .filter(|docflow| docflow.account_id == account_id && docflow.inventory_of.is_none())
         .ok_or_else(|| ApiFailure::not_found("docflow", &id.to_string()))
+}
+
+/// The document named by `relatedDocflowId` and `relatedDocumentId`, of the path's account.
+pub fn related_document(world: &World, ctx: &Ctx) -> ApiResult<RelatedDocument> {
+    let account_id = account(world, ctx)?.id;
+    let docflow_id = ctx.id("relatedDocflowId", "docflow")?;
+    let document_id = ctx.id("relatedDocumentId", "document")?;
+    let docflow = world
+        .docflows
+        .get(&docflow_id)
+        .filter(|docflow| docflow.account_id == account_id && docflow.inventory_of.is_none())
+        .ok_or_else(|| ApiFailure::not_found("docflow", &docflow_id.to_string()))?;
+    if !docflow.documents.iter().any(|doc| doc.id == document_id) {
+        return Err(ApiFailure::not_found("document", &document_id.to_string()));
+    }
+    Ok(RelatedDocument { docflow_id, document_id })
 }
 
 /// The docflow and the index of the document named by the path.
@@ -289,13 +316,14 @@ pub fn get_document_encrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult
     content_reply(world, document, document.content_id)
 }
 
-/// Stores an uploaded content as the decrypted content of a regulator's document. Only incoming
-/// documents come encrypted for the taxpayer; the taxpayer's own have nothing to decrypt (409).
+/// Stores an uploaded content as the decrypted content of a document encrypted for the taxpayer:
+/// a regulator's document, or any document of an inventory. The taxpayer's own documents of a
+/// docflow have nothing to decrypt (409).
 pub fn save_document_decrypted_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let (docflow, index) = document(world, ctx)?;
     let (account_id, docflow_id, document) = (docflow.account_id, docflow.id, &docflow.documents[index]);
     let href = document_href(ctx, docflow, document);
-    if !document.incoming {
+    if !document.incoming && docflow.inventory_of.is_none() {
         return Err(ApiFailure::conflict(
             "urn:error:sandbox:documentNotIncoming",
             format!("document {} is the taxpayer's own: only the regulator's documents are decrypted", document.id),
@@ -393,22 +421,27 @@ pub fn get_docflow_document_task(world: &mut World, ctx: &Ctx) -> ApiResult<Repl
 
 /// The sandbox's docflows answer no other docflow yet: an empty page for a known document.
 pub fn list_related_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
-    let account_id = account(world, ctx)?.id;
-    let docflow_id = ctx.id("relatedDocflowId", "docflow")?;
-    let document_id = ctx.id("relatedDocumentId", "document")?;
-    let known = world
-        .docflows
-        .get(&docflow_id)
-        .filter(|docflow| docflow.account_id == account_id)
-        .is_some_and(|docflow| docflow.documents.iter().any(|doc| doc.id == document_id));
-    if !known {
-        return Err(ApiFailure::not_found("document", &document_id.to_string()));
-    }
+    related_document(world, ctx)?;
+    docflow_page(ctx, Vec::new())
+}
+
+/// The inventories attached to a document, oldest first.
+pub fn list_inventories(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let related = related_document(world, ctx)?;
+    let mut inventories: Vec<&DocflowRecord> =
+        world.docflows.values().filter(|docflow| docflow.inventory_of == Some(related)).collect();
+    inventories.sort_by_key(|inventory| (inventory.send_date, inventory.id));
+    docflow_page(ctx, inventories)
+}
+
+/// A page (`skip`, `take`) of `docflows`.
+fn docflow_page(ctx: &Ctx, docflows: Vec<&DocflowRecord>) -> ApiResult<Reply> {
     let (skip, take) = paging(ctx, 100, 1000)?;
     let mut page: DocflowPage = blank();
     page.skip = Some(skip as i64);
     page.take = Some(take as i64);
-    page.total_count = Some(0);
+    page.total_count = Some(docflows.len() as i64);
+    page.docflows_page_item = docflows.iter().skip(skip).take(take).map(|docflow| page_item(ctx, docflow)).collect();
     Reply::ok(&page)
 }
 

@@ -148,6 +148,36 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("patch_docflow", docflows::patch_docflow),
     ("patch_docflow_document", docflows::patch_docflow_document),
     ("list_report_forms", reports::list_report_forms),
+    // An inventory is a docflow reached under the document it is attached to: the docflow
+    // handlers resolve it from the path.
+    ("list_inventories", docflows::list_inventories),
+    ("get_inventory", docflows::get_docflow),
+    ("get_inventory_document_decrypted_content", docflows::get_document_decrypted_content),
+    ("get_inventory_document_encrypted_content", docflows::get_document_encrypted_content),
+    ("save_inventory_document_decrypted_content", docflows::save_document_decrypted_content),
+    ("get_inventory_document_signature_content", docflows::get_docflow_document_signature_content),
+    ("print_inventory_document", docflows::print_docflow_document),
+    ("get_inventory_document_task", docflows::get_docflow_document_task),
+    ("decrypt_inventory_document_content", signing::decrypt_document_content),
+    ("confirm_inventory_document_decryption", signing::confirm_document_decryption),
+    ("generate_inventory_reply", replies::generate_reply),
+    ("get_inventory_reply", replies::get_reply),
+    ("put_inventory_reply_content", replies::put_reply_content),
+    ("put_inventory_reply_signature", replies::put_reply_signature),
+    ("cloud_sign_inventory_reply", signing::cloud_sign_reply),
+    ("confirm_cloud_sign_inventory_reply", signing::confirm_cloud_sign_reply),
+    ("send_inventory_reply", replies::send_reply),
+    // An SFR answer is a reply with one document, reached under `pfr-replies`.
+    ("generate_pfr_reply", replies::generate_pfr_reply),
+    ("get_pfr_reply", replies::get_pfr_reply),
+    ("put_pfr_reply_document_content", replies::put_pfr_reply_document_content),
+    ("put_pfr_reply_document_signature", replies::put_pfr_reply_document_signature),
+    ("cloud_sign_pfr_reply", signing::cloud_sign_reply),
+    ("confirm_cloud_sign_pfr_reply", signing::confirm_cloud_sign_reply),
+    ("send_pfr_reply", replies::send_reply),
+    ("get_reply_task", signing::get_reply_task),
+    ("get_inventory_reply_task", signing::get_reply_task),
+    ("get_pfr_reply_task", signing::get_reply_task),
 ];
 
 /// The answer of a handler.
@@ -201,6 +231,8 @@ pub struct Ctx {
     pub wall: DateTime<Utc>,
     /// Base URL of the API host, without a trailing slash.
     pub base: String,
+    /// Path of the request (tells SFR replies' routes from the others).
+    pub path: String,
     /// The integrator whose token made the request.
     pub client_id: String,
 }
@@ -355,6 +387,7 @@ async fn answer(shared: &Shared, request: axum::extract::Request) -> ApiResult<R
             now,
             wall,
             base: shared.api_url.trim_end_matches('/').to_owned(),
+            path: parts.uri.path().to_owned(),
             client_id,
         };
         let reply = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&mut world, &ctx))).unwrap_or_else(|_| {

@@ -10,18 +10,21 @@
 use axum::http::StatusCode;
 use base64::Engine;
 use kontur_extern::raw::types::{
-    DecryptContentRequest, DecryptionConfirmResult, DecryptionInitResult, SignConfirmResult, SignInitResult,
+    ApiTask, DecryptContentRequest, DecryptionConfirmResult, DecryptionInitResult, SignConfirmResult, SignInitResult,
 };
 use uuid::Uuid;
 
-use super::docflows::document;
+use super::docflows::{docflow_path, document};
 use super::drafts::{changeable_draft, draft, draft_path};
 use super::replies::{reply, reply_path, unsent_reply};
 use super::{Ctx, Reply, account};
 use crate::error::{ApiFailure, ApiResult};
 use crate::model::{CertificateRecord, ConfirmationRecord, SignatureRecord, SigningTarget, World};
-use crate::wire::{blank, link, vocab};
+use crate::wire::{blank, link, vocab, with_id};
 use crate::world::{CODE_ATTEMPTS, CODE_LIFETIME_SECS};
+
+/// Task type of a reply's cloud signing.
+const REPLY_SIGN_TASK: &str = "urn:task-type:initReplySignOperation";
 
 fn cloud_certificate<'w>(world: &'w World, account_id: Uuid, certificate: &[u8]) -> ApiResult<&'w CertificateRecord> {
     world
@@ -172,7 +175,21 @@ pub fn cloud_sign_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
         wire.links = vec![link(ctx.url(&path), "signed")];
         return Reply::ok(&wire);
     }
+    // Signing two answers of one docflow at once is refused.
+    if let Some(busy) = world.confirmations.values().find(|c| {
+        c.state == "pending"
+            && matches!(c.target, SigningTarget::Reply(other) if other != reply_id
+                && world.replies.get(&other).is_some_and(|other| other.docflow_id == reply.docflow_id))
+    }) {
+        return Err(ApiFailure::conflict(
+            "urn:error:externapi:concurrentApiTaskActive",
+            format!("another answer of docflow {} is being signed", reply.docflow_id),
+        )
+        .with_context("concurrent-task", serde_json::json!({ "id": busy.request_id, "task-type": REPLY_SIGN_TASK })));
+    }
     let request_id = start_confirmation(world, ctx, reply.account_id, SigningTarget::Reply(reply_id));
+    // The signing is the reply's task too: polled by the same id.
+    wire.task_id = Uuid::parse_str(&request_id).ok();
     wire.request_id = Some(request_id.clone());
     wire.confirm_type = Some(vocab("sms"));
     wire.links = vec![link(ctx.url(&format!("{path}/cloud-sign-confirm?requestId={request_id}")), "sign-confirm")];
@@ -191,6 +208,26 @@ pub fn confirm_cloud_sign_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply
     let mut wire: SignConfirmResult = blank();
     wire.signed_documents = vec![link(ctx.url(&path), "reply")];
     wire.links = vec![link(ctx.url(&format!("{path}/send")), "send")];
+    Reply::ok(&wire)
+}
+
+/// A reply's task: its cloud signing, polled by the signing request's id; running while the SMS
+/// code is awaited, then succeeded (confirmed) or failed (expired, or too many wrong codes).
+pub fn get_reply_task(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
+    let reply_id = reply(world, ctx)?.id;
+    let task_id = ctx.id("apiTaskId", "task")?;
+    let signing = world
+        .confirmations
+        .get(&task_id.to_string())
+        .filter(|c| c.target == SigningTarget::Reply(reply_id))
+        .ok_or_else(|| ApiFailure::not_found("task", &task_id.to_string()))?;
+    let mut wire: ApiTask = with_id(task_id);
+    wire.task_type = Some(vocab(REPLY_SIGN_TASK));
+    wire.task_state = Some(vocab(match signing.state.as_str() {
+        "pending" => "running",
+        "confirmed" => "succeed",
+        _ => "failed",
+    }));
     Reply::ok(&wire)
 }
 
@@ -217,7 +254,7 @@ pub fn decrypt_document_content(world: &mut World, ctx: &Ctx) -> ApiResult<Reply
         ));
     }
     let request_id = start_confirmation(world, ctx, account_id, SigningTarget::Decryption { docflow_id, document_id });
-    let path = format!("/v1/{account_id}/docflows/{docflow_id}/documents/{document_id}");
+    let path = format!("{}/documents/{document_id}", docflow_path(&world.docflows[&docflow_id]));
     let mut wire: DecryptionInitResult = blank();
     wire.request_id = Some(request_id.clone());
     wire.confirm_type = Some(vocab("sms"));

@@ -38,9 +38,23 @@ pub async fn start_with(config: SandboxConfig) -> Harness {
     Harness { sandbox, client, account, http: reqwest::Client::new() }
 }
 
+/// The body of a reply's send: the sender's address.
+pub fn send_reply_request() -> types::SendReplyRequest {
+    wire(json!({ "sender-ip": "127.0.0.1" }))
+}
+
 /// A value of a wire type written as JSON (keeps tests independent of struct literals).
 pub fn wire<T: serde::de::DeserializeOwned>(value: Value) -> T {
     serde_json::from_value(value).expect("test JSON matches the wire type")
+}
+
+/// The HTTP status of a refused call and its `ApiError` id.
+pub fn refusal<T: std::fmt::Debug>(result: Result<T, kontur_extern::Error>) -> (u16, String) {
+    let error = result.expect_err("the call is refused");
+    let status = error.status().map(|status| status.as_u16()).expect("an HTTP status");
+    let id = error.api_error().and_then(|api_error| api_error.id.clone()).expect("an ApiError body with an id");
+    assert!(error.trace_id().is_some(), "errors carry the trace id");
+    (status, id)
 }
 
 pub fn base64(bytes: &[u8]) -> String {
@@ -314,7 +328,7 @@ impl Harness {
                     .docflow_id(docflow.id)
                     .document_id(document.id)
                     .reply_id(reply.id)
-                    .body(wire::<types::SendReplyRequest>(json!({ "sender-ip": "127.0.0.1" })))
+                    .body(send_reply_request())
                     .send()
                     .checked()
                     .await
@@ -343,15 +357,6 @@ impl Harness {
         }
         panic!("docflow {docflow_id} never finished");
     }
-}
-
-/// Status and error id of a refused call.
-pub fn refusal<T: std::fmt::Debug>(result: Result<T, kontur_extern::Error>) -> (u16, String) {
-    let error = result.expect_err("the call is refused");
-    let status = error.status().map(|status| status.as_u16()).expect("an HTTP status");
-    let id = error.api_error().and_then(|api_error| api_error.id.clone()).expect("an ApiError body with an id");
-    assert!(error.trace_id().is_some(), "errors carry the trace id");
-    (status, id)
 }
 
 /// A vocabulary value as text ("" when absent).
