@@ -35,8 +35,9 @@
 //!   regulator's documents and inventory documents: the taxpayer's own answer 409) is the
 //!   document's decrypted content from then on. Demand assignees are the sandbox's users.
 //!   Patches change requisites, one whole field per operation (`add`/`replace`/`remove` at
-//!   `/description/requisites/{field}`), all or none: a docflow's `comment`; a document's `comment` and `labels`, and on a demand only its
-//!   `demand-number`, `demand-date`, `demand-status` and `assignees` (409 on other documents).
+//!   `/description/requisites/{field}`), all or none: a docflow's `comment`; a document's
+//!   `comment` and `labels`, and on a demand only its `demand-number`, `demand-date`,
+//!   `demand-status` and `assignees` (409 on other documents).
 //! - **Reference books:** FNS forms and the MVD handbooks are small samples (a few entries each),
 //!   paged and filtered as the API does; a handbook type the API does not name is 404.
 //!   Every organization's reports table lists the same sample forms (the handbook's FNS forms and
