@@ -167,7 +167,7 @@ fn query_date(ctx: &Ctx, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
 
 pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let account_id = account(world, ctx)?.id;
-    paging(ctx, 100, 1000)?;
+    let bounds = paging(ctx, 100, 1000)?;
     let finished = ctx.query_bool("finished")?;
     let incoming = ctx.query_bool("incoming")?;
     let org_id = match ctx.query("orgId") {
@@ -221,7 +221,7 @@ pub fn search_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     if descending {
         matching.reverse();
     }
-    docflow_page(ctx, matching)
+    docflow_page(ctx, bounds, matching)
 }
 
 /// The docflow named by the path, of the path's account: the inventory when the path names one
@@ -422,7 +422,7 @@ pub fn get_docflow_document_task(world: &mut World, ctx: &Ctx) -> ApiResult<Repl
 /// The sandbox's docflows answer no other docflow yet: an empty page for a known document.
 pub fn list_related_docflows(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     related_document(world, ctx)?;
-    docflow_page(ctx, Vec::new())
+    docflow_page(ctx, paging(ctx, 100, 1000)?, Vec::new())
 }
 
 /// The inventories attached to a document, oldest first.
@@ -431,12 +431,11 @@ pub fn list_inventories(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
     let mut inventories: Vec<&DocflowRecord> =
         world.docflows.values().filter(|docflow| docflow.inventory_of == Some(related)).collect();
     inventories.sort_by_key(|inventory| (inventory.send_date, inventory.id));
-    docflow_page(ctx, inventories)
+    docflow_page(ctx, paging(ctx, 100, 1000)?, inventories)
 }
 
-/// A page (`skip`, `take`) of `docflows`.
-fn docflow_page(ctx: &Ctx, docflows: Vec<&DocflowRecord>) -> ApiResult<Reply> {
-    let (skip, take) = paging(ctx, 100, 1000)?;
+/// The page `(skip, take)` of `docflows`.
+fn docflow_page(ctx: &Ctx, (skip, take): (usize, usize), docflows: Vec<&DocflowRecord>) -> ApiResult<Reply> {
     let mut page: DocflowPage = blank();
     page.skip = Some(skip as i64);
     page.take = Some(take as i64);
