@@ -324,8 +324,9 @@ impl SandboxHandle {
         changed
     }
 
-    /// Attaches an FNS inventory to document `document_id` of docflow `docflow_id`: a signed description and attachment sent by the taxpayer, and the inspection's
-    /// acceptance result waiting for a receipt. Returns the inventory id, `None` for an unknown
+    /// Attaches an FNS inventory to document `document_id` of docflow `docflow_id`: a signed
+    /// description and attachment sent by the taxpayer, and the inspection's acceptance result
+    /// waiting for a receipt. Returns the inventory id, `None` for an unknown
     /// document. Sandbox-only (no robot files inventories): for tests of the inventory
     /// operations.
     pub async fn attach_inventory(&self, docflow_id: uuid::Uuid, document_id: uuid::Uuid) -> Option<uuid::Uuid> {

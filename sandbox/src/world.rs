@@ -374,15 +374,10 @@ impl World {
                 "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Файл ИдФайл=\"{id}\" Тип=\"{INVENTORY_TYPE}-{kind}\" \
                  Опись=\"{inventory_id}\"/>\n"
             );
-            let size = xml.len() as u64;
-            let content_id = self.store_content(related.account_id, xml.into_bytes());
+            let document_type = format!("urn:document:{INVENTORY_TYPE}-{kind}");
+            let filename = format!("{}_{}.xml", kind.to_uppercase().replace('-', "_"), id.simple());
+            let stored = self.xml_document(related.account_id, id, document_type, filename, xml, at);
             documents.push(DocflowDocumentRecord {
-                id,
-                document_type: format!("urn:document:{INVENTORY_TYPE}-{kind}"),
-                filename: format!("{}_{}.xml", kind.to_uppercase().replace('-', "_"), id.simple()),
-                content_type: "application/xml".to_owned(),
-                content_id: Some(content_id),
-                size,
                 incoming,
                 signatures: vec![if incoming {
                     regulator_signature(id, &related.recipient)
@@ -390,10 +385,7 @@ impl World {
                     taxpayer_signature(id)
                 }],
                 reply_due: incoming.then(|| receipt_type(INVENTORY_TYPE)),
-                reply_sent: false,
-                send_date: at,
-                decrypted_content_id: None,
-                requisites: Default::default(),
+                ..stored
             });
         }
         let inventory = DocflowRecord {
@@ -430,23 +422,13 @@ impl World {
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Протокол ИдФайл=\"{id}\" Документооборот=\"{docflow_id}\"/>\n"
         );
-        let size = xml.len() as u64;
-        let content_id = self.store_content(account_id, xml.into_bytes());
+        let document_type = "urn:document:pfr-report-protocol".to_owned();
+        let stored = self.xml_document(account_id, id, document_type, format!("PROTOCOL_{}.xml", id.simple()), xml, at);
         let docflow = self.docflows.get_mut(&docflow_id)?;
         docflow.documents.push(DocflowDocumentRecord {
-            id,
-            document_type: "urn:document:pfr-report-protocol".to_owned(),
-            filename: format!("PROTOCOL_{}.xml", id.simple()),
-            content_type: "application/xml".to_owned(),
-            content_id: Some(content_id),
-            size,
-            incoming: true,
             signatures: vec![regulator_signature(id, &recipient)],
             reply_due: Some("urn:document:sfr-report-acknowledgement".to_owned()),
-            reply_sent: false,
-            send_date: at,
-            decrypted_content_id: None,
-            requisites: Default::default(),
+            ..stored
         });
         docflow.status = "urn:docflow-common-status:response-arrived".to_owned();
         docflow.last_change = at;
@@ -623,25 +605,15 @@ impl World {
                  Документооборот=\"{docflow_id}\" Дата=\"{}\"/>\n",
                 crate::wire::moscow_text(at)
             );
-            let size = xml.len() as u64;
-            let content_id = self.store_content(account_id, xml.into_bytes());
+            let filename = format!("{}_{}.xml", step.document.to_uppercase().replace('-', "_"), document_id.simple());
+            let stored = self.xml_document(account_id, document_id, document_type, filename, xml, at);
             let Some(docflow) = self.docflows.get_mut(&docflow_id) else {
                 return changed;
             };
             docflow.documents.push(DocflowDocumentRecord {
-                id: document_id,
-                document_type,
-                filename: format!("{}_{}.xml", step.document.to_uppercase().replace('-', "_"), document_id.simple()),
-                content_type: "application/xml".to_owned(),
-                content_id: Some(content_id),
-                size,
-                incoming: true,
                 signatures: vec![regulator_signature(document_id, &docflow.recipient)],
                 reply_due: Some(receipt_type(&short_type)),
-                reply_sent: false,
-                send_date: at,
-                decrypted_content_id: None,
-                requisites: Default::default(),
+                ..stored
             });
             docflow.robot_steps_done += 1;
             docflow.status = format!("urn:docflow-common-status:{}", step.status);
@@ -706,6 +678,37 @@ impl World {
         parts.insert(0, Part(bytes));
         self.contents.insert(id, ContentRecord { id, account_id, total: Some(total), parts });
         id
+    }
+
+    /// An XML document the sandbox itself files or delivers (a robot's answer, an inventory's
+    /// documents, an SFR protocol), its content stored for the account: incoming, unsigned and
+    /// wanting no reply until the caller says otherwise.
+    fn xml_document(
+        &mut self,
+        account_id: Uuid,
+        id: Uuid,
+        document_type: String,
+        filename: String,
+        xml: String,
+        at: DateTime<Utc>,
+    ) -> DocflowDocumentRecord {
+        let size = xml.len() as u64;
+        let content_id = self.store_content(account_id, xml.into_bytes());
+        DocflowDocumentRecord {
+            id,
+            document_type,
+            filename,
+            content_type: "application/xml".to_owned(),
+            content_id: Some(content_id),
+            size,
+            incoming: true,
+            signatures: Vec::new(),
+            reply_due: None,
+            reply_sent: false,
+            send_date: at,
+            decrypted_content_id: None,
+            requisites: Default::default(),
+        }
     }
 
     /// The bytes of a complete content.
@@ -794,7 +797,7 @@ fn regulator_signature(document_id: Uuid, recipient: &str) -> SignatureRecord {
 }
 
 /// 409: a running task holds `what`; the error names the task, as the API does.
-fn concurrent_task(what: &str, id: String, task_type: String) -> ApiFailure {
+pub(crate) fn concurrent_task(what: &str, id: String, task_type: String) -> ApiFailure {
     ApiFailure::conflict(
         "urn:error:externapi:concurrentApiTaskActive",
         format!("{what} is held by task {id} ({task_type})"),

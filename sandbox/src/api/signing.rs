@@ -21,7 +21,7 @@ use super::{Ctx, Reply, account};
 use crate::error::{ApiFailure, ApiResult};
 use crate::model::{CertificateRecord, ConfirmationRecord, SignatureRecord, SigningTarget, World};
 use crate::wire::{blank, link, vocab, with_id};
-use crate::world::{CODE_ATTEMPTS, CODE_LIFETIME_SECS};
+use crate::world::{CODE_ATTEMPTS, CODE_LIFETIME_SECS, concurrent_task};
 
 /// Task type of a reply's cloud signing.
 const REPLY_SIGN_TASK: &str = "urn:task-type:initReplySignOperation";
@@ -181,11 +181,8 @@ pub fn cloud_sign_reply(world: &mut World, ctx: &Ctx) -> ApiResult<Reply> {
             && matches!(c.target, SigningTarget::Reply(other) if other != reply_id
                 && world.replies.get(&other).is_some_and(|other| other.docflow_id == reply.docflow_id))
     }) {
-        return Err(ApiFailure::conflict(
-            "urn:error:externapi:concurrentApiTaskActive",
-            format!("another answer of docflow {} is being signed", reply.docflow_id),
-        )
-        .with_context("concurrent-task", serde_json::json!({ "id": busy.request_id, "task-type": REPLY_SIGN_TASK })));
+        let what = format!("an answer of docflow {}", reply.docflow_id);
+        return Err(concurrent_task(&what, busy.request_id.clone(), REPLY_SIGN_TASK.to_owned()));
     }
     let request_id = start_confirmation(world, ctx, reply.account_id, SigningTarget::Reply(reply_id));
     // The signing is the reply's task too: polled by the same id.
